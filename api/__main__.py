@@ -1,0 +1,3 @@
+from sensegraph.cli import app
+
+app()

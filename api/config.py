@@ -1,0 +1,120 @@
+"""Configuration: pydantic models with documented defaults, merged with the user's values.
+
+The resolved configuration is kept on ``SenseGraph.config``, shown by ``sensegraph config`` and
+``GET /config``, and persisted in the store's metadata (``calibrate`` writes α, β there), so a store
+carries the settings it was tuned with.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from .errors import ConfigError
+
+DEFAULT_STORE = "./sensegraph-data"
+STORE_ENV = "SENSEGRAPH_STORE"
+CONFIG_META_KEY = "config"
+
+
+def resolve_store_uri(store: str | None = None) -> str:
+    """``--store`` value, else ``$SENSEGRAPH_STORE``, else ``./sensegraph-data``."""
+    return store or os.environ.get(STORE_ENV) or DEFAULT_STORE
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EncoderConfig(_Section):
+    name: str = Field("default", description="'default' (offline ConSE) or 'open_clip:<model>'")
+    pretrained: str | None = Field(None, description="open_clip pretrained tag or checkpoint path")
+    allow_download: bool = Field(False, description="let open_clip fetch weights (never in tests)")
+    cache_dir: str | None = Field(None, description="embedding cache; default <store>/cache")
+    batch_size: int = Field(16, ge=1, le=1024)
+
+
+class LinkerConfig(_Section):
+    nil_threshold: float = Field(0.25, ge=0.0, le=1.0, description="below this, a mention is NIL")
+    fuzzy_threshold: float = Field(88.0, ge=0.0, le=100.0, description="rapidfuzz score for fuzzy hits")
+    max_candidates: int = Field(8, ge=1, le=100)
+    context_window: int = Field(12, ge=0, le=200, description="tokens each side of a mention")
+    w_context: float = Field(1.0, ge=0.0)
+    w_prior: float = Field(0.6, ge=0.0)
+    w_coherence: float = Field(0.8, ge=0.0)
+    lang: str = "en"
+
+
+class PrototypeConfig(_Section):
+    strategy: Literal["mean", "cluster", "medoid"] = "mean"
+    classifier_evidence: bool = Field(False, description="add classifier EVIDENCE edges to ImageNet senses")
+    classifier_top: int = Field(3, ge=1, le=20)
+    classifier_weight: float = Field(0.3, ge=0.0, le=1.0, description="multiplier on classifier confidences")
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0)
+    max_clusters: int = Field(4, ge=1, le=32)
+
+
+class SearchConfig(_Section):
+    alpha: float = Field(0.5, ge=0.0, description="weight of the first (text-media) similarity")
+    beta: float = Field(0.5, ge=0.0, description="weight of the second (prototype-media) similarity")
+    candidates: int = Field(100, ge=1, le=10000, description="K' per vector query before re-scoring")
+    min_own_media: int = Field(1, ge=0, description="below this, a sense uses its propagated prototype")
+    ann_threshold: int = Field(20000, ge=0, description="embedded store: HNSW above this many media")
+
+
+class ServiceConfig(_Section):
+    token: str | None = Field(None, description="bearer token for writes; env SENSEGRAPH_TOKEN")
+    max_body_bytes: int = Field(20_000_000, ge=1024)
+    rate_limit_per_minute: int = Field(600, ge=1)
+    cors_origins: list[str] = Field(default_factory=list)
+
+
+class SenseGraphConfig(_Section):
+    encoder: EncoderConfig = Field(default_factory=EncoderConfig)
+    linker: LinkerConfig = Field(default_factory=LinkerConfig)
+    prototypes: PrototypeConfig = Field(default_factory=PrototypeConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+
+    def merged(self, overrides: dict[str, Any] | None) -> SenseGraphConfig:
+        """A copy with ``overrides`` (nested dicts) merged in and validated."""
+        return build_config(_deep_merge(self.model_dump(), overrides or {}))
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2, exclude={"service": {"token"}})
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def build_config(values: dict[str, Any] | None = None) -> SenseGraphConfig:
+    """Validate ``values`` over the defaults; errors name the offending field."""
+    try:
+        return SenseGraphConfig.model_validate(values or {})
+    except PydanticValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {details}") from exc
+
+
+def config_from_json(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"stored configuration is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError("stored configuration must be a JSON object")
+    return data

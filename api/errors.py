@@ -1,0 +1,41 @@
+"""One exception root for the whole package, with narrow subclasses the surfaces map to statuses."""
+from __future__ import annotations
+
+
+class SenseGraphError(Exception):
+    """Root of every error sensegraph raises on purpose."""
+
+
+class ConfigError(SenseGraphError):
+    """A configuration value, store URI or registry name is wrong."""
+
+
+class ValidationError(SenseGraphError, ValueError):
+    """User input (a record, a query, a file line) is malformed; the message names what and where."""
+
+
+class NotFound(SenseGraphError, KeyError):
+    """A sense, medium or entity id that does not exist."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; we want the plain message
+        return str(self.args[0]) if self.args else ""
+
+
+class StoreError(SenseGraphError):
+    """The graph store failed or refused a write (corruption, lock, lost connection)."""
+
+
+class EncoderMismatch(StoreError):
+    """The store holds embeddings of another encoder; mixing them would make similarities meaningless."""
+
+
+class EncoderUnavailable(SenseGraphError):
+    """An encoder's package or weights are missing; the message says what to install or pass."""
+
+
+class MediaError(ValidationError):
+    """A medium cannot be loaded: empty, not an image, truncated, too large, or a decompression bomb."""
+
+
+class AuthError(SenseGraphError):
+    """A write without a valid bearer token."""

@@ -1,0 +1,161 @@
+"""The ``GraphStore`` seam: what the engine, linker, GNN and editor need from a graph store.
+
+Two implementations follow the same contract (``tests/contract``): ``Neo4jStore`` on a real
+Neo4j 5.26 and ``EmbeddedStore`` in-process. Every write is idempotent (a MERGE keyed on the
+record's id), so an interrupted batch can be re-run; every edit is one transaction.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .model import (
+    Alias,
+    AliasEntry,
+    AuditEntry,
+    Entity,
+    Evidence,
+    HasSense,
+    Media,
+    MediaFilter,
+    Prototype,
+    Relation,
+    Sense,
+)
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """A knowledge graph of entities, senses, media and evidence, with vector search."""
+
+    name: str  # "embedded" | "neo4j"; shown in result metadata
+
+    # -- lifecycle and metadata -------------------------------------------------------------
+    def close(self) -> None: ...
+
+    def describe(self) -> str:
+        """Where the data lives (a directory or a bolt URI), for messages."""
+        ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def bind_encoder(self, encoder_id: str, joint_dim: int, native_dim: int) -> None:
+        """Record the encoder whose vectors this store holds (and create vector indexes).
+
+        Raises ``EncoderMismatch`` when the store already holds another encoder's vectors.
+        """
+        ...
+
+    # -- knowledge graph upserts (idempotent, batched) ----------------------------------------
+    def upsert_entities(self, entities: Iterable[Entity]) -> int: ...
+
+    def upsert_aliases(self, aliases: Iterable[Alias]) -> int: ...
+
+    def upsert_senses(self, senses: Iterable[Sense]) -> int:
+        """Create or update label and gloss; media_count and prototypes are left alone."""
+        ...
+
+    def upsert_has_sense(self, links: Iterable[HasSense]) -> int: ...
+
+    def upsert_relations(self, relations: Iterable[Relation]) -> int: ...
+
+    # -- media and evidence ----------------------------------------------------------------------
+    def upsert_media(self, media: Iterable[Media]) -> int: ...
+
+    def upsert_evidence(self, evidence: Iterable[Evidence]) -> int:
+        """Write evidence edges; an existing editor edge is never replaced by a linker/classifier one."""
+        ...
+
+    def delete_evidence(self, pairs: Iterable[tuple[str, str]]) -> int: ...
+
+    # -- reads -----------------------------------------------------------------------------------
+    def get_senses(self, sense_ids: Sequence[str]) -> dict[str, Sense]: ...
+
+    def resolve(self, sense_id: str) -> str:
+        """Follow merge redirects to the live sense id (``sense_id`` itself when not redirected)."""
+        ...
+
+    def find_senses(self, query: str, limit: int = 20) -> list[Sense]:
+        """Senses whose id, label or alias contains ``query`` (case-insensitive)."""
+        ...
+
+    def aliases_of(self, sense_id: str) -> list[Alias]: ...
+
+    def alias_table(self) -> list[AliasEntry]:
+        """Every (alias, sense) pair with the sense's rank for that entity; the linker's lexicon."""
+        ...
+
+    def neighbours(self, sense_ids: Sequence[str]) -> list[Relation]:
+        """Relations touching any of ``sense_ids``, in either direction."""
+        ...
+
+    def evidence(
+        self, *, sense_id: str | None = None, media_id: str | None = None
+    ) -> list[Evidence]: ...
+
+    def get_media(self, media_ids: Sequence[str], *, vectors: bool = True) -> dict[str, Media]: ...
+
+    def media_by_sha256(self, sha256: str) -> Media | None: ...
+
+    def iter_senses(self, batch_size: int = 5000) -> Iterator[list[Sense]]: ...
+
+    def iter_relations(self, batch_size: int = 5000) -> Iterator[list[Relation]]: ...
+
+    def iter_media(self, batch_size: int = 1000, *, vectors: bool = True) -> Iterator[list[Media]]: ...
+
+    def counts(self) -> dict[str, int]:
+        """entities, aliases, senses, relations, media, evidence, and prototypes_<source>."""
+        ...
+
+    # -- prototypes ------------------------------------------------------------------------------
+    def set_prototypes(self, prototypes: Iterable[Prototype]) -> int:
+        """Write prototypes; ``propagated`` ones go to their own slot and never touch the others.
+
+        A ``media`` prototype never overwrites a ``curated`` one; use ``clear_prototype`` first.
+        """
+        ...
+
+    def clear_prototype(self, sense_id: str, *, propagated: bool = False) -> None: ...
+
+    def get_prototypes(
+        self, sense_ids: Sequence[str], *, propagated: bool = False
+    ) -> dict[str, Prototype]: ...
+
+    # -- vector search (filters applied inside the search) ---------------------------------------
+    def search_media(
+        self,
+        vector: np.ndarray,
+        k: int,
+        *,
+        space: str = "joint",
+        filters: MediaFilter | None = None,
+    ) -> list[tuple[str, float]]:
+        """Top-k media by cosine in ``space`` ("joint" embeddings or "native" features)."""
+        ...
+
+    def search_prototypes(
+        self, vector: np.ndarray, k: int, *, propagated: bool = False
+    ) -> list[tuple[str, float]]: ...
+
+    # -- curator edits, each one transaction ------------------------------------------------------
+    def move_evidence(self, media_ids: Sequence[str], from_sense: str, to_sense: str) -> int:
+        """Detach the media from ``from_sense`` and pin them to ``to_sense`` (editor evidence)."""
+        ...
+
+    def split_sense(self, sense_id: str, media_ids: Sequence[str], new_sense: Sense) -> Sense:
+        """Create ``new_sense`` (under the same entities) and move the media's evidence to it."""
+        ...
+
+    def merge_senses(self, keep: str, drop: str) -> Sense:
+        """Carry ``drop``'s entities, evidence and relations over to ``keep``; ``drop`` redirects."""
+        ...
+
+    def add_audit(self, entry: AuditEntry) -> None: ...
+
+    def audit_log(self, sense_id: str | None = None, limit: int = 100) -> list[AuditEntry]: ...
+
+    def mark_undone(self, audit_id: str) -> None: ...

@@ -1,0 +1,149 @@
+"""The records every store reads and writes: entities, aliases, senses, relations, media, evidence.
+
+Plain frozen dataclasses (cheap to build by the hundred thousand during a WordNet import); vectors
+are float32 numpy arrays. The graph model they mirror is in the README ("Graph model").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+EvidenceSource = Literal["linker", "classifier", "editor"]
+PrototypeSource = Literal["media", "curated", "propagated"]
+Space = Literal["joint", "native"]
+
+EVIDENCE_SOURCES: tuple[str, ...] = ("linker", "classifier", "editor")
+PROTOTYPE_SOURCES: tuple[str, ...] = ("media", "curated", "propagated")
+MODALITIES: tuple[str, ...] = ("image", "video", "audio", "text")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A surface concept ("crane") that one or more senses belong to."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A name of an entity, as matched in text."""
+
+    text: str
+    entity_id: str
+    lang: str = "en"
+
+
+@dataclass(frozen=True)
+class HasSense:
+    """``(:Entity)-[:HAS_SENSE {rank}]->(:Sense)``; rank 1 is the entity's most frequent sense."""
+
+    entity_id: str
+    sense_id: str
+    rank: int = 1
+
+
+@dataclass(frozen=True)
+class Sense:
+    """A sense in the inventory (a WordNet synset, a Wikidata item, a minted id)."""
+
+    sense_id: str
+    label: str
+    gloss: str = ""
+    media_count: int = 0
+    prototype_source: str | None = None
+    redirect_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``(:Sense)-[:RELATED {type, weight}]->(:Sense)``."""
+
+    source: str
+    target: str
+    type: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class Media:
+    """A medium with its joint-space embedding and native-space features (both unit-norm)."""
+
+    media_id: str
+    uri: str
+    modality: str = "image"
+    sha256: str = ""
+    embedding: np.ndarray | None = None
+    features: np.ndarray | None = None
+    caption: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """``(:Media)-[:EVIDENCE {confidence, source, detached}]->(:Sense)``, one edge per pair.
+
+    ``source="editor"`` marks a curator's decision: pinned (counts whatever the linker says) or,
+    with ``detached=True``, removed (never counts, and a re-ingest does not bring it back).
+    """
+
+    media_id: str
+    sense_id: str
+    confidence: float
+    source: str = "linker"
+    detached: bool = False
+    mention: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Prototype:
+    """A sense's representation in the native media space, with provenance.
+
+    ``source`` is ``media`` (built from evidence), ``curated`` (set by an editor) or
+    ``propagated`` (predicted by the GNN; stored apart and never overwriting the other two).
+    """
+
+    sense_id: str
+    vector: np.ndarray
+    source: str = "media"
+    media_count: int = 0
+    strategy: str = "mean"
+    confidence: float = 1.0
+    joint: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class AliasEntry:
+    """One row of the alias table the linker matches against."""
+
+    alias: str
+    lang: str
+    entity_id: str
+    sense_id: str
+    rank: int
+
+
+@dataclass(frozen=True)
+class MediaFilter:
+    """Restrictions applied inside a vector search, so k results come back when k exist."""
+
+    modality: str | None = None
+    sense_id: str | None = None
+    evidence_source: str | None = None
+    exclude_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One curator edit as stored in the graph: who, when, what, and the state before and after."""
+
+    audit_id: str
+    user: str
+    at: str
+    action: str
+    sense_ids: tuple[str, ...]
+    before: str
+    after: str
+    undone: bool = False

@@ -1,0 +1,86 @@
+"""The linking seam: detect mentions → generate candidate senses → disambiguate (or NIL).
+
+Each step is a swappable component; ``Linker`` composes them. Every score that went into a
+decision is kept on the result so a person can see why a sense was chosen.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+NIL: None = None  # the sense_id of a mention that links to nothing in the graph
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of the input text that names something in the alias table."""
+
+    start: int
+    end: int
+    text: str
+    lang: str = "en"
+
+
+@dataclass
+class Candidate:
+    """A candidate sense for a mention, its combined score and the parts it was combined from."""
+
+    sense_id: str
+    score: float = 0.0
+    parts: dict[str, float] = field(default_factory=dict)
+    alias: str = ""
+    rank: int = 1
+
+
+@dataclass
+class LinkedMention:
+    """A mention with its chosen sense (``None`` for NIL), confidence and all scored candidates."""
+
+    start: int
+    end: int
+    text: str
+    sense_id: str | None
+    confidence: float
+    candidates: list[Candidate] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "sense_id": self.sense_id,
+            "confidence": round(float(self.confidence), 6),
+            "candidates": [
+                {"sense_id": c.sense_id, "score": round(float(c.score), 6),
+                 "parts": {k: round(float(v), 6) for k, v in c.parts.items()}}
+                for c in self.candidates
+            ],
+        }
+
+
+@runtime_checkable
+class MentionDetector(Protocol):
+    def detect(self, text: str) -> list[Mention]: ...
+
+
+@runtime_checkable
+class CandidateGenerator(Protocol):
+    def candidates(self, mention: Mention) -> list[Candidate]: ...
+
+
+@runtime_checkable
+class Disambiguator(Protocol):
+    def disambiguate(
+        self, text: str, mentions: Sequence[Mention], candidates: Sequence[list[Candidate]]
+    ) -> list[LinkedMention]: ...
+
+
+@runtime_checkable
+class Linker(Protocol):
+    """Text in, linked mentions out."""
+
+    def link(self, text: str) -> list[LinkedMention]: ...
+
+
+__all__ = ["NIL", "Candidate", "LinkedMention", "Mention", "asdict"]
