@@ -1,0 +1,2 @@
+"""Placeholder until the kg commands land."""
+from __future__ import annotations

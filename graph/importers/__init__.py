@@ -1,0 +1,1 @@
+"""Knowledge-graph importers: the JSON Lines format and WordNet 3.0."""
