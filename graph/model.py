@@ -112,6 +112,8 @@ class Prototype:
     strategy: str = "mean"
     confidence: float = 1.0
     joint: np.ndarray | None = None
+    weight: float = 0.0  # total evidence weight behind a media prototype (running-mean state)
+    norm: float = 1.0  # length of the weighted mean before normalising (running-mean state)
 
 
 @dataclass(frozen=True)
