@@ -1,0 +1,53 @@
+"""``create_encoder(name, **options)``: encoders by registered name; heavy imports happen on creation.
+
+Names: ``"default"`` (the offline ConSE encoder) and ``"open_clip:<model>"`` (any open_clip
+architecture; options ``pretrained=<tag or checkpoint path>``, ``allow_download``, ``allow_random``).
+Importing this module costs no torch import: each factory imports its encoder module when called.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sensegraph.errors import ConfigError
+from sensegraph.registry import get, names, register
+
+from .base import Encoder
+
+KIND = "encoder"
+OPEN_CLIP_PREFIX = "open_clip:"
+
+
+@register(KIND, "default")
+def _default(**options: Any) -> Encoder:
+    """The offline default: EfficientNet-Lite0 → ImageNet classes → MiniLM class-name embeddings."""
+    from .conse import ConseEncoder
+
+    return ConseEncoder(**options)
+
+
+@register(KIND, "open_clip")
+def _open_clip(model: str | None = None, **options: Any) -> Encoder:
+    """An open_clip model by architecture name; weights never download unless allowed."""
+    if not model:
+        raise ConfigError("open_clip needs a model name: create_encoder('open_clip:ViT-B-32', pretrained=...)")
+    from .open_clip import OpenClipEncoder
+
+    return OpenClipEncoder(model, **options)
+
+
+def create_encoder(name: str = "default", **options: Any) -> Encoder:
+    """The encoder registered as ``name`` (``"open_clip:<model>"`` passes ``<model>`` on)."""
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"encoder name must be a non-empty string, got {name!r}")
+    name = name.strip()
+    if name.startswith(OPEN_CLIP_PREFIX):
+        return get(KIND, "open_clip")(model=name[len(OPEN_CLIP_PREFIX) :], **options)
+    if name not in names(KIND):
+        known = ", ".join(n if n != "open_clip" else "open_clip:<model>" for n in names(KIND))
+        raise ConfigError(f"unknown encoder {name!r}; known encoders: {known}")
+    return get(KIND, name)(**options)
+
+
+def encoder_names() -> list[str]:
+    """Registered encoder names, open_clip shown as its prefix form."""
+    return [n if n != "open_clip" else "open_clip:<model>" for n in names(KIND)]

