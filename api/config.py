@@ -54,7 +54,7 @@ class PrototypeConfig(_Section):
     classifier_top: int = Field(3, ge=1, le=20)
     classifier_weight: float = Field(0.3, ge=0.0, le=1.0, description="multiplier on classifier confidences")
     min_confidence: float = Field(0.0, ge=0.0, le=1.0)
-    max_clusters: int = Field(4, ge=1, le=32)
+    cluster_distance: float = Field(0.5, gt=0.0, le=2.0, description="cosine distance that separates clusters")
 
 
 class SearchConfig(_Section):

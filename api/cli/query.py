@@ -1,0 +1,87 @@
+"""``sensegraph search`` (one query or a file of them) and ``sensegraph recommend``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from . import app
+from ._common import JsonOption, StoreOption, console, handle_errors, print_json
+
+
+def _pins(values: list[str] | None) -> dict[str, str] | None:
+    """``--sense MENTION=SENSE_ID`` pairs → the ``senses`` override of ``SenseGraph.search``."""
+    if not values:
+        return None
+    out = {}
+    for v in values:
+        mention, sep, sid = v.partition("=")
+        if not sep or not mention.strip() or not sid.strip():
+            raise typer.BadParameter(f"expected MENTION=SENSE_ID, got {v!r}")
+        out[mention.strip()] = sid.strip()
+    return out
+
+
+def _table(result) -> Table:
+    t = Table(title=f"{result.query!r}", caption=_linked_caption(result.linked))
+    for col in ("rank", "medium", "match", "sim1", "sim2", "sense"):
+        t.add_column(col, justify="right" if col in ("rank", "match", "sim1", "sim2") else "left")
+    for h in result.hits:
+        senses = ", ".join(f"{s.sense_id}×{s.weight:.2f}" for s in h.senses) or "-"
+        t.add_row(str(h.rank), f"{h.media_id} {h.caption or Path(h.uri).name}"[:60], f"{h.match:.3f}",
+                  f"{h.sim1:.3f}", f"{h.sim2:.3f}", senses)
+    return t
+
+
+def _linked_caption(linked: list[dict]) -> str:
+    parts = [f"{m['text']}→{m['sense_id'] or 'NIL'} ({m['confidence']:.2f})" for m in linked]
+    return "linked: " + (", ".join(parts) if parts else "nothing")
+
+
+@app.command("search")
+@handle_errors
+def search(
+    text: str = typer.Argument(None, help="the query text (or use --queries FILE)"),
+    k: int = typer.Option(10, "-k", min=1, help="how many results"),
+    alpha: float = typer.Option(None, help="weight of the first similarity (default: configured)"),
+    beta: float = typer.Option(None, help="weight of the second similarity; 0 = text-only"),
+    threshold: float = typer.Option(None, help="threshold mode: keep results with match ≥ this"),
+    sense: list[str] = typer.Option(None, "--sense", help="pin MENTION=SENSE_ID (repeatable)"),
+    queries: Path = typer.Option(None, "--queries", help="a file with one query per line; JSON Lines out"),
+    store: str = StoreOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Rank media for a text by α·sim(text, medium) + β·Σ w_k·sim(prototype_k, medium)."""
+    from sensegraph import SenseGraph
+
+    if (text is None) == (queries is None):
+        raise typer.BadParameter("give a query text or --queries FILE (not both)")
+    texts = [text] if queries is None else [ln.strip() for ln in queries.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    opts = {"alpha": alpha, "beta": beta, "threshold": threshold, "senses": _pins(sense)}
+    with SenseGraph(store) as sg:
+        for t in texts:
+            result = sg.search_result(t, k, **opts)
+            if as_json or queries is not None:
+                print_json(result.to_dict())
+            else:
+                console.print(_table(result))
+
+
+@app.command("recommend")
+@handle_errors
+def recommend(
+    media_id: str = typer.Argument(...),
+    k: int = typer.Option(10, "-k", min=1),
+    store: str = StoreOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Media like a stored medium, scored by the same formula (its embedding and its senses)."""
+    from sensegraph import SenseGraph
+
+    with SenseGraph(store) as sg:
+        result = sg.engine.recommend(media_id, k)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        console.print(_table(result))

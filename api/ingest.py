@@ -1,0 +1,282 @@
+"""Ingestion: records → media bytes → embeddings (cached) → linked evidence → graph → prototypes.
+
+Resumable and idempotent: a medium is keyed by the SHA-256 of its content (one ``Media`` node per
+content), every write is an upsert, and the prototypes of touched senses are recomputed from their
+evidence unless an exact running-mean update is provably equivalent. Re-running an interrupted
+ingest therefore converges to the graph a clean run gives.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from sensegraph.errors import MediaError, SenseGraphError, ValidationError
+from sensegraph.graph.model import Evidence, Media
+
+from .prototype_updates import PrototypeUpdater
+from .results import IngestReport, SkippedRecord
+
+if TYPE_CHECKING:
+    from .sensegraph import SenseGraph
+
+BATCH = 16
+MAX_TEXT_CHARS = 20_000
+MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".mp4", ".webm", ".mov", ".avi", ".mkv"}
+VIDEO_SUFFIXES = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
+
+
+class IngestRecord(BaseModel):
+    """One manifest entry: a medium, its optional caption and id; other keys are kept as metadata."""
+
+    model_config = ConfigDict(extra="allow")
+
+    media: str = Field(min_length=1)
+    text: str | None = None
+    id: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str | None) -> str | None:
+        if v is not None and len(v) > MAX_TEXT_CHARS:
+            raise ValueError(f"text is {len(v)} characters; the limit is {MAX_TEXT_CHARS}")
+        return v.strip() or None if v is not None else None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str | None) -> str | None:
+        if v is not None and (not v.strip() or any(ord(c) < 32 for c in v)):
+            raise ValueError("id must be non-empty printable text")
+        return v
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+# -- manifests -----------------------------------------------------------------------------------
+def read_manifest(path: Path) -> tuple[Iterator[dict[str, Any]], Path]:
+    """Records from JSON Lines, CSV, or a folder of media with ``<name>.txt`` caption side-files."""
+    if not path.exists():
+        raise ValidationError(f"manifest {path} does not exist")
+    if path.is_dir():
+        return _read_folder(path), path
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        return _read_jsonl(path), path.parent
+    if suffix == ".csv":
+        return _read_csv(path), path.parent
+    raise ValidationError(f"manifest {path}: expected .jsonl, .csv or a folder, got {suffix or 'no suffix'}")
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValidationError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            if not isinstance(obj, dict):
+                raise ValidationError(f"{path}:{n}: expected a JSON object")
+            obj.setdefault("_line", n)
+            yield obj
+
+
+def _read_csv(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or "media" not in reader.fieldnames:
+            raise ValidationError(f"{path}: CSV needs a 'media' column")
+        for n, row in enumerate(reader, 2):
+            yield {**{k: v for k, v in row.items() if k and v not in (None, "")}, "_line": n}
+
+
+def _read_folder(path: Path) -> Iterator[dict[str, Any]]:
+    for f in sorted(path.rglob("*")):
+        if f.is_file() and f.suffix.lower() in MEDIA_SUFFIXES:
+            side = f.with_suffix(".txt")
+            text = side.read_text(encoding="utf-8").strip() if side.exists() else None
+            yield {"media": str(f.relative_to(path)), "text": text}
+
+
+# -- media bytes -----------------------------------------------------------------------------------
+@dataclass
+class Loaded:
+    record: IngestRecord
+    ref: str
+    uri: str
+    data: bytes
+    sha256: str
+    modality: str
+
+
+def resolve_media_path(ref: str, base_dir: Path | None) -> Path:
+    """A local path; relative ones resolve against ``base_dir`` and must not escape it."""
+    p = Path(ref).expanduser()
+    if p.is_absolute() or base_dir is None:
+        return p.resolve()
+    root = base_dir.resolve()
+    full = (root / p).resolve()
+    if full != root and root not in full.parents:
+        raise ValidationError(f"media path {ref!r} escapes the manifest folder {root}")
+    return full
+
+
+def load_bytes(rec: IngestRecord, base_dir: Path | None, max_bytes: int) -> tuple[str, bytes]:
+    """(uri, content) for a record's medium: a local file or an http(s) URL."""
+    ref = rec.media
+    if ref.startswith(("http://", "https://")):
+        from sensegraph.encoders.media import fetch_url
+
+        return ref, fetch_url(ref, max_bytes=max_bytes)
+    path = resolve_media_path(ref, base_dir)
+    if not path.is_file():
+        raise MediaError(f"media file {path} does not exist")
+    size = path.stat().st_size
+    if size == 0:
+        raise MediaError(f"media file {path} is empty")
+    if size > max_bytes:
+        raise MediaError(f"media file {path} is {size} bytes; the limit is {max_bytes}")
+    return str(path), path.read_bytes()
+
+
+# -- the pipeline ----------------------------------------------------------------------------------
+class Ingestor:
+    """Runs records through embedding, linking and the store, batch by batch."""
+
+    def __init__(self, sg: SenseGraph, max_bytes: int = 64_000_000) -> None:
+        self.sg, self.store, self.cfg = sg, sg.store, sg.config
+        self.max_bytes = max_bytes
+        self.updater = PrototypeUpdater(self.store, self.cfg.prototypes)
+        self._known_senses: dict[str, bool] = {}
+
+    def run(self, records: Iterable[Mapping[str, Any]], *, base_dir: Path | None = None, progress: bool = False) -> IngestReport:
+        t0 = time.perf_counter()
+        report = IngestReport()
+        from tqdm import tqdm
+
+        bar = tqdm(disable=not progress, desc="ingest", unit="rec")
+        batch: list[tuple[str, IngestRecord]] = []
+        for n, raw in enumerate(records, 1):
+            ref = f"line {raw.get('_line', n)}" if isinstance(raw, Mapping) else f"record {n}"
+            try:
+                rec = IngestRecord.model_validate({k: v for k, v in dict(raw).items() if k != "_line"})
+            except (PydanticValidationError, TypeError, ValueError) as exc:
+                report.skipped.append(SkippedRecord(ref=ref, reason=_short(exc)))
+                bar.update(1)
+                continue
+            batch.append((f"{ref}: {rec.media}", rec))
+            if len(batch) >= BATCH:
+                report = report.merge(self._batch(batch, base_dir))
+                bar.update(len(batch))
+                batch = []
+        if batch:
+            report = report.merge(self._batch(batch, base_dir))
+            bar.update(len(batch))
+        bar.close()
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _batch(self, batch: list[tuple[str, IngestRecord]], base_dir: Path | None) -> IngestReport:
+        report = IngestReport()
+        loaded: list[Loaded] = []
+        for ref, rec in batch:
+            try:
+                uri, data = load_bytes(rec, base_dir, self.max_bytes)
+            except SenseGraphError as exc:
+                report.skipped.append(SkippedRecord(ref=ref, reason=str(exc)))
+                continue
+            suffix = Path(uri.split("?")[0]).suffix.lower()
+            modality = "video" if suffix in VIDEO_SUFFIXES else "image"
+            loaded.append(Loaded(rec, ref, uri, data, hashlib.sha256(data).hexdigest(), modality))
+        # one Media node per content, also within a batch
+        unique: dict[str, Loaded] = {}
+        for item in loaded:
+            if item.sha256 in unique:
+                report.already_present += 1
+            else:
+                unique[item.sha256] = item
+        items = list(unique.values())
+        embedded = self._embed(items, report)
+        if not embedded:
+            return report
+        media: list[Media] = []
+        evidence: list[Evidence] = []
+        for item, joint, native, labels in embedded:
+            existing = self.store.media_by_sha256(item.sha256)
+            media_id = existing.media_id if existing is not None else (item.record.id or f"m{item.sha256[:16]}")
+            if existing is not None:
+                report.already_present += 1
+            else:
+                report.ingested += 1
+            media.append(Media(media_id, item.uri, item.modality, item.sha256, joint, native, item.record.text, item.record.metadata))
+            evidence += self._evidence(media_id, item.record.text, labels)
+        self.store.upsert_media(media)
+        before = {(e.media_id, e.sense_id) for m in media for e in self.store.evidence(media_id=m.media_id)}
+        self.store.upsert_evidence(evidence)
+        report.evidence_edges += len(evidence)
+        touched = {e.sense_id for e in evidence}
+        added: dict[str, list[str]] = {}
+        for e in evidence:
+            if (e.media_id, e.sense_id) not in before:
+                added.setdefault(e.sense_id, []).append(e.media_id)
+        upd = self.updater.update(touched, added)
+        report.senses_touched += len(touched)
+        report.prototypes_created += upd.created
+        report.prototypes_changed += upd.changed
+        return report
+
+    def _embed(self, items: list[Loaded], report: IngestReport) -> list[tuple[Loaded, Any, Any, list]]:
+        """Embed a batch; on a bad medium, fall back to one by one so the others still go in."""
+        if not items:
+            return []
+        enc = self.sg.encoder
+        try:
+            emb = enc.embed_media([i.data for i in items])
+            labels = emb.labels or [[] for _ in items]
+            return [(it, emb.joint[j], emb.native[j], labels[j]) for j, it in enumerate(items)]
+        except MediaError:
+            pass
+        out = []
+        for it in items:
+            try:
+                emb = enc.embed_media([it.data])
+            except MediaError as exc:
+                report.skipped.append(SkippedRecord(ref=it.ref, reason=str(exc)))
+                continue
+            out.append((it, emb.joint[0], emb.native[0], (emb.labels or [[]])[0]))
+        return out
+
+    def _evidence(self, media_id: str, text: str | None, labels: list[tuple[str, float]]) -> list[Evidence]:
+        best: dict[str, Evidence] = {}
+        if text:
+            for m in self.sg.link(text):
+                if m.sense_id is None:
+                    continue
+                ev = Evidence(media_id, m.sense_id, float(m.confidence), "linker", False, m.text)
+                if m.sense_id not in best or ev.confidence > best[m.sense_id].confidence:
+                    best[m.sense_id] = ev
+        pc = self.cfg.prototypes
+        if pc.classifier_evidence and labels:
+            top = labels[: pc.classifier_top]
+            known = self.store.get_senses([sid for sid, _ in top])
+            for sid, prob in top:
+                if sid in known and sid not in best:
+                    best[sid] = Evidence(media_id, sid, float(prob), "classifier")
+        return list(best.values())
+
+
+def _short(exc: Exception) -> str:
+    if isinstance(exc, PydanticValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in exc.errors())
+    return str(exc)

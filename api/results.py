@@ -1,0 +1,100 @@
+"""Typed results shared by the Python API, the CLI (--json) and the REST service."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class SenseScore(BaseModel):
+    """One linked sense's part in a result's second similarity."""
+
+    sense_id: str
+    weight: float = Field(description="normalised linking confidence w_k")
+    sim: float = Field(description="cos(prototype_k, medium) in the native space")
+    prototype: str = Field("media", description="which prototype was used: media, curated or propagated")
+
+
+class Hit(BaseModel):
+    """A ranked medium with its explanation: match = alpha*sim1 + beta*sim2."""
+
+    rank: int
+    media_id: str
+    uri: str
+    match: float
+    sim1: float = Field(description="cos(text, medium) in the joint space")
+    sim2: float = Field(description="sum_k w_k * cos(prototype_k, medium) in the native space")
+    senses: list[SenseScore] = Field(default_factory=list)
+    caption: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "media_id": self.media_id,
+            "uri": self.uri,
+            "match": round(self.match, 6),
+            "sim1": round(self.sim1, 6),
+            "sim2": round(self.sim2, 6),
+            "senses": [
+                {"sense_id": s.sense_id, "weight": round(s.weight, 6), "sim": round(s.sim, 6)}
+                for s in self.senses
+            ],
+        }
+
+
+class SearchResult(BaseModel):
+    """A query's linked mentions and ranked hits, with metadata naming what produced them."""
+
+    query: str
+    linked: list[dict[str, Any]] = Field(default_factory=list)
+    hits: list[Hit] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "linked": self.linked, "results": [h.to_dict() for h in self.hits]}
+
+
+class SkippedRecord(BaseModel):
+    ref: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    """What an ingest did: counts, skipped records with reasons, prototypes touched."""
+
+    ingested: int = 0
+    already_present: int = 0
+    skipped: list[SkippedRecord] = Field(default_factory=list)
+    evidence_edges: int = 0
+    senses_touched: int = 0
+    prototypes_created: int = 0
+    prototypes_changed: int = 0
+    seconds: float = 0.0
+
+    def merge(self, other: IngestReport) -> IngestReport:
+        return IngestReport(
+            ingested=self.ingested + other.ingested,
+            already_present=self.already_present + other.already_present,
+            skipped=self.skipped + other.skipped,
+            evidence_edges=self.evidence_edges + other.evidence_edges,
+            senses_touched=self.senses_touched + other.senses_touched,
+            prototypes_created=self.prototypes_created + other.prototypes_created,
+            prototypes_changed=self.prototypes_changed + other.prototypes_changed,
+            seconds=self.seconds + other.seconds,
+        )
+
+
+class SenseView(BaseModel):
+    """A sense as people and scripts inspect it (``sensegraph sense``, ``GET /senses/{id}``)."""
+
+    sense_id: str
+    label: str
+    gloss: str
+    aliases: list[str] = Field(default_factory=list)
+    related: list[dict[str, Any]] = Field(default_factory=list)
+    prototype_source: str | None = None
+    propagated: bool = False
+    media_count: int = 0
+    redirect_to: str | None = None
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    prototype: list[float] | None = None

@@ -1,0 +1,42 @@
+"""The match formula and the weights that feed it, as pure functions.
+
+    match(q, m) = α · cos(joint(q), joint(m)) + β · Σ_k w_k · cos(proto_k, native(m))
+
+First similarity in the joint text–media space, second in the media's native space (DESIGN.md).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def normalise_weights(confidences: Sequence[float]) -> np.ndarray:
+    """Linking confidences → weights w_k summing to 1 (all-zero stays zero)."""
+    c = np.clip(np.asarray(confidences, dtype=np.float64), 0.0, None)
+    total = c.sum()
+    return c / total if total > 0 else c
+
+
+def cosine_rows(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """cos(row_i, vector) for each row; zero rows score 0."""
+    m = np.asarray(matrix, dtype=np.float32)
+    v = np.asarray(vector, dtype=np.float32)
+    norms = np.linalg.norm(m, axis=1) * max(float(np.linalg.norm(v)), 1e-12)
+    return (m @ v) / np.maximum(norms, 1e-12)
+
+
+def match_scores(
+    sim1: np.ndarray, sim2_per_sense: np.ndarray, weights: np.ndarray, alpha: float, beta: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(match, sim2) for n media: sim1 (n,), sim2_per_sense (n, K), weights (K,)."""
+    sim2 = sim2_per_sense @ weights if sim2_per_sense.size else np.zeros_like(sim1)
+    return alpha * sim1 + beta * sim2, sim2
+
+
+def rank(match: np.ndarray, k: int | None, threshold: float | None) -> np.ndarray:
+    """Indices by descending match: the top k (rank mode) or all ≥ threshold, capped at k (threshold mode)."""
+    order = np.argsort(-match, kind="stable")
+    if threshold is not None:
+        order = order[match[order] >= threshold]
+    return order if k is None else order[:k]

@@ -1,0 +1,199 @@
+"""The query engine: link the text, gather candidates from vector indexes, re-score exactly, explain.
+
+Candidates are the union of the joint-space top-K′ for the text and the native-space top-K′ for each
+linked sense's prototype, so a medium reachable only through its sense is still found; every
+candidate is then re-scored with the full match formula (``scoring.match_scores``).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sensegraph.config import SenseGraphConfig
+from sensegraph.errors import NotFound, ValidationError
+from sensegraph.graph.base import GraphStore
+from sensegraph.graph.model import MediaFilter, Prototype
+from sensegraph.linking.base import LinkedMention
+
+from .results import Hit, SearchResult, SenseScore
+from .scoring import cosine_rows, match_scores, normalise_weights, rank
+
+MAX_QUERY_CHARS = 10_000
+
+
+@dataclass(frozen=True)
+class LinkedSense:
+    """A sense the query links to, the prototype chosen for it and its weight before normalising."""
+
+    sense_id: str
+    confidence: float
+    prototype: Prototype
+
+
+def validate_query(text: str) -> str:
+    if not isinstance(text, str):
+        raise ValidationError(f"query must be a string, got {type(text).__name__}")
+    text = text.strip()
+    if not text:
+        raise ValidationError("query is empty")
+    if len(text) > MAX_QUERY_CHARS:
+        raise ValidationError(f"query is {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
+    return text
+
+
+def as_filter(filters: MediaFilter | Mapping[str, object] | None) -> MediaFilter | None:
+    if filters is None or isinstance(filters, MediaFilter):
+        return filters
+    known = set(MediaFilter.__dataclass_fields__)
+    unknown = set(filters) - known
+    if unknown:
+        raise ValidationError(f"unknown filter(s) {sorted(unknown)}; known: {sorted(known)}")
+    values = dict(filters)
+    if "exclude_ids" in values:
+        values["exclude_ids"] = tuple(values["exclude_ids"])  # type: ignore[arg-type]
+    return MediaFilter(**values)  # type: ignore[arg-type]
+
+
+def apply_pins(mentions: list[LinkedMention], pins: Mapping[str, str] | None) -> list[tuple[str, float]]:
+    """(sense_id, confidence) per linked mention; a pinned mention text overrides the linker."""
+    pins = {k.casefold(): v for k, v in (pins or {}).items()}
+    chosen: list[tuple[str, float]] = []
+    used: set[str] = set()
+    for m in mentions:
+        key = m.text.casefold()
+        if key in pins:
+            chosen.append((pins[key], 1.0))
+            used.add(key)
+        elif m.sense_id is not None:
+            chosen.append((m.sense_id, float(m.confidence)))
+    chosen += [(sid, 1.0) for key, sid in pins.items() if key not in used]
+    merged: dict[str, float] = {}
+    for sid, conf in chosen:
+        merged[sid] = max(merged.get(sid, 0.0), conf)
+    return list(merged.items())
+
+
+class SearchEngine:
+    """Ranks media for a text by the match formula over one store, encoder and linker."""
+
+    def __init__(self, store: GraphStore, encoder, linker, config: SenseGraphConfig) -> None:
+        self.store, self.encoder, self.linker, self.config = store, encoder, linker, config
+
+    # -- public ------------------------------------------------------------------------------
+    def search(
+        self,
+        text: str,
+        k: int = 10,
+        *,
+        alpha: float | None = None,
+        beta: float | None = None,
+        filters: MediaFilter | Mapping[str, object] | None = None,
+        threshold: float | None = None,
+        senses: Mapping[str, str] | None = None,
+    ) -> SearchResult:
+        text = validate_query(text)
+        if k < 1:
+            raise ValidationError(f"k must be at least 1, got {k}")
+        t0 = time.perf_counter()
+        mentions = self.linker.link(text)
+        t_link = time.perf_counter() - t0
+        q = self.encoder.embed_texts([text])[0]
+        linked = self.linked_senses(apply_pins(mentions, senses))
+        result = self._rank(q, linked, k, alpha, beta, as_filter(filters), threshold, text)
+        result.linked = [m.to_dict() for m in mentions]
+        result.metadata["link_seconds"] = round(t_link, 6)
+        result.metadata["seconds"] = round(time.perf_counter() - t0, 6)
+        return result
+
+    def recommend(self, media_id: str, k: int = 10, *, alpha: float | None = None, beta: float | None = None) -> SearchResult:
+        """Media like ``media_id`` by the same formula: its joint embedding and its senses' prototypes."""
+        medium = self.store.get_media([media_id]).get(media_id)
+        if medium is None:
+            raise NotFound(f"no medium with id {media_id!r}")
+        if medium.embedding is None:
+            raise ValidationError(f"medium {media_id!r} has no embedding")
+        evidence = [(e.sense_id, e.confidence) for e in self.store.evidence(media_id=media_id) if not e.detached]
+        linked = self.linked_senses(evidence)
+        flt = MediaFilter(exclude_ids=(media_id,))
+        return self._rank(medium.embedding, linked, k, alpha, beta, flt, None, f"media:{media_id}")
+
+    def similar(self, query: str | None = None, *, media_id: str | None = None, k: int = 10) -> SearchResult:
+        """Pure vector neighbours: a text in the joint space, or a medium in the native space."""
+        if (query is None) == (media_id is None):
+            raise ValidationError("give exactly one of a text or a media_id")
+        if query is not None:
+            vec, space, flt, label = self.encoder.embed_texts([validate_query(query)])[0], "joint", None, query
+        else:
+            medium = self.store.get_media([media_id]).get(media_id)
+            if medium is None or medium.features is None:
+                raise NotFound(f"no medium with native features and id {media_id!r}")
+            vec, space, flt, label = medium.features, "native", MediaFilter(exclude_ids=(media_id,)), f"media:{media_id}"
+        found = self.store.search_media(vec, k, space=space, filters=flt)
+        media = self.store.get_media([m for m, _ in found], vectors=False)
+        hits = [
+            Hit(rank=i + 1, media_id=mid, uri=media[mid].uri if mid in media else "", match=s, sim1=s if space == "joint" else 0.0,
+                sim2=s if space == "native" else 0.0, caption=media[mid].caption if mid in media else None)
+            for i, (mid, s) in enumerate(found)
+        ]
+        return SearchResult(query=label, hits=hits, metadata=self._meta(space=space))
+
+    # -- the parts ---------------------------------------------------------------------------
+    def linked_senses(self, chosen: Sequence[tuple[str, float]]) -> list[LinkedSense]:
+        """Pick each sense's prototype: its own with enough evidence, else the propagated one."""
+        if not chosen:
+            return []
+        ids = [self.store.resolve(sid) for sid, _ in chosen]
+        own = self.store.get_prototypes(ids)
+        prop = self.store.get_prototypes(ids, propagated=True)
+        out: list[LinkedSense] = []
+        for sid, (_, conf) in zip(ids, chosen):
+            p = own.get(sid)
+            if p is not None and (p.source == "curated" or p.media_count >= self.config.search.min_own_media):
+                out.append(LinkedSense(sid, conf, p))
+            elif sid in prop:
+                out.append(LinkedSense(sid, conf * prop[sid].confidence, prop[sid]))
+        return out
+
+    def _rank(self, q, linked, k, alpha, beta, flt, threshold, label) -> SearchResult:
+        a = self.config.search.alpha if alpha is None else float(alpha)
+        b = self.config.search.beta if beta is None else float(beta)
+        kp = max(self.config.search.candidates, k)
+        t0 = time.perf_counter()
+        cand: dict[str, None] = dict.fromkeys(m for m, _ in self.store.search_media(q, kp, space="joint", filters=flt))
+        if b > 0:
+            for ls in linked:
+                cand.update(dict.fromkeys(m for m, _ in self.store.search_media(ls.prototype.vector, kp, space="native", filters=flt)))
+        t_vec = time.perf_counter() - t0
+        ids = list(cand)
+        media = self.store.get_media(ids)
+        ids = [i for i in ids if i in media and media[i].embedding is not None]
+        if not ids:
+            return SearchResult(query=label, hits=[], metadata=self._meta(alpha=a, beta=b, vector_seconds=t_vec))
+        joint = np.stack([media[i].embedding for i in ids])
+        sim1 = cosine_rows(joint, q)
+        weights = normalise_weights([ls.confidence for ls in linked]) if b > 0 else np.zeros(0)
+        if b > 0 and linked:
+            native = np.stack([
+                media[i].features if media[i].features is not None else np.zeros_like(linked[0].prototype.vector)
+                for i in ids
+            ])
+            per_sense = np.stack([cosine_rows(native, ls.prototype.vector) for ls in linked], axis=1)
+        else:
+            per_sense = np.zeros((len(ids), 0), dtype=np.float32)
+        match, sim2 = match_scores(sim1, per_sense, weights, a, b)
+        hits = []
+        for r, idx in enumerate(rank(match, k, threshold)):
+            m = media[ids[idx]]
+            senses = [
+                SenseScore(sense_id=ls.sense_id, weight=float(weights[j]), sim=float(per_sense[idx, j]), prototype=ls.prototype.source)
+                for j, ls in enumerate(linked)
+            ] if per_sense.shape[1] else []
+            hits.append(Hit(rank=r + 1, media_id=m.media_id, uri=m.uri, match=float(match[idx]), sim1=float(sim1[idx]),
+                            sim2=float(sim2[idx]), senses=senses, caption=m.caption))
+        return SearchResult(query=label, hits=hits, metadata=self._meta(alpha=a, beta=b, candidates=len(ids), vector_seconds=round(t_vec, 6)))
+
+    def _meta(self, **extra: object) -> dict[str, object]:
+        return {"store": self.store.name, "encoder": self.encoder.encoder_id, **extra}

@@ -1,0 +1,196 @@
+"""``SenseGraph``: the Python API every surface (CLI, REST, editor) wraps.
+
+    from sensegraph import SenseGraph
+    sg = SenseGraph("./sensegraph-data")          # or "bolt://localhost:7687"; None = the default store
+    sg.ingest([{"media": "photo.jpg", "text": "a crane lifting steel beams"}])
+    for hit in sg.search("crane on a building site", k=5):
+        print(hit.media_id, hit.match, hit.sim1, hit.sim2, hit.senses)
+
+Models load on first use, once per instance; a store opens in the constructor.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .config import CONFIG_META_KEY, SenseGraphConfig, build_config, config_from_json, resolve_store_uri
+from .errors import NotFound, ValidationError
+from .results import Hit, IngestReport, SearchResult, SenseView
+
+
+class SenseGraph:
+    """A sense-aware retrieval system over one graph store."""
+
+    def __init__(
+        self,
+        store: Any = None,
+        *,
+        config: SenseGraphConfig | Mapping[str, Any] | None = None,
+        encoder: Any = None,
+        linker: Any = None,
+    ) -> None:
+        from sensegraph.graph import GraphStore, open_store
+
+        if isinstance(store, GraphStore):
+            self.store = store
+            self._owns_store = False
+        else:
+            self.store = open_store(resolve_store_uri(store))
+            self._owns_store = True
+        saved = config_from_json(self.store.get_meta(CONFIG_META_KEY))
+        base = build_config(saved)
+        if isinstance(config, SenseGraphConfig):
+            base = config
+        elif config:
+            base = base.merged(dict(config))
+        self.config: SenseGraphConfig = base
+        if self.config.service.token is None and os.environ.get("SENSEGRAPH_TOKEN"):
+            self.config.service.token = os.environ["SENSEGRAPH_TOKEN"]
+        if encoder is not None:
+            self.__dict__["encoder"] = encoder
+        if linker is not None:
+            self.__dict__["linker"] = linker
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> SenseGraph:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def save_config(self) -> None:
+        """Persist the current configuration in the store (what ``calibrate`` tuned travels with the data)."""
+        self.store.set_meta(CONFIG_META_KEY, self.config.model_dump_json(exclude={"service": {"token"}}))
+
+    # -- lazily built parts ------------------------------------------------------------------
+    @cached_property
+    def encoder(self) -> Any:
+        """The configured encoder behind the on-disk embedding cache; bound to the store."""
+        from sensegraph.encoders.cache import CachedEncoder
+        from sensegraph.encoders.factory import create_encoder
+
+        cfg = self.config.encoder
+        options: dict[str, Any] = {}
+        if cfg.pretrained is not None:
+            options["pretrained"] = cfg.pretrained
+        if cfg.allow_download:
+            options["allow_download"] = True
+        raw = create_encoder(cfg.name, **options)
+        enc = CachedEncoder(raw, self._cache_dir())
+        self.store.bind_encoder(enc.encoder_id, enc.joint_dim, enc.native_dim)
+        return enc
+
+    @cached_property
+    def linker(self) -> Any:
+        from sensegraph.linking.linker import EntityLinker
+
+        return EntityLinker(self.store, self.encoder.embed_texts, self.config.linker)
+
+    @cached_property
+    def engine(self) -> Any:
+        from .search import SearchEngine
+
+        return SearchEngine(self.store, self.encoder, self.linker, self.config)
+
+    def _cache_dir(self) -> Path:
+        if self.config.encoder.cache_dir:
+            return Path(self.config.encoder.cache_dir)
+        from sensegraph.graph import store_kind
+
+        uri = self.store.describe()
+        if store_kind(uri) == "embedded":
+            return Path(uri) / "cache"
+        return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sensegraph" / "embeddings"
+
+    # -- linking, ingest, search ---------------------------------------------------------------
+    def link(self, text: str) -> list[Any]:
+        """Mentions in ``text`` with their senses, confidences and every candidate's scores."""
+        return self.linker.link(text)
+
+    def ingest(self, records: Iterable[Mapping[str, Any]], *, base_dir: str | Path | None = None, progress: bool = False) -> IngestReport:
+        """Embed, link and store media records ``{"media", "text"?, "id"?, ...}``; update touched prototypes."""
+        from .ingest import Ingestor
+
+        return Ingestor(self).run(records, base_dir=Path(base_dir) if base_dir else None, progress=progress)
+
+    def ingest_manifest(self, path: str | Path, *, progress: bool = False) -> IngestReport:
+        """Ingest a JSON Lines or CSV manifest, or a folder of media with caption side-files."""
+        from .ingest import Ingestor, read_manifest
+
+        records, base = read_manifest(Path(path))
+        return Ingestor(self).run(records, base_dir=base, progress=progress)
+
+    def search(self, text: str, k: int = 10, **options: Any) -> list[Hit]:
+        """Ranked hits for ``text`` (see ``search_result`` for the linked mentions and metadata)."""
+        return self.search_result(text, k, **options).hits
+
+    def search_result(self, text: str, k: int = 10, **options: Any) -> SearchResult:
+        return self.engine.search(text, k, **options)
+
+    def search_many(self, texts: Sequence[str], k: int = 10, **options: Any) -> list[SearchResult]:
+        """A batch of queries with the models loaded once."""
+        return [self.engine.search(t, k, **options) for t in texts]
+
+    def recommend(self, media_id: str, k: int = 10, **options: Any) -> list[Hit]:
+        return self.engine.recommend(media_id, k, **options).hits
+
+    def similar(self, query: str | None = None, *, media_id: str | None = None, k: int = 10) -> list[Hit]:
+        return self.engine.similar(query, media_id=media_id, k=k).hits
+
+    # -- prototypes ------------------------------------------------------------------------------
+    def rebuild_prototypes(self, strategy: str | None = None, *, progress: bool = False) -> int:
+        """Recompute every media prototype (optionally with another strategy); returns how many were written."""
+        from .prototype_updates import PrototypeUpdater
+
+        if strategy is not None:
+            self.config.prototypes.strategy = strategy  # validated by pydantic
+        return PrototypeUpdater(self.store, self.config.prototypes).rebuild_all(progress=progress)
+
+    # -- inspection ------------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        counts = dict(self.store.counts())
+        counts["encoder"] = self.store.get_meta("encoder_id")
+        return counts
+
+    def sense(self, sense_id: str, *, with_prototype: bool = False) -> SenseView:
+        """A sense with aliases, relations, prototype provenance and evidence media."""
+        if not isinstance(sense_id, str) or not sense_id.strip():
+            raise ValidationError("sense id is empty")
+        senses = self.store.get_senses([sense_id])
+        if sense_id not in senses:
+            raise NotFound(f"no sense with id {sense_id!r}")
+        s = senses[sense_id]
+        related_ids = set()
+        rels = self.store.neighbours([sense_id])
+        for r in rels:
+            related_ids.update((r.source, r.target))
+        labels = {k: v.label for k, v in self.store.get_senses(sorted(related_ids)).items()}
+        related = [
+            {"type": r.type, "direction": "out" if r.source == sense_id else "in",
+             "sense_id": r.target if r.source == sense_id else r.source,
+             "label": labels.get(r.target if r.source == sense_id else r.source, ""), "weight": r.weight}
+            for r in rels
+        ]
+        evidence = self.store.evidence(sense_id=sense_id)
+        media = self.store.get_media([e.media_id for e in evidence], vectors=False)
+        own = self.store.get_prototypes([sense_id]).get(sense_id)
+        prop = self.store.get_prototypes([sense_id], propagated=True).get(sense_id)
+        return SenseView(
+            sense_id=s.sense_id, label=s.label, gloss=s.gloss,
+            aliases=sorted({a.text for a in self.store.aliases_of(sense_id)}),
+            related=related, prototype_source=s.prototype_source, propagated=prop is not None,
+            media_count=s.media_count, redirect_to=s.redirect_to,
+            evidence=[
+                {"media_id": e.media_id, "uri": media[e.media_id].uri if e.media_id in media else None,
+                 "confidence": e.confidence, "source": e.source, "detached": e.detached, "mention": e.mention}
+                for e in evidence
+            ],
+            prototype=[float(x) for x in own.vector] if (with_prototype and own is not None) else None,
+        )
