@@ -1,0 +1,72 @@
+"""Prototype arithmetic: strategies, evidence weights, and the exact running mean."""
+import numpy as np
+import pytest
+
+from sensegraph.graph.model import Evidence
+from sensegraph.graph.prototypes import (
+    WeightPolicy,
+    build_prototype,
+    evidence_weight,
+    update_mean,
+)
+
+
+def _unit(rng, n, d=16):
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_running_mean_equals_full_recompute():
+    rng = np.random.default_rng(0)
+    feats, w = _unit(rng, 9), rng.uniform(0.2, 1.0, size=9)
+    full = build_prototype("s", feats, w, "mean")
+    step = build_prototype("s", feats[:4], w[:4], "mean")
+    step = update_mean(step, feats[4:7], w[4:7])
+    step = update_mean(step, feats[7:], w[7:])
+    assert step.media_count == full.media_count == 9
+    assert step.weight == pytest.approx(full.weight)
+    np.testing.assert_allclose(step.vector, full.vector, atol=1e-6)
+    assert np.linalg.norm(full.vector) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_mean_is_confidence_weighted():
+    a, b = np.eye(4, dtype=np.float32)[:2]
+    p = build_prototype("s", np.stack([a, b]), [0.9, 0.1], "mean")
+    assert float(p.vector @ a) > float(p.vector @ b)
+
+
+def test_cluster_ignores_an_off_sense_medium():
+    rng = np.random.default_rng(1)
+    centre = _unit(rng, 1)[0]
+    near = centre + 0.15 * _unit(rng, 3)
+    near /= np.linalg.norm(near, axis=1, keepdims=True)
+    outlier = -centre
+    feats = np.vstack([near, outlier[None]])
+    mean = build_prototype("s", feats, np.ones(4), "mean")
+    clus = build_prototype("s", feats, np.ones(4), "cluster", distance_threshold=0.5)
+    assert clus.strategy == "cluster" and clus.media_count == 4
+    assert float(near.mean(0) @ clus.vector) > float(near.mean(0) @ mean.vector)
+    assert float(outlier @ clus.vector) < float(outlier @ mean.vector)
+
+
+def test_medoid_is_one_of_the_media():
+    rng = np.random.default_rng(2)
+    feats = _unit(rng, 5)
+    p = build_prototype("s", feats, np.ones(5), "medoid")
+    assert np.max(feats @ p.vector) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_nothing_counts_gives_no_prototype_and_unknown_strategy_fails():
+    feats = _unit(np.random.default_rng(3), 2)
+    assert build_prototype("s", feats, [0.0, 0.0]) is None
+    with pytest.raises(ValueError, match="unknown prototype strategy 'median'"):
+        build_prototype("s", feats, [1.0, 1.0], "median")
+
+
+def test_evidence_weights():
+    policy = WeightPolicy(classifier_weight=0.3, min_confidence=0.1)
+    assert evidence_weight(Evidence("m", "s", 0.8, "linker"), policy) == pytest.approx(0.8)
+    assert evidence_weight(Evidence("m", "s", 0.8, "classifier"), policy) == pytest.approx(0.24)
+    assert evidence_weight(Evidence("m", "s", 0.05, "linker"), policy) == 0.0
+    assert evidence_weight(Evidence("m", "s", 0.0, "editor"), policy) == 1.0  # pinned always counts
+    assert evidence_weight(Evidence("m", "s", 1.0, "editor", detached=True), policy) == 0.0
