@@ -34,6 +34,8 @@ RELATION_POINTERS: dict[str, str] = {
 }
 UPWARD_TYPES = frozenset({"hypernym", "instance_hypernym"})
 _EXAMPLE = re.compile(r'"([^"]*)"')
+# Examples start at a quote that opens the gloss or follows "; " (a few glosses use ': "…"' last).
+_EXAMPLES_START = re.compile(r'(?:^|;\s*|:\s*(?="[^"]*"\s*(?:;|$)))"')
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def resolve_wordnet_dir(wordnet_dir: str | os.PathLike[str] | None = None) -> Pa
 def split_gloss(gloss: str) -> tuple[str, tuple[str, ...]]:
     """Split a WordNet gloss into its definition and its quoted usage examples."""
     gloss = gloss.strip()
-    m = re.search(r'(?:^|;\s*)"', gloss)
+    m = _EXAMPLES_START.search(gloss)
     definition = gloss[: m.start()] if m else gloss
     examples = tuple(e.strip() for e in _EXAMPLE.findall(gloss[m.start():] if m else ""))
     return definition.strip().strip(";").strip(), tuple(e for e in examples if e)
