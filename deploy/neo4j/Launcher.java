@@ -5,7 +5,8 @@
  *   java -Xmx1g -cp "$(cat classpath.txt)" deploy/neo4j/Launcher.java --port 7687 --data DIR [--password PW]
  * The classpath comes from `mvn -f deploy/neo4j/pom.xml dependency:build-classpath`; `sensegraph neo4j start`
  * does all of this. Data lives under DIR and survives a restart. Bolt listens on 127.0.0.1 only, HTTP is off.
- * Without --password authentication is disabled; with it, the `neo4j` user's password is set to PW.
+ * Without --password (or $SENSEGRAPH_NEO4J_PASSWORD) authentication is disabled; with it, the `neo4j`
+ * user's password is set to PW.
  * SIGTERM (or Ctrl-C) shuts the DBMS down cleanly through a shutdown hook.
  */
 
@@ -34,7 +35,11 @@ public class Launcher {
     static Options parse(String[] args) {
         int port = 7687;
         Path data = null;
-        String password = null;
+        // The password may come from the environment so it never shows in `ps` output.
+        String password = System.getenv("SENSEGRAPH_NEO4J_PASSWORD");
+        if (password != null && password.isEmpty()) {
+            password = null;
+        }
         long pageCacheMb = 256;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
