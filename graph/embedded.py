@@ -1,0 +1,779 @@
+"""``EmbeddedStore``: the default graph store, in-process and persisted to a directory.
+
+The graph lives in SQLite (``DIR/graph.sqlite``, WAL mode): one transaction per write call, so a
+crash never leaves a half-written store and readers in other processes see a consistent snapshot.
+``PRAGMA quick_check`` runs on open and a damaged file is refused with ``StoreError``. Writers
+take ``DIR/.write.lock`` (filelock) only for the duration of a write transaction.
+
+Vectors are float32 BLOBs. Searches run over in-memory numpy matrices loaded lazily and refreshed
+when the database's write revision moved (only rows stamped with a newer revision are re-read).
+Past ``ann_threshold`` media a space is searched through a persisted hnswlib index instead
+(``DIR/hnsw-<space>.bin``), with ``MediaFilter`` applied inside the search.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from sensegraph.errors import EncoderMismatch, NotFound, StoreError, ValidationError
+from sensegraph.registry import register
+
+from . import embedded_schema as q
+from .model import (
+    EVIDENCE_SOURCES,
+    MODALITIES,
+    PROTOTYPE_SOURCES,
+    Alias,
+    AliasEntry,
+    AuditEntry,
+    Entity,
+    Evidence,
+    HasSense,
+    Media,
+    MediaFilter,
+    Prototype,
+    Relation,
+    Sense,
+)
+from .vector_index import HnswIndex, VectorTable, as_unit
+
+DB_FILE = "graph.sqlite"
+LOCK_FILE = ".write.lock"
+SPACES = {"joint": "embedding", "native": "features"}
+_CHUNK = 10_000
+_SMALL_FILTER = 2_000  # a filter letting at most this many media through is searched exactly
+
+
+def _blob(v: np.ndarray | None, dim: int | None, what: str) -> bytes | None:
+    """float32 bytes of a finite vector (checked against the bound encoder's dimension)."""
+    if v is None:
+        return None
+    a = np.asarray(v, dtype=np.float32)
+    if a.ndim != 1 or (dim is not None and a.shape[0] != dim):
+        raise ValidationError(f"{what} has shape {a.shape}, expected ({dim if dim is not None else 'd'},)")
+    if not np.all(np.isfinite(a)):
+        raise ValidationError(f"{what} contains NaN or infinite values")
+    return a.tobytes()
+
+
+def _metadata_json(m: Media) -> str:
+    """The medium's metadata as JSON (ValidationError when it is not JSON-serialisable)."""
+    try:
+        return json.dumps(m.metadata or {}, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"media {m.media_id!r}: metadata is not JSON-serialisable ({exc})") from exc
+
+
+def _vec(b: bytes | None) -> np.ndarray | None:
+    return None if b is None else np.frombuffer(b, dtype=np.float32).copy()
+
+
+def _need(value: object, what: str) -> str:
+    """A non-empty string, or a ValidationError naming the field."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(f"{what} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _sense(row: Sequence[Any]) -> Sense:
+    return Sense(
+        sense_id=row[0], label=row[1], gloss=row[2], redirect_to=row[3],
+        media_count=int(row[4]), prototype_source=row[5],
+    )
+
+
+def _evidence(row: Sequence[Any]) -> Evidence:
+    return Evidence(
+        media_id=row[0], sense_id=row[1], confidence=float(row[2]), source=row[3],
+        detached=bool(row[4]), mention=row[5],
+    )
+
+
+def _media(row: Sequence[Any]) -> Media:
+    return Media(
+        media_id=row[1], uri=row[2], modality=row[3], sha256=row[4], caption=row[5],
+        metadata=json.loads(row[6]), embedding=_vec(row[7]), features=_vec(row[8]),
+    )
+
+
+def _prototype(row: Sequence[Any]) -> Prototype:
+    return Prototype(
+        sense_id=row[0], vector=_vec(row[1]), source=row[2], media_count=int(row[3]),
+        strategy=row[4], confidence=float(row[5]), joint=_vec(row[6]),
+        weight=float(row[7]), norm=float(row[8]),
+    )
+
+
+def _audit(row: Sequence[Any]) -> AuditEntry:
+    return AuditEntry(
+        audit_id=row[0], user=row[1], at=row[2], action=row[3], sense_ids=tuple(json.loads(row[4])),
+        before=row[5], after=row[6], undone=bool(row[7]),
+    )
+
+
+class EmbeddedStore:
+    """A ``GraphStore`` in a directory: SQLite for the graph, numpy/hnswlib for vector search."""
+
+    name = "embedded"
+
+    def __init__(self, directory: str | Path, *, ann_threshold: int = 20_000, lock_timeout: float = 60.0) -> None:
+        if ann_threshold < 0:
+            raise ValidationError(f"ann_threshold must be >= 0, got {ann_threshold}")
+        self.directory = Path(directory).expanduser().resolve()
+        if self.directory.exists() and not self.directory.is_dir():
+            raise StoreError(f"store path {self.directory} exists and is not a directory")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.ann_threshold = ann_threshold
+        self._lock = threading.RLock()
+        self._flock = FileLock(str(self.directory / LOCK_FILE), timeout=lock_timeout)
+        self._conn = self._connect(self.directory / DB_FILE)
+        self._tables: dict[str, VectorTable] = {}
+        self._table_state: dict[str, tuple[int, int]] = {}  # space -> (epoch, rev) loaded
+        self._hnsw: dict[str, HnswIndex] = {}
+        self._protos: dict[str, VectorTable] = {}
+        self._proto_state: dict[str, tuple[int, int]] = {}
+        self._dims: tuple[int, int] | None = None
+        self._load_dims()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        """Open (or create) the database, refuse a corrupted one, create the schema."""
+        try:
+            conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=60.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            problems = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+            if problems != ["ok"]:
+                conn.close()
+                raise StoreError(f"store at {self.directory} is corrupted: {'; '.join(problems[:5])}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=OFF")
+            conn.create_function("sg_lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True)
+            with self._flock:
+                conn.executescript(q.DDL)
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (q.SCHEMA_VERSION,)
+                )
+        except Timeout as exc:
+            raise StoreError(f"store at {self.directory} is locked by another writer ({exc})") from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"store at {self.directory} is corrupted: {exc}") from exc
+        return conn
+
+    def close(self) -> None:
+        """Save any unsaved HNSW updates and close the database."""
+        with self._lock:
+            for index in self._hnsw.values():
+                if index.unsaved:
+                    index.save()
+            self._conn.close()
+
+    def __enter__(self) -> EmbeddedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        return str(self.directory)
+
+    def __repr__(self) -> str:
+        return f"EmbeddedStore({str(self.directory)!r}, ann_threshold={self.ann_threshold})"
+
+    @contextmanager
+    def _write(self) -> Iterator[tuple[sqlite3.Connection, int]]:
+        """One write transaction under the directory's write lock; yields (connection, revision)."""
+        with self._lock:
+            try:
+                self._flock.acquire()
+            except Timeout as exc:
+                raise StoreError(f"store at {self.directory} is locked by another writer ({exc})") from exc
+            try:
+                conn = self._conn
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    rev = conn.execute(q.BUMP_REV).fetchone()[0]
+                    yield conn, rev
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StoreError(f"write to store at {self.directory} failed: {exc}") from exc
+            finally:
+                self._flock.release()
+
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"read from store at {self.directory} failed: {exc}") from exc
+
+    def wipe(self) -> None:
+        """Delete everything (tests use it between cases); the encoder binding goes too."""
+        with self._write() as (conn, _):
+            for table in q.TABLES:
+                if table != "counters":
+                    conn.execute(f"DELETE FROM {table}")  # noqa: S608 - table names are constants
+            conn.execute(q.BUMP_EPOCH)
+            conn.execute(q.BUMP_PROTO)
+            conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (q.SCHEMA_VERSION,))
+        with self._lock:
+            for index in self._hnsw.values():
+                index.drop()
+            self._hnsw.clear()
+            self._tables.clear()
+            self._table_state.clear()
+            self._protos.clear()
+            self._proto_state.clear()
+            self._dims = None
+
+    # -- metadata ----------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        rows = self._read(q.GET_META, (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        _need(key, "meta key")
+        if not isinstance(value, str):
+            raise ValidationError(f"meta value for {key!r} must be a string, got {type(value).__name__}")
+        with self._write() as (conn, _):
+            conn.execute(q.SET_META, (key, value))
+
+    def _load_dims(self) -> None:
+        joint, native = self.get_meta("joint_dim"), self.get_meta("native_dim")
+        self._dims = (int(joint), int(native)) if joint and native else None
+
+    def bind_encoder(self, encoder_id: str, joint_dim: int, native_dim: int) -> None:
+        """Record the encoder on first use; another encoder (or other dims) raises EncoderMismatch."""
+        _need(encoder_id, "encoder_id")
+        if int(joint_dim) <= 0 or int(native_dim) <= 0:
+            raise ValidationError(f"encoder dims must be positive, got joint={joint_dim} native={native_dim}")
+        with self._write() as (conn, _):
+            rows = dict(conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('encoder_id', 'joint_dim', 'native_dim')"
+            ).fetchall())
+            if rows:
+                held = (rows.get("encoder_id"), rows.get("joint_dim"), rows.get("native_dim"))
+                if held != (encoder_id, str(int(joint_dim)), str(int(native_dim))):
+                    raise EncoderMismatch(
+                        f"store at {self.directory} holds vectors of encoder {held[0]!r} "
+                        f"(joint {held[1]}, native {held[2]}), not {encoder_id!r} (joint {joint_dim}, "
+                        f"native {native_dim}); use a fresh store or re-ingest with the recorded "
+                        f"encoder {held[0]!r}"
+                    )
+                return
+            conn.executemany(q.SET_META, [
+                ("encoder_id", encoder_id), ("joint_dim", str(int(joint_dim))), ("native_dim", str(int(native_dim))),
+            ])
+        self._dims = (int(joint_dim), int(native_dim))
+
+    # -- knowledge graph upserts ---------------------------------------------------------------------
+    def _upsert(self, sql: str, rows: list[tuple]) -> int:
+        with self._write() as (conn, _):
+            for i in range(0, len(rows), _CHUNK):
+                conn.executemany(sql, rows[i : i + _CHUNK])
+        return len(rows)
+
+    def upsert_entities(self, entities: Iterable[Entity]) -> int:
+        rows = [(_need(e.id, "entity id"), e.name if e.name is not None else "") for e in entities]
+        return self._upsert(q.UPSERT_ENTITY, rows)
+
+    def upsert_aliases(self, aliases: Iterable[Alias]) -> int:
+        rows = [(_need(a.text, "alias text"), _need(a.lang, "alias lang"), _need(a.entity_id, "alias entity_id"))
+                for a in aliases]
+        return self._upsert(q.UPSERT_ALIAS, rows)
+
+    def upsert_senses(self, senses: Iterable[Sense]) -> int:
+        rows = [(_need(s.sense_id, "sense_id"), s.label or "", s.gloss or "", s.redirect_to) for s in senses]
+        return self._upsert(q.UPSERT_SENSE, rows)
+
+    def upsert_has_sense(self, links: Iterable[HasSense]) -> int:
+        rows = [(_need(h.entity_id, "entity_id"), _need(h.sense_id, "sense_id"), int(h.rank)) for h in links]
+        return self._upsert(q.UPSERT_HAS_SENSE, rows)
+
+    def upsert_relations(self, relations: Iterable[Relation]) -> int:
+        rows = []
+        for r in relations:
+            w = float(r.weight)
+            if not np.isfinite(w):
+                raise ValidationError(f"relation {r.source}->{r.target} has a non-finite weight {r.weight!r}")
+            rows.append((_need(r.source, "relation source"), _need(r.target, "relation target"),
+                         _need(r.type, "relation type"), w))
+        return self._upsert(q.UPSERT_RELATION, rows)
+
+    # -- media and evidence --------------------------------------------------------------------------
+    def upsert_media(self, media: Iterable[Media]) -> int:
+        """Create or update media; a record without vectors keeps the stored ones."""
+        joint, native = self._dims or (None, None)
+        rows = []
+        for m in media:
+            _need(m.media_id, "media_id")
+            if m.modality not in MODALITIES:
+                raise ValidationError(f"media {m.media_id!r}: modality {m.modality!r} is not one of {MODALITIES}")
+            rows.append({
+                "media_id": m.media_id, "uri": m.uri or "", "modality": m.modality, "sha256": m.sha256 or "",
+                "caption": m.caption, "metadata": _metadata_json(m),
+                "embedding": _blob(m.embedding, joint, f"media {m.media_id!r} embedding"),
+                "features": _blob(m.features, native, f"media {m.media_id!r} features"),
+            })
+        with self._write() as (conn, rev):
+            for row in rows:
+                row["rev"] = rev
+            conn.executemany(q.UPSERT_MEDIA, rows)
+        return len(rows)
+
+    def upsert_evidence(self, evidence: Iterable[Evidence]) -> int:
+        """Write edges (skipping unknown media/senses); an editor edge is only replaced by an editor edge."""
+        rows = []
+        for e in evidence:
+            if e.source not in EVIDENCE_SOURCES:
+                raise ValidationError(f"evidence {e.media_id}->{e.sense_id}: source {e.source!r} not in {EVIDENCE_SOURCES}")
+            c = float(e.confidence)
+            if not np.isfinite(c) or c < 0:
+                raise ValidationError(f"evidence {e.media_id}->{e.sense_id}: confidence {e.confidence!r} must be >= 0")
+            rows.append({"media_id": _need(e.media_id, "media_id"), "sense_id": _need(e.sense_id, "sense_id"),
+                         "confidence": c, "source": e.source, "detached": int(bool(e.detached)),
+                         "mention": e.mention})
+        with self._write() as (conn, _):
+            before = conn.total_changes
+            conn.executemany(q.UPSERT_EVIDENCE, rows)
+            return conn.total_changes - before
+
+    def delete_evidence(self, pairs: Iterable[tuple[str, str]]) -> int:
+        rows = [(m, s) for m, s in pairs]
+        with self._write() as (conn, _):
+            before = conn.total_changes
+            conn.executemany(q.DELETE_EVIDENCE, rows)
+            return conn.total_changes - before
+
+    # -- reads -------------------------------------------------------------------------------------
+    def get_senses(self, sense_ids: Sequence[str]) -> dict[str, Sense]:
+        out: dict[str, Sense] = {}
+        ids = list(dict.fromkeys(sense_ids))
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(q.SENSE_COLUMNS + f" WHERE s.sense_id IN ({marks})", chunk):
+                out[row[0]] = _sense(row)
+        return out
+
+    def _exists(self, conn: sqlite3.Connection, sql: str, key: str, what: str) -> None:
+        if conn.execute(sql, (key,)).fetchone() is None:
+            raise NotFound(f"{what} {key!r} does not exist")
+
+    def resolve(self, sense_id: str) -> str:
+        """Follow merge redirects to the live sense (NotFound for an unknown id)."""
+        seen = [sense_id]
+        current = sense_id
+        while True:
+            rows = self._read(q.REDIRECT_OF, (current,))
+            if not rows:
+                raise NotFound(f"sense {current!r} does not exist")
+            nxt = rows[0][0]
+            if nxt is None:
+                return current
+            if nxt in seen:
+                raise StoreError(f"redirect cycle among senses {seen + [nxt]}")
+            seen.append(nxt)
+            current = nxt
+
+    def find_senses(self, query: str, limit: int = 20) -> list[Sense]:
+        """Substring match (case-insensitive) on id, label or alias; the exact id first."""
+        needle = (query or "").strip().lower()
+        if not needle or limit <= 0:
+            return []
+        ids = [r[0] for r in self._read(q.FIND_SENSES, {"q": needle})]
+        senses = self.get_senses(ids)
+        ranked = sorted(
+            senses.values(),
+            key=lambda s: (s.sense_id.lower() != needle, s.label.lower() != needle, s.redirect_to is not None,
+                           -s.media_count, s.sense_id),
+        )
+        return ranked[:limit]
+
+    def aliases_of(self, sense_id: str) -> list[Alias]:
+        return [Alias(text=t, entity_id=e, lang=lang) for t, e, lang in self._read(q.ALIASES_OF, (sense_id,))]
+
+    def alias_table(self) -> list[AliasEntry]:
+        """Every (alias, entity, sense) row with the entity's rank for that sense."""
+        with self._lock:
+            cur = self._conn.execute(q.ALIAS_TABLE)
+            return [AliasEntry(a, lang, e, s, r) for a, lang, e, s, r in cur]
+
+    def neighbours(self, sense_ids: Sequence[str]) -> list[Relation]:
+        out: dict[tuple[str, str, str], Relation] = {}
+        for sid in dict.fromkeys(sense_ids):
+            for sql in (q.NEIGHBOURS_OUT, q.NEIGHBOURS_IN):
+                for s, t, ty, w in self._read(sql, (sid,)):
+                    out[(s, t, ty)] = Relation(s, t, ty, float(w))
+        return list(out.values())
+
+    def evidence(self, *, sense_id: str | None = None, media_id: str | None = None) -> list[Evidence]:
+        """Edges of a sense and/or a medium, detached ones included (consumers filter)."""
+        clauses, params = [], []
+        if sense_id is not None:
+            clauses.append("sense_id = ?")
+            params.append(sense_id)
+        if media_id is not None:
+            clauses.append("media_id = ?")
+            params.append(media_id)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._read(q.EVIDENCE_COLUMNS + where + " ORDER BY sense_id, media_id", params)
+        return [_evidence(r) for r in rows]
+
+    def get_media(self, media_ids: Sequence[str], *, vectors: bool = True) -> dict[str, Media]:
+        base = q.MEDIA_COLUMNS if vectors else q.MEDIA_COLUMNS_NOVEC
+        out: dict[str, Media] = {}
+        ids = list(dict.fromkeys(media_ids))
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(base + f" WHERE media_id IN ({marks})", chunk):
+                out[row[1]] = _media(row)
+        return out
+
+    def media_by_sha256(self, sha256: str) -> Media | None:
+        if not sha256:
+            return None
+        rows = self._read(q.MEDIA_COLUMNS + " WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,))
+        return _media(rows[0]) if rows else None
+
+    def iter_senses(self, batch_size: int = 5000) -> Iterator[list[Sense]]:
+        last = ""
+        while True:
+            rows = self._read(q.SENSES_PAGE, (last, max(1, batch_size)))
+            if not rows:
+                return
+            yield [_sense(r) for r in rows]
+            last = rows[-1][0]
+
+    def iter_relations(self, batch_size: int = 5000) -> Iterator[list[Relation]]:
+        last = ("", "", "")
+        while True:
+            rows = self._read(q.RELATIONS_PAGE, (*last, max(1, batch_size)))
+            if not rows:
+                return
+            yield [Relation(s, t, ty, float(w)) for s, t, ty, w in rows]
+            last = rows[-1][:3]
+
+    def iter_media(self, batch_size: int = 1000, *, vectors: bool = True) -> Iterator[list[Media]]:
+        base = q.MEDIA_COLUMNS if vectors else q.MEDIA_COLUMNS_NOVEC
+        last = 0
+        while True:
+            rows = self._read(base + q.MEDIA_PAGE_TAIL, (last, max(1, batch_size)))
+            if not rows:
+                return
+            yield [_media(r) for r in rows]
+            last = rows[-1][0]
+
+    def counts(self) -> dict[str, int]:
+        keys = ("entities", "aliases", "senses", "relations", "media", "evidence",
+                "prototypes_media", "prototypes_curated", "prototypes_propagated")
+        return dict(zip(keys, (int(x) for x in self._read(q.COUNTS)[0])))
+
+    def sense_graph(self):  # -> networkx.DiGraph
+        """Senses as nodes (label, redirect_to) and RELATED edges (type, weight), for graph algorithms.
+
+        Between one ordered pair of senses a DiGraph holds one edge: the heaviest relation wins.
+        """
+        import networkx as nx
+
+        g = nx.DiGraph()
+        for batch in self.iter_senses():
+            g.add_nodes_from((s.sense_id, {"label": s.label, "redirect_to": s.redirect_to}) for s in batch)
+        for batch in self.iter_relations():
+            for r in batch:
+                old = g.get_edge_data(r.source, r.target)
+                if old is None or r.weight > old["weight"]:
+                    g.add_edge(r.source, r.target, type=r.type, weight=r.weight)
+        return g
+
+    # -- prototypes --------------------------------------------------------------------------------
+    def set_prototypes(self, prototypes: Iterable[Prototype]) -> int:
+        """Write own (media/curated) or propagated prototypes; media never overwrites curated."""
+        joint, native = self._dims or (None, None)
+        rows = []
+        for p in prototypes:
+            _need(p.sense_id, "prototype sense_id")
+            if p.source not in PROTOTYPE_SOURCES:
+                raise ValidationError(f"prototype {p.sense_id!r}: source {p.source!r} not in {PROTOTYPE_SOURCES}")
+            rows.append({
+                "sense_id": p.sense_id, "slot": "propagated" if p.source == "propagated" else "own",
+                "vector": _blob(p.vector, native, f"prototype {p.sense_id!r} vector"),
+                "source": p.source, "media_count": int(p.media_count), "strategy": p.strategy,
+                "confidence": float(p.confidence),
+                "joint": _blob(p.joint, joint, f"prototype {p.sense_id!r} joint vector"),
+                "weight": float(p.weight), "norm": float(p.norm),
+            })
+            if rows[-1]["vector"] is None:
+                raise ValidationError(f"prototype {p.sense_id!r} has no vector")
+        with self._write() as (conn, _):
+            before = conn.total_changes
+            conn.executemany(q.UPSERT_PROTOTYPE, rows)
+            written = conn.total_changes - before
+            if written:
+                conn.execute(q.BUMP_PROTO)
+            return written
+
+    def clear_prototype(self, sense_id: str, *, propagated: bool = False) -> None:
+        with self._write() as (conn, _):
+            conn.execute(q.CLEAR_PROTOTYPE, (sense_id, "propagated" if propagated else "own"))
+            conn.execute(q.BUMP_PROTO)
+
+    def get_prototypes(self, sense_ids: Sequence[str], *, propagated: bool = False) -> dict[str, Prototype]:
+        slot = "propagated" if propagated else "own"
+        out: dict[str, Prototype] = {}
+        ids = list(dict.fromkeys(sense_ids))
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(q.PROTOTYPE_COLUMNS + f" AND sense_id IN ({marks})", [slot, *chunk]):
+                out[row[0]] = _prototype(row)
+        return out
+
+    # -- vector search -----------------------------------------------------------------------------
+    def _counters(self) -> dict[str, int]:
+        return {k: int(v) for k, v in self._read(q.READ_COUNTERS)}
+
+    def _media_table(self, space: str) -> tuple[VectorTable | None, int, int]:
+        """The space's vector table, refreshed with rows written since it was last loaded."""
+        counters = self._counters()
+        epoch, rev = counters["epoch"], counters["rev"]
+        table = self._tables.get(space)
+        state = self._table_state.get(space)
+        if table is not None and state == (epoch, rev):
+            return table, epoch, rev
+        since = state[1] if (table is not None and state is not None and state[0] == epoch) else -1
+        rows = self._read(q.MEDIA_CHANGED.format(column=SPACES[space]), (since,))
+        if since < 0:
+            table = None
+        if rows:
+            dim = len(rows[0][3]) // 4
+            if table is None or table.dim != dim:
+                table = VectorTable(dim)
+                if since >= 0:  # dimension changed under us: reload everything
+                    rows = self._read(q.MEDIA_CHANGED.format(column=SPACES[space]), (-1,))
+            mat = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            table.upsert([r[1] for r in rows], [r[0] for r in rows], mat, [r[2] for r in rows])
+        if table is not None:
+            self._tables[space] = table
+        else:
+            self._tables.pop(space, None)
+        self._table_state[space] = (epoch, rev)
+        return table, epoch, rev
+
+    def _allowed(self, table: VectorTable, filters: MediaFilter | None) -> np.ndarray | None:
+        """Boolean mask of rows passing ``filters`` (None when nothing is filtered)."""
+        if filters is None:
+            return None
+        mask = np.ones(len(table), dtype=bool)
+        filtered = False
+        if filters.modality is not None:
+            mask &= table.tags == filters.modality
+            filtered = True
+        for sql, value in ((q.MEDIA_WITH_SENSE, filters.sense_id), (q.MEDIA_WITH_SOURCE, filters.evidence_source)):
+            if value is None:
+                continue
+            keep = np.zeros(len(table), dtype=bool)
+            keep[table.rows_of([r[0] for r in self._read(sql, (value,))])] = True
+            mask &= keep
+            filtered = True
+        if filters.exclude_ids:
+            mask[table.rows_of(list(filters.exclude_ids))] = False
+            filtered = True
+        return mask if filtered else None
+
+    def _hnsw_for(self, space: str, table: VectorTable, epoch: int, rev: int) -> HnswIndex:
+        """The space's HNSW index, loaded from disk or rebuilt, and brought up to ``rev``."""
+        index = self._hnsw.get(space)
+        if index is None or index.dim != table.dim:
+            index = HnswIndex(self.directory / f"hnsw-{space}.bin", table.dim)
+            self._hnsw[space] = index
+        if not index.loaded or index.epoch != epoch:
+            if not index.load(epoch) or index.rev > rev:
+                index.rebuild(table, rev, epoch)
+        if index.rev < rev:
+            rows = self._read(q.MEDIA_CHANGED.format(column=SPACES[space]), (index.rev,))
+            if rows:
+                mat = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+                index.add(mat, np.array([r[0] for r in rows], dtype=np.int64), rev)
+            index.rev = rev
+        if index.count != len(table):  # labels the table lacks (or misses rows): stale, rebuild
+            index.rebuild(table, rev, epoch)
+        if index.unsaved >= 1000 or not index.path.exists():
+            index.save()
+        return index
+
+    def search_media(
+        self, vector: np.ndarray, k: int, *, space: str = "joint", filters: MediaFilter | None = None
+    ) -> list[tuple[str, float]]:
+        """Cosine top-k media in ``space``; filters apply inside the search, so k come back when k match."""
+        if space not in SPACES:
+            raise ValidationError(f"space must be one of {sorted(SPACES)}, got {space!r}")
+        if int(k) <= 0:
+            raise ValidationError(f"k must be a positive integer, got {k!r}")
+        with self._lock:
+            table, epoch, rev = self._media_table(space)
+            if table is None or len(table) == 0:
+                return []
+            query = as_unit(vector, table.dim, f"{space} query vector")
+            mask = self._allowed(table, filters)
+            allowed = len(table) if mask is None else int(mask.sum())
+            small = min(_SMALL_FILTER, self.ann_threshold)
+            if len(table) < max(self.ann_threshold, 1) or allowed <= small or allowed <= k:
+                return table.search(query, k, mask)
+            index = self._hnsw_for(space, table, epoch, rev)
+            allow = None
+            if mask is not None:
+                ok = set(table.keys[mask].tolist())
+                allow = ok.__contains__
+            labels, scores = index.query(query, k, allow)
+            if len(labels) < min(k, allowed):  # the graph search came up short: answer exactly
+                return table.search(query, k, mask)
+            row_of = {int(key): i for i, key in enumerate(table.keys)} if len(labels) else {}
+            return [(table.ids[row_of[int(lb)]], float(s)) for lb, s in zip(labels, scores)]
+
+    def _proto_table(self, slot: str) -> VectorTable | None:
+        counters = self._counters()
+        epoch, proto_rev = counters["epoch"], counters["proto_rev"]
+        if self._proto_state.get(slot) == (epoch, proto_rev):
+            return self._protos.get(slot)
+        rows = self._read("SELECT sense_id, vector FROM prototypes WHERE slot = ? ORDER BY sense_id", (slot,))
+        table = None
+        if rows:
+            table = VectorTable(len(rows[0][1]) // 4)
+            mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            table.upsert([r[0] for r in rows], list(range(len(rows))), mat, [None] * len(rows))
+            self._protos[slot] = table
+        else:
+            self._protos.pop(slot, None)
+        self._proto_state[slot] = (epoch, proto_rev)
+        return table
+
+    def search_prototypes(self, vector: np.ndarray, k: int, *, propagated: bool = False) -> list[tuple[str, float]]:
+        """Cosine top-k senses by their own (or propagated) prototype."""
+        if int(k) <= 0:
+            raise ValidationError(f"k must be a positive integer, got {k!r}")
+        with self._lock:
+            table = self._proto_table("propagated" if propagated else "own")
+            if table is None:
+                return []
+            return table.search(as_unit(vector, table.dim, "prototype query vector"), k)
+
+    # -- curator edits -----------------------------------------------------------------------------
+    def _move(self, conn: sqlite3.Connection, media_ids: Sequence[str], from_sense: str, to_sense: str) -> int:
+        moved = 0
+        for mid in dict.fromkeys(media_ids):
+            self._exists(conn, q.MEDIA_EXISTS, mid, "media")
+            live = conn.execute(q.LIVE_EDGE, (mid, from_sense)).fetchone()
+            if live is None:
+                continue
+            conn.execute(q.DETACH_EDGE, (mid, from_sense))
+            conn.execute(q.PIN_EDGE, (mid, to_sense, live[1]))
+            moved += 1
+        return moved
+
+    def move_evidence(self, media_ids: Sequence[str], from_sense: str, to_sense: str) -> int:
+        """Detach the media's live edges to ``from_sense``, pin them to ``to_sense``; returns how many moved."""
+        if from_sense == to_sense:
+            raise ValidationError(f"cannot move evidence from sense {from_sense!r} to itself")
+        with self._write() as (conn, _):
+            self._exists(conn, q.SENSE_EXISTS, from_sense, "sense")
+            self._exists(conn, q.SENSE_EXISTS, to_sense, "sense")
+            return self._move(conn, media_ids, from_sense, to_sense)
+
+    def split_sense(self, sense_id: str, media_ids: Sequence[str], new_sense: Sense) -> Sense:
+        """Create ``new_sense`` under ``sense_id``'s entities (ranked last) and move the media to it."""
+        _need(new_sense.sense_id, "new sense id")
+        with self._write() as (conn, _):
+            self._exists(conn, q.SENSE_EXISTS, sense_id, "sense")
+            if conn.execute(q.SENSE_EXISTS, (new_sense.sense_id,)).fetchone() is not None:
+                raise ValidationError(f"cannot split into {new_sense.sense_id!r}: that sense already exists")
+            conn.execute(q.UPSERT_SENSE, (new_sense.sense_id, new_sense.label or "", new_sense.gloss or "", None))
+            for entity_id, _rank in conn.execute(q.ENTITIES_OF, (sense_id,)).fetchall():
+                top = conn.execute(q.MAX_RANK, (entity_id,)).fetchone()[0]
+                conn.execute(q.UPSERT_HAS_SENSE, (entity_id, new_sense.sense_id, int(top) + 1))
+            conn.execute(q.UPSERT_RELATION, (new_sense.sense_id, sense_id, "split_from", 1.0))
+            self._move(conn, media_ids, sense_id, new_sense.sense_id)
+            row = conn.execute(q.SENSE_BY_ID, (new_sense.sense_id,)).fetchone()
+        return _sense(row)
+
+    def merge_senses(self, keep: str, drop: str) -> Sense:
+        """Fold ``drop`` into ``keep`` (entities, evidence, relations); ``drop`` redirects to ``keep``."""
+        if keep == drop:
+            raise ValidationError(f"cannot merge sense {keep!r} into itself")
+        with self._write() as (conn, _):
+            self._exists(conn, q.SENSE_EXISTS, keep, "sense")
+            self._exists(conn, q.SENSE_EXISTS, drop, "sense")
+            # entities: HAS_SENSE to keep (an existing link keeps the better rank); drop's links go
+            for entity_id, rank in conn.execute(q.ENTITIES_OF, (drop,)).fetchall():
+                conn.execute(
+                    "INSERT INTO has_sense (entity_id, sense_id, rank) VALUES (?, ?, ?) "
+                    "ON CONFLICT (entity_id, sense_id) DO UPDATE SET rank = min(rank, excluded.rank)",
+                    (entity_id, keep, rank),
+                )
+            conn.execute(q.DELETE_HAS_SENSE_OF, (drop,))
+            # evidence: an editor edge wins, else the higher confidence
+            for mid, conf, source, detached, mention in conn.execute(q.EDGES_OF_SENSE, (drop,)).fetchall():
+                old = conn.execute(q.EDGE, (mid, keep)).fetchone()
+                if old is not None:
+                    old_editor, new_editor = old[1] == "editor", source == "editor"
+                    if old_editor or (not new_editor and old[0] >= conf):
+                        continue
+                conn.execute(q.REPLACE_EDGE, (mid, keep, conf, source, detached, mention))
+            conn.execute(q.DELETE_EDGES_OF_SENSE, (drop,))
+            # relations: re-pointed, no self-loops, no duplicates
+            rels = conn.execute(q.RELATIONS_TOUCHING, (drop, drop)).fetchall()
+            conn.execute(q.DELETE_RELATIONS_TOUCHING, (drop, drop))
+            for s, t, ty, w in rels:
+                s, t = (keep if s == drop else s), (keep if t == drop else t)
+                if s != t:
+                    conn.execute(q.INSERT_RELATION_IF_NEW, (s, t, ty, w))
+            conn.execute(q.DELETE_PROTOTYPES_OF, (drop,))
+            conn.execute(q.BUMP_PROTO)
+            conn.execute(q.SET_REDIRECT, (keep, drop))
+            row = conn.execute(q.SENSE_BY_ID, (keep,)).fetchone()
+        return _sense(row)
+
+    # -- audit -------------------------------------------------------------------------------------
+    def add_audit(self, entry: AuditEntry) -> None:
+        _need(entry.audit_id, "audit_id")
+        with self._write() as (conn, _):
+            conn.execute(q.INSERT_AUDIT, (
+                entry.audit_id, entry.user, entry.at, entry.action, json.dumps(list(entry.sense_ids)),
+                entry.before, entry.after, int(entry.undone),
+            ))
+            conn.executemany(q.INSERT_AUDIT_SENSE, [(entry.audit_id, s) for s in entry.sense_ids])
+
+    def audit_log(self, sense_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        """Newest first, optionally only the edits touching ``sense_id``."""
+        if sense_id is None:
+            rows = self._read(q.AUDIT_ALL, (max(0, limit),))
+        else:
+            rows = self._read(q.AUDIT_FOR_SENSE, (sense_id, max(0, limit)))
+        return [_audit(r) for r in rows]
+
+    def mark_undone(self, audit_id: str) -> None:
+        with self._write() as (conn, _):
+            if conn.execute(q.MARK_UNDONE, (audit_id,)).rowcount == 0:
+                raise NotFound(f"audit entry {audit_id!r} does not exist")
+
+
+@register("store", "embedded")
+def open_embedded(uri: str, **options: Any) -> EmbeddedStore:
+    """Factory for ``open_store``: ``uri`` is the store directory (created if missing)."""
+    known = {"ann_threshold", "lock_timeout"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValidationError(f"unknown embedded store option(s) {unknown}; known: {sorted(known)}")
+    return EmbeddedStore(uri, **options)

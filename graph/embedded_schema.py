@@ -1,0 +1,233 @@
+"""SQLite schema and statements of the embedded store: one table per node/edge kind of the graph model.
+
+Every user string is a ``?``/``:name`` parameter. ``counters`` holds the write revision (bumped
+once per write transaction and stamped on changed media rows, so vector caches reload only what
+changed), ``proto_rev`` (prototype changes) and ``epoch`` (wipes: everything cached is stale).
+"""
+from __future__ import annotations
+
+SCHEMA_VERSION = "1"
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entities (id TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aliases (
+    text TEXT NOT NULL, lang TEXT NOT NULL, entity_id TEXT NOT NULL,
+    PRIMARY KEY (text, lang, entity_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_entity ON aliases (entity_id);
+CREATE TABLE IF NOT EXISTS senses (
+    sense_id TEXT PRIMARY KEY, label TEXT NOT NULL, gloss TEXT NOT NULL DEFAULT '',
+    redirect_to TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS has_sense (
+    entity_id TEXT NOT NULL, sense_id TEXT NOT NULL, rank INTEGER NOT NULL,
+    PRIMARY KEY (entity_id, sense_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS has_sense_sense ON has_sense (sense_id);
+CREATE TABLE IF NOT EXISTS relations (
+    source TEXT NOT NULL, target TEXT NOT NULL, type TEXT NOT NULL, weight REAL NOT NULL,
+    PRIMARY KEY (source, target, type)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS relations_target ON relations (target);
+CREATE TABLE IF NOT EXISTS media (
+    id INTEGER PRIMARY KEY, media_id TEXT NOT NULL UNIQUE, uri TEXT NOT NULL,
+    modality TEXT NOT NULL, sha256 TEXT NOT NULL DEFAULT '', caption TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}', embedding BLOB, features BLOB, rev INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS media_sha ON media (sha256);
+CREATE INDEX IF NOT EXISTS media_rev ON media (rev);
+CREATE TABLE IF NOT EXISTS evidence (
+    media_id TEXT NOT NULL, sense_id TEXT NOT NULL, confidence REAL NOT NULL,
+    source TEXT NOT NULL, detached INTEGER NOT NULL DEFAULT 0, mention TEXT,
+    PRIMARY KEY (media_id, sense_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS evidence_sense ON evidence (sense_id, detached);
+CREATE INDEX IF NOT EXISTS evidence_source ON evidence (source);
+CREATE TABLE IF NOT EXISTS prototypes (
+    sense_id TEXT NOT NULL, slot TEXT NOT NULL CHECK (slot IN ('own', 'propagated')),
+    vector BLOB NOT NULL, source TEXT NOT NULL, media_count INTEGER NOT NULL,
+    strategy TEXT NOT NULL, confidence REAL NOT NULL, joint BLOB,
+    weight REAL NOT NULL DEFAULT 0, norm REAL NOT NULL DEFAULT 1,
+    PRIMARY KEY (sense_id, slot)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS prototypes_source ON prototypes (slot, source);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, audit_id TEXT NOT NULL UNIQUE, user TEXT NOT NULL,
+    at TEXT NOT NULL, action TEXT NOT NULL, sense_ids TEXT NOT NULL, before TEXT NOT NULL,
+    after TEXT NOT NULL, undone INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS audit_senses (
+    audit_id TEXT NOT NULL, sense_id TEXT NOT NULL, PRIMARY KEY (sense_id, audit_id)) WITHOUT ROWID;
+INSERT OR IGNORE INTO counters (name, value) VALUES ('rev', 0), ('proto_rev', 0), ('epoch', 0);
+"""
+
+TABLES = (
+    "meta", "counters", "entities", "aliases", "senses", "has_sense", "relations", "media",
+    "evidence", "prototypes", "audit", "audit_senses",
+)
+
+# -- counters -------------------------------------------------------------------------------------
+BUMP_REV = "UPDATE counters SET value = value + 1 WHERE name = 'rev' RETURNING value"
+BUMP_PROTO = "UPDATE counters SET value = value + 1 WHERE name = 'proto_rev'"
+BUMP_EPOCH = "UPDATE counters SET value = value + 1 WHERE name = 'epoch'"
+READ_COUNTERS = "SELECT name, value FROM counters"
+
+# -- meta -----------------------------------------------------------------------------------------
+GET_META = "SELECT value FROM meta WHERE key = ?"
+SET_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+
+# -- knowledge graph upserts -------------------------------------------------------------------------
+UPSERT_ENTITY = (
+    "INSERT INTO entities (id, name) VALUES (?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET name = excluded.name"
+)
+UPSERT_ALIAS = "INSERT OR IGNORE INTO aliases (text, lang, entity_id) VALUES (?, ?, ?)"
+UPSERT_SENSE = (
+    "INSERT INTO senses (sense_id, label, gloss, redirect_to) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (sense_id) DO UPDATE SET label = excluded.label, gloss = excluded.gloss"
+)
+UPSERT_HAS_SENSE = (
+    "INSERT INTO has_sense (entity_id, sense_id, rank) VALUES (?, ?, ?) "
+    "ON CONFLICT (entity_id, sense_id) DO UPDATE SET rank = excluded.rank"
+)
+UPSERT_RELATION = (
+    "INSERT INTO relations (source, target, type, weight) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (source, target, type) DO UPDATE SET weight = excluded.weight"
+)
+
+# -- media and evidence ---------------------------------------------------------------------------------
+UPSERT_MEDIA = """
+INSERT INTO media (media_id, uri, modality, sha256, caption, metadata, embedding, features, rev)
+VALUES (:media_id, :uri, :modality, :sha256, :caption, :metadata, :embedding, :features, :rev)
+ON CONFLICT (media_id) DO UPDATE SET
+    uri = excluded.uri, modality = excluded.modality, sha256 = excluded.sha256,
+    caption = excluded.caption, metadata = excluded.metadata,
+    embedding = COALESCE(excluded.embedding, media.embedding),
+    features = COALESCE(excluded.features, media.features),
+    rev = excluded.rev
+WHERE media.uri IS NOT excluded.uri OR media.modality IS NOT excluded.modality
+   OR media.sha256 IS NOT excluded.sha256 OR media.caption IS NOT excluded.caption
+   OR media.metadata IS NOT excluded.metadata
+   OR (excluded.embedding IS NOT NULL AND media.embedding IS NOT excluded.embedding)
+   OR (excluded.features IS NOT NULL AND media.features IS NOT excluded.features)
+"""
+# An editor edge (pinned or detached) is only replaced by another editor edge; edges to media or
+# senses that do not exist are not written (a MATCH in Cypher).
+UPSERT_EVIDENCE = """
+INSERT INTO evidence (media_id, sense_id, confidence, source, detached, mention)
+SELECT :media_id, :sense_id, :confidence, :source, :detached, :mention
+WHERE EXISTS (SELECT 1 FROM media WHERE media_id = :media_id)
+  AND EXISTS (SELECT 1 FROM senses WHERE sense_id = :sense_id)
+ON CONFLICT (media_id, sense_id) DO UPDATE SET
+    confidence = excluded.confidence, source = excluded.source,
+    detached = excluded.detached, mention = excluded.mention
+WHERE evidence.source != 'editor' OR excluded.source = 'editor'
+"""
+DELETE_EVIDENCE = "DELETE FROM evidence WHERE media_id = ? AND sense_id = ?"
+
+# -- reads ----------------------------------------------------------------------------------------------
+SENSE_COLUMNS = """
+SELECT s.sense_id, s.label, s.gloss, s.redirect_to,
+    (SELECT count(*) FROM evidence e WHERE e.sense_id = s.sense_id AND e.detached = 0),
+    (SELECT p.source FROM prototypes p WHERE p.sense_id = s.sense_id AND p.slot = 'own')
+FROM senses s
+"""
+SENSE_BY_ID = SENSE_COLUMNS + " WHERE s.sense_id = ?"
+SENSES_PAGE = SENSE_COLUMNS + " WHERE s.sense_id > ? ORDER BY s.sense_id LIMIT ?"
+REDIRECT_OF = "SELECT redirect_to FROM senses WHERE sense_id = ?"
+FIND_SENSES = """
+SELECT sense_id FROM senses
+WHERE instr(sg_lower(sense_id), :q) OR instr(sg_lower(label), :q)
+UNION
+SELECT h.sense_id FROM aliases a JOIN has_sense h ON h.entity_id = a.entity_id
+WHERE instr(sg_lower(a.text), :q)
+"""
+ALIASES_OF = """
+SELECT DISTINCT a.text, a.entity_id, a.lang FROM has_sense h JOIN aliases a ON a.entity_id = h.entity_id
+WHERE h.sense_id = ? ORDER BY h.rank, a.entity_id, a.text, a.lang
+"""
+ALIAS_TABLE = """
+SELECT a.text, a.lang, a.entity_id, h.sense_id, h.rank
+FROM aliases a JOIN has_sense h ON h.entity_id = a.entity_id
+"""
+NEIGHBOURS_OUT = "SELECT source, target, type, weight FROM relations WHERE source = ?"
+NEIGHBOURS_IN = "SELECT source, target, type, weight FROM relations WHERE target = ? AND source != target"
+RELATIONS_PAGE = """
+SELECT source, target, type, weight FROM relations
+WHERE (source, target, type) > (?, ?, ?) ORDER BY source, target, type LIMIT ?
+"""
+EVIDENCE_COLUMNS = "SELECT media_id, sense_id, confidence, source, detached, mention FROM evidence"
+MEDIA_COLUMNS_NOVEC = "SELECT id, media_id, uri, modality, sha256, caption, metadata, NULL, NULL FROM media"
+MEDIA_COLUMNS = "SELECT id, media_id, uri, modality, sha256, caption, metadata, embedding, features FROM media"
+MEDIA_PAGE_TAIL = " WHERE id > ? ORDER BY id LIMIT ?"
+MEDIA_CHANGED = "SELECT id, media_id, modality, {column} FROM media WHERE rev > ? AND {column} IS NOT NULL"
+COUNTS = """
+SELECT
+  (SELECT count(*) FROM entities),
+  (SELECT count(*) FROM (SELECT DISTINCT text, lang FROM aliases)),
+  (SELECT count(*) FROM senses),
+  (SELECT count(*) FROM relations),
+  (SELECT count(*) FROM media),
+  (SELECT count(*) FROM evidence),
+  (SELECT count(*) FROM prototypes WHERE slot = 'own' AND source = 'media'),
+  (SELECT count(*) FROM prototypes WHERE slot = 'own' AND source = 'curated'),
+  (SELECT count(*) FROM prototypes WHERE slot = 'propagated')
+"""
+MEDIA_WITH_SENSE = "SELECT media_id FROM evidence WHERE sense_id = ? AND detached = 0"
+MEDIA_WITH_SOURCE = "SELECT DISTINCT media_id FROM evidence WHERE source = ?"
+
+# -- prototypes -----------------------------------------------------------------------------------------
+OWN_SOURCE = "SELECT source FROM prototypes WHERE sense_id = ? AND slot = 'own'"
+UPSERT_PROTOTYPE = """
+INSERT INTO prototypes (sense_id, slot, vector, source, media_count, strategy, confidence, joint, weight, norm)
+SELECT :sense_id, :slot, :vector, :source, :media_count, :strategy, :confidence, :joint, :weight, :norm
+WHERE EXISTS (SELECT 1 FROM senses WHERE sense_id = :sense_id)
+ON CONFLICT (sense_id, slot) DO UPDATE SET
+    vector = excluded.vector, source = excluded.source, media_count = excluded.media_count,
+    strategy = excluded.strategy, confidence = excluded.confidence, joint = excluded.joint,
+    weight = excluded.weight, norm = excluded.norm
+WHERE NOT (prototypes.source = 'curated' AND excluded.source = 'media')
+"""
+CLEAR_PROTOTYPE = "DELETE FROM prototypes WHERE sense_id = ? AND slot = ?"
+PROTOTYPE_COLUMNS = (
+    "SELECT sense_id, vector, source, media_count, strategy, confidence, joint, weight, norm "
+    "FROM prototypes WHERE slot = ?"
+)
+
+# -- edits ----------------------------------------------------------------------------------------------
+SENSE_EXISTS = "SELECT 1 FROM senses WHERE sense_id = ?"
+MEDIA_EXISTS = "SELECT 1 FROM media WHERE media_id = ?"
+LIVE_EDGE = "SELECT confidence, mention FROM evidence WHERE media_id = ? AND sense_id = ? AND detached = 0"
+DETACH_EDGE = "UPDATE evidence SET source = 'editor', detached = 1 WHERE media_id = ? AND sense_id = ?"
+PIN_EDGE = """
+INSERT INTO evidence (media_id, sense_id, confidence, source, detached, mention)
+VALUES (?, ?, 1.0, 'editor', 0, ?)
+ON CONFLICT (media_id, sense_id) DO UPDATE SET confidence = 1.0, source = 'editor', detached = 0,
+    mention = COALESCE(excluded.mention, evidence.mention)
+"""
+ENTITIES_OF = "SELECT entity_id, rank FROM has_sense WHERE sense_id = ?"
+MAX_RANK = "SELECT COALESCE(MAX(rank), 0) FROM has_sense WHERE entity_id = ?"
+SET_REDIRECT = "UPDATE senses SET redirect_to = ? WHERE sense_id = ?"
+DELETE_HAS_SENSE_OF = "DELETE FROM has_sense WHERE sense_id = ?"
+EDGES_OF_SENSE = "SELECT media_id, confidence, source, detached, mention FROM evidence WHERE sense_id = ?"
+EDGE = "SELECT confidence, source, detached, mention FROM evidence WHERE media_id = ? AND sense_id = ?"
+REPLACE_EDGE = """
+INSERT INTO evidence (media_id, sense_id, confidence, source, detached, mention) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (media_id, sense_id) DO UPDATE SET confidence = excluded.confidence,
+    source = excluded.source, detached = excluded.detached, mention = excluded.mention
+"""
+DELETE_EDGES_OF_SENSE = "DELETE FROM evidence WHERE sense_id = ?"
+RELATIONS_TOUCHING = "SELECT source, target, type, weight FROM relations WHERE source = ? OR target = ?"
+DELETE_RELATIONS_TOUCHING = "DELETE FROM relations WHERE source = ? OR target = ?"
+INSERT_RELATION_IF_NEW = "INSERT OR IGNORE INTO relations (source, target, type, weight) VALUES (?, ?, ?, ?)"
+DELETE_PROTOTYPES_OF = "DELETE FROM prototypes WHERE sense_id = ?"
+
+# -- audit ----------------------------------------------------------------------------------------------
+INSERT_AUDIT = """
+INSERT INTO audit (audit_id, user, at, action, sense_ids, before, after, undone)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (audit_id) DO UPDATE SET user = excluded.user, at = excluded.at, action = excluded.action,
+    sense_ids = excluded.sense_ids, before = excluded.before, after = excluded.after, undone = excluded.undone
+"""
+INSERT_AUDIT_SENSE = "INSERT OR IGNORE INTO audit_senses (audit_id, sense_id) VALUES (?, ?)"
+AUDIT_COLUMNS = "SELECT audit_id, user, at, action, sense_ids, before, after, undone FROM audit"
+AUDIT_ALL = AUDIT_COLUMNS + " ORDER BY at DESC, seq DESC LIMIT ?"
+AUDIT_FOR_SENSE = (
+    AUDIT_COLUMNS + " WHERE audit_id IN (SELECT audit_id FROM audit_senses WHERE sense_id = ?)"
+    " ORDER BY at DESC, seq DESC LIMIT ?"
+)
+MARK_UNDONE = "UPDATE audit SET undone = 1 WHERE audit_id = ?"
