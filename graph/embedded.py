@@ -17,6 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import starmap
 from pathlib import Path
 from typing import Any
 
@@ -406,9 +407,7 @@ class EmbeddedStore:
 
     def alias_table(self) -> list[AliasEntry]:
         """Every (alias, entity, sense) row with the entity's rank for that sense."""
-        with self._lock:
-            cur = self._conn.execute(q.ALIAS_TABLE)
-            return [AliasEntry(a, lang, e, s, r) for a, lang, e, s, r in cur]
+        return list(starmap(AliasEntry, self._read(q.ALIAS_TABLE)))
 
     def neighbours(self, sense_ids: Sequence[str]) -> list[Relation]:
         out: dict[tuple[str, str, str], Relation] = {}
@@ -489,13 +488,13 @@ class EmbeddedStore:
         import networkx as nx
 
         g = nx.DiGraph()
-        for batch in self.iter_senses():
-            g.add_nodes_from((s.sense_id, {"label": s.label, "redirect_to": s.redirect_to}) for s in batch)
-        for batch in self.iter_relations():
-            for r in batch:
-                old = g.get_edge_data(r.source, r.target)
-                if old is None or r.weight > old["weight"]:
-                    g.add_edge(r.source, r.target, type=r.type, weight=r.weight)
+        g.add_nodes_from((sid, {"label": label, "redirect_to": redirect}) for sid, label, redirect in self._read(q.SENSE_NODES))
+        best: dict[tuple[str, str], tuple[str, float]] = {}
+        for source, target, rtype, weight in self._read(q.RELATION_EDGES):
+            old = best.get((source, target))
+            if old is None or weight > old[1]:
+                best[(source, target)] = (rtype, float(weight))
+        g.add_edges_from((s, t, {"type": ty, "weight": w}) for (s, t), (ty, w) in best.items())
         return g
 
     # -- prototypes --------------------------------------------------------------------------------

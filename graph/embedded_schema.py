@@ -150,6 +150,8 @@ RELATIONS_PAGE = """
 SELECT source, target, type, weight FROM relations
 WHERE (source, target, type) > (?, ?, ?) ORDER BY source, target, type LIMIT ?
 """
+SENSE_NODES = "SELECT sense_id, label, redirect_to FROM senses"
+RELATION_EDGES = "SELECT source, target, type, weight FROM relations ORDER BY source, target, type"
 EVIDENCE_COLUMNS = "SELECT media_id, sense_id, confidence, source, detached, mention FROM evidence"
 MEDIA_COLUMNS_NOVEC = "SELECT id, media_id, uri, modality, sha256, caption, metadata, NULL, NULL FROM media"
 MEDIA_COLUMNS = "SELECT id, media_id, uri, modality, sha256, caption, metadata, embedding, features FROM media"
