@@ -1,0 +1,242 @@
+"""Run an eval set against a ``SenseGraph`` under the two protocols, in each mode, per query kind.
+
+*captioned*: every medium is ingested with its caption; every query ranks the whole collection.
+*cold*: ``cold_partition`` keeps a deterministic half of each sense's media captioned (the evidence
+prototypes are built from); the rest are ingested without text and form the gallery. Queries rank the
+gallery only, their gold cut down to gallery media; queries left without gold are dropped.
+
+Modes: ``text-only`` (beta = 0), ``sense-aware`` (alpha, beta calibrated on the dev split, or the
+store's configuration), and any mode added with ``register_mode`` (the GNN issue adds propagated
+prototypes there: a ``Mode`` with ``config`` overrides, e.g. ``{"search": {"min_own_media": ...}}``).
+"""
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sensegraph.errors import ValidationError
+
+from .dataset import KINDS, EvalQuery, EvalSet, cold_partition, resolve_media
+from .metrics import METRICS, score_query, summarize
+
+PROTOCOLS = ("captioned", "cold")
+#: (alpha, beta) pairs tried when calibrating the sense-aware mode on the dev split
+CALIBRATION_GRID: tuple[tuple[float, float], ...] = tuple(
+    (round(1.0 - b, 2), b) for b in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+)
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One way of searching: fixed alpha/beta (None = store config) and optional config overrides."""
+
+    name: str
+    alpha: float | None = None
+    beta: float | None = None
+    calibrate: bool = False
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+TEXT_ONLY = Mode("text-only", alpha=1.0, beta=0.0)
+SENSE_AWARE = Mode("sense-aware", calibrate=True)
+_MODES: dict[str, Mode] = {TEXT_ONLY.name: TEXT_ONLY, SENSE_AWARE.name: SENSE_AWARE}
+
+
+def register_mode(mode: Mode) -> None:
+    """Add a mode (e.g. propagated prototypes) that every later run reports."""
+    _MODES[mode.name] = mode
+
+
+def modes(names: Iterable[str] | None = None) -> list[Mode]:
+    if names is None:
+        return list(_MODES.values())
+    unknown = [n for n in names if n not in _MODES]
+    if unknown:
+        raise ValidationError(f"unknown mode(s) {unknown}; known: {sorted(_MODES)}")
+    return [_MODES[n] for n in names]
+
+
+@dataclass
+class QueryOutcome:
+    """One query in one mode: the ranking (gallery only) and what explains its top hits."""
+
+    query_id: str
+    text: str
+    kind: str
+    gold: list[str]
+    ranked: list[str]
+    scores: dict[str, float]
+    linked: list[dict[str, Any]]
+    top: list[dict[str, Any]]
+
+
+@dataclass
+class ModeReport:
+    mode: str
+    alpha: float | None
+    beta: float | None
+    by_kind: dict[str, dict[str, float]]
+    outcomes: list[QueryOutcome]
+
+
+@dataclass
+class ProtocolReport:
+    protocol: str
+    split: str
+    media: int
+    gallery: int
+    queries: int
+    modes: list[ModeReport]
+
+    def to_dict(self, *, with_queries: bool = False) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if k != "modes"}
+        out["modes"] = []
+        for m in self.modes:
+            d = {"mode": m.mode, "alpha": m.alpha, "beta": m.beta, "metrics": m.by_kind}
+            if with_queries:
+                d["queries"] = [asdict(o) for o in m.outcomes]
+            out["modes"].append(d)
+        return out
+
+
+def ingest_records(evalset: EvalSet, protocol: str) -> tuple[list[dict[str, Any]], set[str]]:
+    """Records to ingest under ``protocol`` and the ids that form the searched gallery."""
+    if protocol not in PROTOCOLS:
+        raise ValidationError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    if protocol == "captioned":
+        captioned, gallery = {m.id for m in evalset.media}, {m.id for m in evalset.media}
+    else:
+        cap, gal = cold_partition(evalset.media)
+        captioned, gallery = set(cap), set(gal)
+    records = [
+        {"id": m.id, "media": str(resolve_media(m.media, evalset.root)), "text": m.caption if m.id in captioned else None}
+        for m in evalset.media
+    ]
+    return records, gallery
+
+
+def restrict(queries: Sequence[EvalQuery], gallery: set[str]) -> list[tuple[EvalQuery, list[str]]]:
+    """Each query with its gold cut to the gallery; queries with no gold left are dropped."""
+    out = []
+    for q in queries:
+        gold = [g for g in q.gold if g in gallery]
+        if gold:
+            out.append((q, gold))
+    return out
+
+
+def by_kind(outcomes: Sequence[QueryOutcome]) -> dict[str, dict[str, float]]:
+    """Macro-averaged metrics per query kind, plus ``all``."""
+    table: dict[str, dict[str, float]] = {}
+    for kind in (*KINDS, "all"):
+        rows = [o for o in outcomes if kind == "all" or o.kind == kind]
+        if rows:
+            table[kind] = summarize((o.ranked, o.gold) for o in rows)
+    return table
+
+
+def run_queries(sg: Any, pairs: Sequence[tuple[EvalQuery, list[str]]], gallery: set[str], *,
+                alpha: float | None, beta: float | None, explain: int = 3) -> list[QueryOutcome]:
+    """Search every query, rank the gallery only, and score it."""
+    k = max(len(gallery), 1)
+    outcomes = []
+    for q, gold in pairs:
+        res = sg.search_result(q.text, k=k + _excluded(sg, gallery), alpha=alpha, beta=beta)
+        hits = [h for h in res.hits if h.media_id in gallery]
+        ranked = [h.media_id for h in hits]
+        top = [{"media_id": h.media_id, "match": round(h.match, 4), "sim1": round(h.sim1, 4), "sim2": round(h.sim2, 4),
+                "relevant": h.media_id in gold} for h in hits[:explain]]
+        linked = [_linked_summary(m, q.target_senses) for m in res.linked]
+        outcomes.append(QueryOutcome(q.id, q.text, q.kind, gold, ranked, score_query(ranked, gold), linked, top))
+    return outcomes
+
+
+def _excluded(sg: Any, gallery: set[str]) -> int:
+    """How many stored media are outside the gallery (so a search deep enough still covers it)."""
+    try:
+        return max(int(sg.stats().get("media", 0)) - len(gallery), 0)
+    except Exception:  # a store without counts: ask for a generous margin instead
+        return 1000
+
+
+def _linked_summary(mention: dict[str, Any], targets: Sequence[str]) -> dict[str, Any]:
+    """A linked mention as failure analysis needs it: sense, confidence, and whether it is a target sense."""
+    out = {k: mention[k] for k in ("text", "sense_id", "confidence") if k in mention}
+    out["on_target"] = mention.get("sense_id") in targets if targets else None
+    return out
+
+
+def calibrate(sg: Any, dev_pairs: Sequence[tuple[EvalQuery, list[str]]], gallery: set[str],
+              grid: Sequence[tuple[float, float]] = CALIBRATION_GRID, metric: str = "MRR") -> tuple[float, float]:
+    """The (alpha, beta) from ``grid`` with the best mean ``metric`` on the dev queries (ties: smaller beta)."""
+    if metric not in METRICS:
+        raise ValidationError(f"unknown metric {metric!r}; known: {list(METRICS)}")
+    if not dev_pairs:
+        raise ValidationError("no dev queries to calibrate alpha and beta on")
+    best: tuple[float, float, float] | None = None
+    for a, b in grid:
+        outs = run_queries(sg, dev_pairs, gallery, alpha=a, beta=b, explain=0)
+        score = sum(o.scores[metric] for o in outs) / len(outs)
+        if best is None or score > best[0] + 1e-9:
+            best = (score, a, b)
+    assert best is not None
+    return best[1], best[2]
+
+
+def evaluate_protocol(evalset: EvalSet, protocol: str, *, split: str = "test", store: str | None = None,
+                      mode_names: Iterable[str] | None = None, query_ids: Iterable[str] | None = None,
+                      limit: int | None = None, progress: bool = False,
+                      sg_factory: Callable[[str], Any] | None = None) -> ProtocolReport:
+    """Ingest ``evalset`` under ``protocol`` into ``store`` (a fresh temporary one when None) and evaluate."""
+    records, gallery = ingest_records(evalset, protocol)
+    ids = list(query_ids) if query_ids is not None else None
+    test_pairs = restrict(evalset.select(split, ids=ids, limit=limit), gallery)
+    dev_pairs = restrict(evalset.select("dev", ids=ids), gallery)
+    with tempfile.TemporaryDirectory(prefix=f"sensegraph-eval-{protocol}-") as tmp:
+        where = _store_for(store, protocol, tmp)
+        sg = (sg_factory or _default_factory)(where)
+        try:
+            ensure_kg(sg)
+            sg.ingest(records, progress=progress)
+            reports = []
+            for mode in modes(mode_names):
+                a, b = mode.alpha, mode.beta
+                if mode.config:
+                    sg.config = sg.config.merged(mode.config)
+                    sg.__dict__.pop("engine", None)
+                if mode.calibrate:
+                    a, b = calibrate(sg, dev_pairs, gallery) if dev_pairs else (None, None)
+                outs = run_queries(sg, test_pairs, gallery, alpha=a, beta=b)
+                if a is None or b is None:
+                    a, b = sg.config.search.alpha, sg.config.search.beta
+                reports.append(ModeReport(mode.name, a, b, by_kind(outs), outs))
+        finally:
+            sg.close()
+    return ProtocolReport(protocol, split, len(evalset.media), len(gallery), len(test_pairs), reports)
+
+
+def _store_for(store: str | None, protocol: str, tmp: str) -> str:
+    """Each protocol needs its own store: ``<store>/<protocol>`` for a folder, the URI itself for Neo4j."""
+    if store is None:
+        return str(Path(tmp) / "store")
+    if "://" in store:
+        return store
+    return str(Path(store) / protocol)
+
+
+def _default_factory(where: str) -> Any:
+    from sensegraph import SenseGraph
+
+    return SenseGraph(where)
+
+
+def ensure_kg(sg: Any) -> None:
+    """Import WordNet 3.0 nouns into a store that has no senses yet (linking needs a KG)."""
+    counts = sg.store.counts()
+    if counts.get("senses", 0) == 0:
+        from sensegraph.graph.importers import import_wordnet
+
+        import_wordnet(sg.store, None)
