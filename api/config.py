@@ -45,6 +45,9 @@ class LinkerConfig(_Section):
     w_context: float = Field(1.0, ge=0.0)
     w_prior: float = Field(0.6, ge=0.0)
     w_coherence: float = Field(0.8, ge=0.0)
+    w_alias: float = Field(1.0, ge=0.0, description="penalty weight on (1 - fuzzy alias similarity)")
+    temperature: float = Field(0.1, gt=0.0, le=10.0, description="softmax temperature for confidences")
+    max_text_chars: int = Field(200_000, ge=1, description="longer link input is a ValidationError")
     lang: str = "en"
 
 

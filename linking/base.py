@@ -20,6 +20,7 @@ class Mention:
     end: int
     text: str
     lang: str = "en"
+    key: str = ""  # the normalised alias key the detector matched ("" = derive from text)
 
 
 @dataclass

@@ -1,0 +1,154 @@
+"""Mention detection: spaCy ``PhraseMatcher`` passes over the lexicon's aliases, longest match wins.
+
+Three passes share one key space with the ``Lexicon``:
+
+* exact — ``attr="LOWER"`` over the alias keys (case-insensitive);
+* lemma — ``attr="NORM"`` where each text token's norm is set to its noun lemma (``geese`` →
+  ``goose``, ``Rockets`` → ``rocket``), so inflected mentions find their base alias;
+* Chinese — ``spacy.blank("zh")`` character tokens against ``zh`` aliases (黄金, 大鲨鱼, 火箭),
+  run only when the text holds CJK characters.
+
+Overlapping hits resolve to the longest span (then the earliest, then exact over lemma). A
+single-token stop word ("a", "in", "it" — all WordNet nouns) is not a mention unless written in
+capitals exactly as an alias ("US", "IT"); single Latin letters never are.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sensegraph.graph.model import AliasEntry
+from sensegraph.registry import register
+
+from .base import Mention
+from .lexicon import EN, ZH, Lexicon, is_cjk
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int
+    end: int
+    key: str
+    script: str
+    exact: bool
+
+
+class PhraseMatcherDetector:
+    """Finds alias mentions in text; ``add_aliases`` extends the matchers without a rebuild."""
+
+    def __init__(self, lexicon: Lexicon, *, skip_stopwords: bool = True) -> None:
+        from spacy.lang.en.stop_words import STOP_WORDS
+        from spacy.matcher import PhraseMatcher
+
+        self.lexicon = lexicon
+        self.skip_stopwords = skip_stopwords
+        self._stop = frozenset(STOP_WORDS)
+        en_vocab = lexicon.nlp(EN).vocab
+        self._exact = PhraseMatcher(en_vocab, attr="LOWER")
+        self._lemma = PhraseMatcher(en_vocab, attr="NORM")
+        self._zh: Any = None
+        self._add_keys([(s, k) for s in (EN, ZH) for k in lexicon.by_key[s]])
+
+    # -- building -------------------------------------------------------------------------------
+    def add_aliases(self, entries: Iterable[AliasEntry]) -> int:
+        """Index new alias entries and add patterns for their new keys; returns new keys added."""
+        fresh = self.lexicon.add(entries)
+        self._add_keys(fresh)
+        return len(fresh)
+
+    def _add_keys(self, keys: list[tuple[str, str]]) -> None:
+        from spacy.tokens import Doc
+
+        en = [k for s, k in keys if s == EN]
+        zh = [k for s, k in keys if s == ZH]
+        if en:
+            vocab = self.lexicon.nlp(EN).vocab
+            docs = []
+            for k in en:
+                doc = Doc(vocab, words=k.split(" "))
+                for tok in doc:
+                    if tok.norm_ != tok.lower_:
+                        tok.norm_ = tok.lower_
+                docs.append(doc)
+            self._exact.add("ALIAS", docs)
+            self._lemma.add("ALIAS", docs)
+        if zh:
+            from spacy.matcher import PhraseMatcher
+
+            vocab = self.lexicon.nlp(ZH).vocab
+            if self._zh is None:
+                self._zh = PhraseMatcher(vocab, attr="LOWER")
+            self._zh.add("ALIAS", [Doc(vocab, words=list(k)) for k in zh])
+
+    # -- detection ------------------------------------------------------------------------------
+    def detect(self, text: str) -> list[Mention]:
+        """Non-overlapping alias mentions of ``text``, in text order."""
+        if not text or text.isspace():
+            return []
+        hits = self._en_hits(text)
+        if self._zh is not None and any(is_cjk(c) for c in text):
+            hits.extend(self._zh_hits(text))
+        return [
+            Mention(h.start, h.end, text[h.start:h.end], ZH if h.script == ZH else EN, h.key)
+            for h in longest_non_overlapping(hits)
+        ]
+
+    def _en_hits(self, text: str) -> list[_Hit]:
+        doc = self.lexicon.nlp(EN).make_doc(text)
+        hits = [self._hit(doc, s, e, True) for _, s, e in self._exact(doc)]
+        lemma = self.lexicon.lemma
+        changed = False
+        for tok in doc:
+            lem = lemma(tok.lower_)
+            if lem != tok.norm_:
+                tok.norm_ = lem
+                changed = True
+        if changed:
+            hits.extend(self._hit(doc, s, e, False) for _, s, e in self._lemma(doc))
+        return [h for h in hits if h is not None and self._keep(text, h)]
+
+    def _hit(self, doc: Any, start: int, end: int, exact: bool) -> _Hit | None:
+        span = doc[start:end]
+        toks = [t.lower_ if exact else t.norm_ for t in span if not t.is_space]
+        return _Hit(span.start_char, span.end_char, " ".join(toks), EN, exact)
+
+    def _zh_hits(self, text: str) -> list[_Hit]:
+        doc = self.lexicon.nlp(ZH).make_doc(text)
+        out = []
+        for _, s, e in self._zh(doc):
+            span = doc[s:e]
+            key = "".join(t.lower_ for t in span if not t.is_space)
+            out.append(_Hit(span.start_char, span.end_char, key, ZH, True))
+        return out
+
+    def _keep(self, text: str, h: _Hit) -> bool:
+        """Drop single Latin letters and lower/title-case stop words (see module docstring)."""
+        if " " in h.key:
+            return True
+        surface = text[h.start:h.end]
+        if len(surface) == 1 and not is_cjk(surface):
+            return False
+        if self.skip_stopwords and h.key in self._stop:
+            return surface.isupper() and surface in self.lexicon.cased.get(h.key, ())
+        return True
+
+
+def longest_non_overlapping(hits: list[_Hit]) -> list[_Hit]:
+    """Greedy: longest span first, then earliest, then exact before lemma; result in text order."""
+    order = sorted(hits, key=lambda h: (-(h.end - h.start), h.start, not h.exact))
+    taken: list[_Hit] = []
+    used: dict[int, bool] = {}
+    for h in order:
+        if any(used.get(i) for i in range(h.start, h.end)):
+            continue
+        for i in range(h.start, h.end):
+            used[i] = True
+        taken.append(h)
+    return sorted(taken, key=lambda h: h.start)
+
+
+@register("linker.detect", "phrase_matcher")
+def phrase_matcher_detector(lexicon: Lexicon, **options: Any) -> PhraseMatcherDetector:
+    """Default mention detector."""
+    return PhraseMatcherDetector(lexicon, **options)

@@ -1,0 +1,282 @@
+"""Disambiguation: score every candidate on context, prior and coherence; softmax; NIL below threshold.
+
+For candidate sense ``s`` of a mention ``m``:
+
+    score(s) = w_context · cos(embed(window(m)), embed(text(s)))
+             + w_prior   · prior(s)                  (1/rank · (1 + log1p(evidence)), normalised over m's candidates)
+             + w_coherence · coherence(s)             (mean over nearby other mentions of max relatedness)
+             − w_alias   · (1 − alias(s))             (fuzzy alias similarity; 1 for exact/lemma hits)
+    confidence(s) = softmax(score / temperature) over m's candidates
+
+and the mention is NIL when the best confidence is below ``nil_threshold``. Relatedness of two
+senses is the larger of Milne–Witten over closed neighbour sets (Milne & Witten 2008,
+https://www.aaai.org/Papers/Workshops/2008/WS-08-15/WS08-15-005.pdf) and 1/(1 + d) for the
+shortest path d through a shared hypernym ancestor within two hops each. The functions at the
+top are pure; ``ContextDisambiguator`` gathers their inputs from ``SenseKnowledge`` and the
+text embedder.
+"""
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from sensegraph.registry import register
+
+from .base import NIL, Candidate, LinkedMention, Mention
+from .knowledge import SenseKnowledge
+
+EmbedTexts = Callable[[Sequence[str]], np.ndarray]
+PART_NAMES = ("context", "prior", "coherence", "alias")
+COHERENCE_WINDOW = 4  # other mentions considered on each side
+ANCESTOR_HOPS = 2
+_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\s\u3400-\u9fff\uf900-\ufaff]+")
+
+
+# -- pure scoring ------------------------------------------------------------------------------
+def token_bounds(text: str) -> tuple[list[int], list[int]]:
+    """Start and end offsets of the tokens ``context_window`` counts, computed once per text."""
+    starts, ends = [], []
+    for m in _TOKEN.finditer(text):
+        starts.append(m.start())
+        ends.append(m.end())
+    return starts, ends
+
+
+def context_window(
+    text: str, start: int, end: int, n_tokens: int, bounds: tuple[list[int], list[int]] | None = None
+) -> str:
+    """The mention plus up to ``n_tokens`` tokens each side (a CJK character counts as a token)."""
+    starts, ends = bounds if bounds is not None else token_bounds(text)
+    lo, hi = start, end
+    if n_tokens > 0:
+        left = bisect_right(ends, start)  # tokens ending at or before the mention
+        if left > 0:
+            lo = min(lo, starts[max(0, left - n_tokens)])
+        right = bisect_left(starts, end)  # first token starting at or after the mention's end
+        if right < len(starts):
+            hi = max(hi, ends[min(len(ends), right + n_tokens) - 1])
+    return " ".join(text[lo:hi].split())
+
+
+def prior_scores(ranks: Sequence[int], evidence: Sequence[int]) -> list[float]:
+    """``1/rank · (1 + log1p(evidence))`` normalised to sum 1 over one mention's candidates."""
+    raw = [(1.0 / max(r, 1)) * (1.0 + math.log1p(max(e, 0))) for r, e in zip(ranks, evidence)]
+    total = sum(raw)
+    return [x / total for x in raw] if total > 0 else [0.0 for _ in raw]
+
+
+def milne_witten(a: frozenset[str], b: frozenset[str], total: int) -> float:
+    """Milne–Witten relatedness of two neighbour sets in a graph of ``total`` nodes, in [0, 1]."""
+    common = len(a & b)
+    if common == 0:
+        return 0.0
+    big, small = max(len(a), len(b)), min(len(a), len(b))
+    denom = math.log(total) - math.log(small)
+    if denom <= 0:
+        return 1.0
+    return max(0.0, 1.0 - (math.log(big) - math.log(common)) / denom)
+
+
+def ancestor_relatedness(a: Mapping[str, int], b: Mapping[str, int]) -> float:
+    """``1 / (1 + d)`` for the shortest path ``d`` through a shared ancestor; 0 when none."""
+    if len(a) > len(b):
+        a, b = b, a
+    best = min((da + b[x] for x, da in a.items() if x in b), default=None)
+    return 0.0 if best is None else 1.0 / (1.0 + best)
+
+
+def relatedness(
+    a: str, b: str, nbrs: Mapping[str, frozenset[str]], anc: Mapping[str, Mapping[str, int]], total: int
+) -> float:
+    """Graph relatedness of two senses (1.0 for the same sense)."""
+    if a == b:
+        return 1.0
+    mw = milne_witten(nbrs.get(a, frozenset([a])), nbrs.get(b, frozenset([b])), total)
+    return max(mw, ancestor_relatedness(anc.get(a, {a: 0}), anc.get(b, {b: 0})))
+
+
+def coherence_scores(
+    keys: Sequence[str],
+    candidates: Sequence[Sequence[str]],
+    rel: Callable[[str, str], float],
+    window: int = COHERENCE_WINDOW,
+) -> list[list[float]]:
+    """Per mention, per candidate: mean over nearby mentions with another key of the best relatedness."""
+    out: list[list[float]] = []
+    for i, cands in enumerate(candidates):
+        others = [
+            j for j in range(max(0, i - window), min(len(candidates), i + window + 1))
+            if j != i and keys[j] != keys[i] and candidates[j]
+        ]
+        if not others:
+            out.append([0.0] * len(cands))
+            continue
+        out.append([
+            sum(max(rel(c, o) for o in candidates[j]) for j in others) / len(others) for c in cands
+        ])
+    return out
+
+
+def combine(parts: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """The linear score of one candidate from its parts (see the module docstring)."""
+    return (
+        weights.get("context", 0.0) * parts.get("context", 0.0)
+        + weights.get("prior", 0.0) * parts.get("prior", 0.0)
+        + weights.get("coherence", 0.0) * parts.get("coherence", 0.0)
+        - weights.get("alias", 0.0) * (1.0 - parts.get("alias", 1.0))
+    )
+
+
+def softmax(scores: Sequence[float], temperature: float) -> list[float]:
+    """Numerically stable softmax of ``scores / temperature``."""
+    if not scores:
+        return []
+    top = max(scores)
+    exps = [math.exp((s - top) / temperature) for s in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def decide(
+    mention: Mention, cands: list[Candidate], weights: Mapping[str, float], temperature: float, nil_threshold: float
+) -> LinkedMention:
+    """Score, rank and choose (or NIL) for one mention whose candidates carry their parts."""
+    for c in cands:
+        c.score = combine(c.parts, weights)
+    cands.sort(key=lambda c: (-c.score, c.rank, c.sense_id))
+    probs = softmax([c.score for c in cands], temperature)
+    best = probs[0] if probs else 0.0
+    sense = cands[0].sense_id if cands and best >= nil_threshold else NIL
+    return LinkedMention(mention.start, mention.end, mention.text, sense, best, cands)
+
+
+# -- the component -----------------------------------------------------------------------------
+class ContextDisambiguator:
+    """Fills each candidate's parts from the store and the text embedder, then ``decide``s."""
+
+    def __init__(
+        self,
+        knowledge: SenseKnowledge,
+        embed_texts: EmbedTexts | None,
+        *,
+        weights: Mapping[str, float],
+        temperature: float = 0.1,
+        nil_threshold: float = 0.25,
+        context_window: int = 12,
+        coherence_window: int = COHERENCE_WINDOW,
+    ) -> None:
+        self.knowledge = knowledge
+        self.embed_texts = embed_texts
+        self.weights = dict(weights)
+        self.temperature = temperature
+        self.nil_threshold = nil_threshold
+        self.window = context_window
+        self.coherence_window = coherence_window
+        self._vectors: dict[str, np.ndarray] = {}
+        self._rel_cache: dict[tuple[str, str], float] = {}
+
+    def disambiguate(
+        self, text: str, mentions: Sequence[Mention], candidates: Sequence[list[Candidate]]
+    ) -> list[LinkedMention]:
+        return self.disambiguate_many([(text, mentions, candidates)])[0]
+
+    def disambiguate_many(
+        self, items: Sequence[tuple[str, Sequence[Mention], Sequence[list[Candidate]]]]
+    ) -> list[list[LinkedMention]]:
+        """Score the candidates of several texts with one batched embedding call each way."""
+        all_ids = [c.sense_id for _, _, cs in items for cl in cs for c in cl]
+        senses = self.knowledge.senses(all_ids)
+        self._fill_context(items)
+        if self.weights.get("coherence", 0.0) > 0:
+            self._fill_coherence(items)
+        out = []
+        for _text, mentions, cand_lists in items:
+            linked = []
+            for m, cands in zip(mentions, cand_lists):
+                ranks = [c.rank for c in cands]
+                evidence = [senses[c.sense_id].media_count if c.sense_id in senses else 0 for c in cands]
+                for c, p in zip(cands, prior_scores(ranks, evidence)):
+                    c.parts["prior"] = p
+                    c.parts.setdefault("context", 0.0)
+                    c.parts.setdefault("coherence", 0.0)
+                linked.append(decide(m, cands, self.weights, self.temperature, self.nil_threshold))
+            out.append(linked)
+        return out
+
+    # -- parts that need the store or the embedder ------------------------------------------------
+    def _fill_context(self, items: Sequence[tuple[str, Sequence[Mention], Sequence[list[Candidate]]]]) -> None:
+        if self.embed_texts is None or self.weights.get("context", 0.0) == 0.0:
+            return
+        windows, owners = [], []
+        for text, mentions, cand_lists in items:
+            bounds = token_bounds(text)
+            for m, cands in zip(mentions, cand_lists):
+                if cands:
+                    windows.append(context_window(text, m.start, m.end, self.window, bounds))
+                    owners.append(cands)
+        if not windows:
+            return
+        ids = list(dict.fromkeys(c.sense_id for cands in owners for c in cands))
+        sense_vecs = self._sense_vectors(ids)
+        ctx = _as_matrix(self.embed_texts(windows), len(windows))
+        for row, cands in zip(ctx, owners):
+            for c in cands:
+                v = sense_vecs.get(c.sense_id)
+                c.parts["context"] = float(np.dot(row, v)) if v is not None else 0.0
+
+    def _sense_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Embeddings of sense texts, computed lazily and cached by sense id."""
+        todo = [i for i in ids if i not in self._vectors]
+        if todo:
+            texts = self.knowledge.texts(todo)
+            have = [i for i in todo if i in texts]
+            if have:
+                vecs = _as_matrix(self.embed_texts([texts[i] for i in have]), len(have))  # type: ignore[misc]
+                self._vectors.update(zip(have, vecs))
+        return {i: self._vectors[i] for i in ids if i in self._vectors}
+
+    def _fill_coherence(self, items: Sequence[tuple[str, Sequence[Mention], Sequence[list[Candidate]]]]) -> None:
+        ids = list(dict.fromkeys(c.sense_id for _, _, cs in items for cl in cs for c in cl))
+        if not ids or all(len(cs) < 2 for _, _, cs in items):
+            return
+        nbrs = self.knowledge.neighbour_sets(ids)
+        anc = self.knowledge.ancestors(ids, ANCESTOR_HOPS)
+        total = self.knowledge.total_senses()
+        cache = self._rel_cache
+
+        def rel(a: str, b: str) -> float:
+            key = (a, b) if a < b else (b, a)
+            val = cache.get(key)
+            if val is None:
+                val = cache[key] = relatedness(a, b, nbrs, anc, total)
+            return val
+
+        for _text, mentions, cand_lists in items:
+            keys = [m.key or m.text.lower() for m in mentions]
+            scores = coherence_scores(keys, [[c.sense_id for c in cl] for cl in cand_lists], rel, self.coherence_window)
+            for cl, row in zip(cand_lists, scores):
+                for c, s in zip(cl, row):
+                    c.parts["coherence"] = s
+        if len(cache) > 500_000:
+            cache.clear()
+
+
+def _as_matrix(x: Any, n: int) -> np.ndarray:
+    arr = np.asarray(x, dtype=np.float32)
+    if arr.ndim != 2 or arr.shape[0] != n:
+        from sensegraph.errors import ValidationError
+
+        raise ValidationError(f"embed_texts returned shape {arr.shape}, expected ({n}, d)")
+    norms = np.linalg.norm(arr, axis=1, keepdims=True)
+    return arr / np.maximum(norms, 1e-12)
+
+
+@register("linker.disambiguate", "context")
+def context_disambiguator(knowledge: SenseKnowledge, embed_texts: EmbedTexts | None, **options: Any) -> ContextDisambiguator:
+    """Default disambiguator."""
+    return ContextDisambiguator(knowledge, embed_texts, **options)

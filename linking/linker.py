@@ -1,0 +1,212 @@
+"""``EntityLinker``: text → detected mentions → candidate senses → disambiguated senses (or NIL).
+
+The steps are swappable (pass instances, or register factories under ``linker.detect``,
+``linker.candidates``, ``linker.disambiguate``); by default the lexicon is built from the store's
+alias table on first use and cached on the linker, so a ``SenseGraph`` can create a linker cheaply.
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+
+from sensegraph.config import LinkerConfig
+from sensegraph.errors import ConfigError, ValidationError
+from sensegraph.graph.base import GraphStore
+from sensegraph.graph.model import AliasEntry
+from sensegraph.registry import get
+
+from . import candidates as _candidates  # noqa: F401  (registers the default)
+from . import detect as _detect  # noqa: F401
+from . import disambiguate as _disambiguate  # noqa: F401
+from .base import Candidate, LinkedMention, Mention
+from .disambiguate import EmbedTexts
+from .knowledge import SenseKnowledge
+from .lexicon import Lexicon
+
+DETECTOR = "phrase_matcher"
+CANDIDATES = "alias_fuzzy"
+DISAMBIGUATOR = "context"
+
+
+def clean_text(text: Any, max_chars: int) -> str:
+    """Validate link input; control characters and lone surrogates become spaces (offsets kept)."""
+    if not isinstance(text, str):
+        raise ValidationError(f"text to link must be a string, got {type(text).__name__}")
+    if len(text) > max_chars:
+        raise ValidationError(
+            f"text to link is {len(text):,} characters; the limit is {max_chars:,} "
+            "(linker.max_text_chars) — split the document or raise the limit"
+        )
+    if text.isprintable():
+        return text
+    return "".join(
+        " " if (unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t") else ch for ch in text
+    )
+
+
+def check_config(config: LinkerConfig | Mapping[str, Any] | None) -> LinkerConfig:
+    """A validated ``LinkerConfig`` (re-validated, so constructed-without-validation values are caught)."""
+    if config is None:
+        return LinkerConfig()
+    data = config.model_dump() if isinstance(config, LinkerConfig) else dict(config)
+    try:
+        return LinkerConfig.model_validate(data)
+    except PydanticValidationError as exc:
+        details = "; ".join(f"linker.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid linker configuration: {details}") from exc
+
+
+class EntityLinker:
+    """Links text to senses of a ``GraphStore``; every candidate's score parts stay on the result."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        embed_texts: EmbedTexts | None = None,
+        config: LinkerConfig | Mapping[str, Any] | None = None,
+        *,
+        detector: Any = None,
+        candidate_generator: Any = None,
+        disambiguator: Any = None,
+    ) -> None:
+        if not isinstance(store, GraphStore):
+            raise ConfigError(f"EntityLinker needs a GraphStore, got {type(store).__name__}")
+        if embed_texts is not None and not callable(embed_texts):
+            raise ConfigError(f"embed_texts must be callable or None, got {type(embed_texts).__name__}")
+        self.store = store
+        self.embed_texts = embed_texts
+        self.config = check_config(config)
+        self._detector = detector
+        self._candidates = candidate_generator
+        self._disambiguator = disambiguator
+        self._lexicon: Lexicon | None = None
+
+    # -- lazily built parts (cached on the linker) --------------------------------------------------
+    @property
+    def lexicon(self) -> Lexicon:
+        if self._lexicon is None:
+            self._lexicon = Lexicon(self.store.alias_table())
+        return self._lexicon
+
+    @property
+    def detector(self) -> Any:
+        if self._detector is None:
+            self._detector = get("linker.detect", DETECTOR)(self.lexicon)
+        return self._detector
+
+    @property
+    def candidate_generator(self) -> Any:
+        if self._candidates is None:
+            cfg = self.config
+            self._candidates = get("linker.candidates", CANDIDATES)(
+                self.lexicon, fuzzy_threshold=cfg.fuzzy_threshold, max_candidates=cfg.max_candidates
+            )
+        return self._candidates
+
+    @property
+    def disambiguator(self) -> Any:
+        if self._disambiguator is None:
+            cfg = self.config
+            self._disambiguator = get("linker.disambiguate", DISAMBIGUATOR)(
+                SenseKnowledge(self.store, self.lexicon),
+                self.embed_texts,
+                weights=self.weights,
+                temperature=cfg.temperature,
+                nil_threshold=cfg.nil_threshold,
+                context_window=cfg.context_window,
+            )
+        return self._disambiguator
+
+    @property
+    def weights(self) -> dict[str, float]:
+        cfg = self.config
+        return {"context": cfg.w_context, "prior": cfg.w_prior, "coherence": cfg.w_coherence, "alias": cfg.w_alias}
+
+    # -- public API ---------------------------------------------------------------------------------
+    def link(self, text: str) -> list[LinkedMention]:
+        """Linked mentions of ``text`` in text order (``sense_id`` None for NIL)."""
+        return self.link_many([text])[0]
+
+    def link_many(self, texts: Sequence[str]) -> list[list[LinkedMention]]:
+        """``link`` for several texts, with the embedding calls batched across them."""
+        if isinstance(texts, str):
+            raise ValidationError("link_many takes a list of strings, not a single string")
+        cleaned = [clean_text(t, self.config.max_text_chars) for t in texts]
+        items = []
+        for text in cleaned:
+            mentions = self.detector.detect(text) if text.strip() else []
+            items.append(self._with_candidates(text, mentions))
+        return self._disambiguate(items)
+
+    def link_spans(self, text: str, spans: Sequence[tuple[int, int]]) -> list[LinkedMention]:
+        """Disambiguate given character spans (gold mentions); other detected mentions give coherence."""
+        text = clean_text(text, self.config.max_text_chars)
+        forced = []
+        for start, end in spans:
+            if not (0 <= start < end <= len(text)):
+                raise ValidationError(f"span ({start}, {end}) is outside the text of length {len(text)}")
+            forced.append(Mention(start, end, text[start:end]))
+        others = [
+            m for m in self.detector.detect(text)
+            if not any(m.start < f.end and f.start < m.end for f in forced)
+        ]
+        mentions = sorted(forced + others, key=lambda m: m.start)
+        linked = self._disambiguate([self._with_candidates(text, mentions, keep_empty=forced)])[0]
+        by_span = {(lm.start, lm.end): lm for lm in linked}
+        return [by_span[(f.start, f.end)] for f in forced]
+
+    def add_aliases(self, entries: Iterable[AliasEntry]) -> int:
+        """Add alias entries to the matcher and lexicon without a rebuild; returns new keys."""
+        added = self.detector.add_aliases(list(entries))
+        invalidate = getattr(self.candidate_generator, "invalidate", None)
+        if invalidate is not None:
+            invalidate()
+        return added
+
+    # -- steps --------------------------------------------------------------------------------------
+    def _with_candidates(
+        self, text: str, mentions: Sequence[Mention], keep_empty: Sequence[Mention] = ()
+    ) -> tuple[str, list[Mention], list[list[Candidate]]]:
+        """Candidates per mention, restricted to live senses (redirects followed)."""
+        gen = self.candidate_generator
+        raw = [gen.candidates(m) for m in mentions]
+        live = self._live({c.sense_id for cl in raw for c in cl})
+        kept_m, kept_c = [], []
+        for m, cl in zip(mentions, raw):
+            cands = _resolve(cl, live)
+            if cands or m in keep_empty:
+                kept_m.append(m)
+                kept_c.append(cands)
+        return text, kept_m, kept_c
+
+    def _live(self, ids: set[str]) -> dict[str, str]:
+        """sense id → the live sense id it stands for (redirects followed once; unknown ids dropped)."""
+        knowledge = self.disambiguator.knowledge if hasattr(self.disambiguator, "knowledge") else None
+        senses = knowledge.senses(ids) if knowledge is not None else self.store.get_senses(list(ids))
+        out = {}
+        for sid, sense in senses.items():
+            out[sid] = self.store.resolve(sid) if sense.redirect_to else sid
+        return out
+
+    def _disambiguate(self, items: list[tuple[str, list[Mention], list[list[Candidate]]]]) -> list[list[LinkedMention]]:
+        many = getattr(self.disambiguator, "disambiguate_many", None)
+        if many is not None:
+            return many(items)
+        return [self.disambiguator.disambiguate(t, m, c) for t, m, c in items]
+
+
+def _resolve(cands: list[Candidate], live: Mapping[str, str]) -> list[Candidate]:
+    """Drop candidates of unknown senses, replace redirected ones by their target (deduplicated)."""
+    out: dict[str, Candidate] = {}
+    for c in cands:
+        target = live.get(c.sense_id)
+        if target is None:
+            continue
+        if target in out:
+            continue
+        c.sense_id = target
+        out[target] = c
+    return list(out.values())
