@@ -1,0 +1,433 @@
+"""Cypher of the Neo4j store, one constant per statement; every value is a ``$parameter``.
+
+Labels, relationship types and index names are fixed here. The only identifiers composed at run
+time (constraint and index DDL, which Cypher cannot parametrise) go through ``ident``, which
+accepts names from ``LABELS``/``INDEXES`` only and backtick-escapes them.
+
+Graph model: ``(:Alias {key, text, lang})-[:NAMES]->(:Entity {id, name})-[:HAS_SENSE {rank}]->
+(:Sense {sense_id, label, gloss, redirect_to, prototype*, propagated*})``, ``(:Sense)-[:RELATED
+{type, weight}]->(:Sense)``, ``(:Media {media_id, uri, modality, sha256, caption, metadata,
+embedding, features})-[:EVIDENCE {confidence, source, detached, mention}]->(:Sense)``, plus
+``(:SenseGraphMeta {key, value})``, ``(:Audit {...})`` and ``(:SenseGraphCounter {name, value})``.
+"""
+from __future__ import annotations
+
+from sensegraph.errors import ConfigError
+
+LABELS = ("Entity", "Alias", "Sense", "Media", "SenseGraphMeta", "Audit", "SenseGraphCounter")
+REL_TYPES = ("NAMES", "HAS_SENSE", "RELATED", "EVIDENCE")
+
+# name -> (label, property, which encoder dimension)
+VECTOR_INDEXES: dict[str, tuple[str, str, str]] = {
+    "sg_media_embedding": ("Media", "embedding", "joint"),
+    "sg_media_features": ("Media", "features", "native"),
+    "sg_sense_prototype": ("Sense", "prototype", "native"),
+    "sg_sense_propagated": ("Sense", "propagated", "native"),
+}
+# name -> (label, property) of the uniqueness constraints
+CONSTRAINTS: dict[str, tuple[str, str]] = {
+    "sg_entity_id": ("Entity", "id"),
+    "sg_alias_key": ("Alias", "key"),
+    "sg_sense_id": ("Sense", "sense_id"),
+    "sg_media_id": ("Media", "media_id"),
+    "sg_meta_key": ("SenseGraphMeta", "key"),
+    "sg_audit_id": ("Audit", "audit_id"),
+    "sg_counter_name": ("SenseGraphCounter", "name"),
+}
+RANGE_INDEXES: dict[str, tuple[str, str]] = {"sg_media_sha256": ("Media", "sha256")}
+_PROPERTIES = frozenset(
+    p for table in (VECTOR_INDEXES, CONSTRAINTS, RANGE_INDEXES) for _, p, *_ in table.values()
+)
+_ALLOWED = frozenset(LABELS) | frozenset(REL_TYPES) | frozenset(VECTOR_INDEXES) | frozenset(
+    CONSTRAINTS) | frozenset(RANGE_INDEXES) | _PROPERTIES
+
+
+def ident(name: str) -> str:
+    """Backtick-escape an identifier from the allow-list (anything else is a programming error)."""
+    if name not in _ALLOWED:
+        raise ConfigError(f"identifier {name!r} is not in the Neo4j store's allow-list")
+    return "`" + name.replace("`", "``") + "`"
+
+
+def create_constraint(name: str) -> str:
+    label, prop = CONSTRAINTS[name]
+    return (f"CREATE CONSTRAINT {ident(name)} IF NOT EXISTS "
+            f"FOR (n:{ident(label)}) REQUIRE n.{ident(prop)} IS UNIQUE")
+
+
+def create_range_index(name: str) -> str:
+    label, prop = RANGE_INDEXES[name]
+    return f"CREATE INDEX {ident(name)} IF NOT EXISTS FOR (n:{ident(label)}) ON (n.{ident(prop)})"
+
+
+def create_vector_index(name: str) -> str:
+    """DDL of a cosine vector index; dimensions come as ``$dims`` (quantisation off: exact scores)."""
+    label, prop, _ = VECTOR_INDEXES[name]
+    return (
+        f"CREATE VECTOR INDEX {ident(name)} IF NOT EXISTS FOR (n:{ident(label)}) ON (n.{ident(prop)}) "
+        "OPTIONS {indexConfig: {`vector.dimensions`: $dims, `vector.similarity_function`: 'cosine', "
+        "`vector.quantization.enabled`: false}}"
+    )
+
+
+def drop_index(name: str) -> str:
+    return f"DROP INDEX {ident(name)} IF EXISTS"
+
+
+SHOW_VECTOR_INDEXES = (
+    "SHOW VECTOR INDEXES YIELD name, options "
+    "RETURN name, options.indexConfig.`vector.dimensions` AS dims"
+)
+AWAIT_INDEXES = "CALL db.awaitIndexes($timeout)"
+
+# -- meta -------------------------------------------------------------------------------------------
+GET_META = "MATCH (m:SenseGraphMeta {key: $key}) RETURN m.value AS value"
+SET_META = "MERGE (m:SenseGraphMeta {key: $key}) SET m.value = $value"
+GET_METAS = "UNWIND $keys AS key MATCH (m:SenseGraphMeta {key: key}) RETURN m.key AS key, m.value AS value"
+# First binder wins: ON CREATE sets the value, every caller reads back what is held.
+CLAIM_META = """
+UNWIND $rows AS row
+MERGE (m:SenseGraphMeta {key: row.key})
+ON CREATE SET m.value = row.value
+RETURN m.key AS key, m.value AS value
+"""
+WIPE_BATCH = "MATCH (n) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS deleted"
+
+# -- knowledge graph upserts ---------------------------------------------------------------------------
+UPSERT_ENTITIES = """
+UNWIND $rows AS row
+MERGE (e:Entity {id: row.id})
+SET e.name = row.name
+"""
+# An alias names an existing entity; aliases of entities not (yet) in the graph are skipped.
+UPSERT_ALIASES = """
+UNWIND $rows AS row
+MATCH (e:Entity {id: row.entity_id})
+MERGE (a:Alias {key: row.key})
+ON CREATE SET a.text = row.text, a.lang = row.lang
+MERGE (a)-[:NAMES]->(e)
+"""
+UPSERT_SENSES = """
+UNWIND $rows AS row
+MERGE (s:Sense {sense_id: row.sense_id})
+ON CREATE SET s.redirect_to = row.redirect_to
+SET s.label = row.label, s.gloss = row.gloss
+"""
+UPSERT_HAS_SENSE = """
+UNWIND $rows AS row
+MATCH (e:Entity {id: row.entity_id})
+MATCH (s:Sense {sense_id: row.sense_id})
+MERGE (e)-[h:HAS_SENSE]->(s)
+SET h.rank = row.rank
+"""
+UPSERT_RELATIONS = """
+UNWIND $rows AS row
+MATCH (a:Sense {sense_id: row.source})
+MATCH (b:Sense {sense_id: row.target})
+MERGE (a)-[r:RELATED {type: row.type}]->(b)
+SET r.weight = row.weight
+"""
+
+# -- media and evidence -----------------------------------------------------------------------------
+UPSERT_MEDIA = """
+UNWIND $rows AS row
+MERGE (m:Media {media_id: row.media_id})
+SET m.uri = row.uri, m.modality = row.modality, m.sha256 = row.sha256, m.caption = row.caption,
+    m.metadata = row.metadata,
+    m.embedding = coalesce(row.embedding, m.embedding),
+    m.features = coalesce(row.features, m.features)
+"""
+# One edge per (media, sense); an editor edge is only replaced by another editor edge; edges to
+# media or senses that do not exist are skipped.
+UPSERT_EVIDENCE = """
+UNWIND $rows AS row
+MATCH (m:Media {media_id: row.media_id})
+MATCH (s:Sense {sense_id: row.sense_id})
+OPTIONAL MATCH (m)-[old:EVIDENCE]->(s)
+WITH m, s, row, old
+WHERE old IS NULL OR old.source <> 'editor' OR row.source = 'editor'
+MERGE (m)-[e:EVIDENCE]->(s)
+SET e.confidence = row.confidence, e.source = row.source, e.detached = row.detached,
+    e.mention = row.mention
+RETURN count(e) AS written
+"""
+DELETE_EVIDENCE = """
+UNWIND $rows AS row
+MATCH (:Media {media_id: row.media_id})-[e:EVIDENCE]->(:Sense {sense_id: row.sense_id})
+DELETE e
+RETURN count(*) AS deleted
+"""
+
+# -- reads --------------------------------------------------------------------------------------------
+_SENSE_FIELDS = """
+s.sense_id AS sense_id, s.label AS label, s.gloss AS gloss, s.redirect_to AS redirect_to,
+COUNT { (:Media)-[ev:EVIDENCE]->(s) WHERE ev.detached = false } AS media_count,
+s.prototype_source AS prototype_source
+"""
+GET_SENSES = "UNWIND $ids AS id MATCH (s:Sense {sense_id: id}) RETURN " + _SENSE_FIELDS
+SENSES_PAGE = (
+    "MATCH (s:Sense) WHERE s.sense_id > $after WITH s ORDER BY s.sense_id LIMIT $limit RETURN "
+    + _SENSE_FIELDS
+)
+REDIRECT_OF = "MATCH (s:Sense {sense_id: $id}) RETURN s.redirect_to AS redirect_to"
+FIND_SENSES = """
+CALL () {
+  MATCH (s:Sense) WHERE toLower(s.sense_id) CONTAINS $q OR toLower(s.label) CONTAINS $q
+  RETURN s
+  UNION
+  MATCH (a:Alias)-[:NAMES]->(:Entity)-[:HAS_SENSE]->(s:Sense) WHERE toLower(a.text) CONTAINS $q
+  RETURN s
+}
+WITH s, COUNT { (:Media)-[ev:EVIDENCE]->(s) WHERE ev.detached = false } AS mc
+ORDER BY toLower(s.sense_id) <> $q, toLower(s.label) <> $q, s.redirect_to IS NOT NULL, mc DESC, s.sense_id
+LIMIT $limit
+RETURN s.sense_id AS sense_id, s.label AS label, s.gloss AS gloss, s.redirect_to AS redirect_to,
+       mc AS media_count, s.prototype_source AS prototype_source
+"""
+ALIASES_OF = """
+MATCH (a:Alias)-[:NAMES]->(e:Entity)-[h:HAS_SENSE]->(:Sense {sense_id: $id})
+RETURN a.text AS text, e.id AS entity_id, a.lang AS lang, h.rank AS rank
+ORDER BY rank, entity_id, text, lang
+"""
+ALIAS_TABLE = """
+MATCH (a:Alias)-[:NAMES]->(e:Entity)-[h:HAS_SENSE]->(s:Sense)
+RETURN a.text AS alias, a.lang AS lang, e.id AS entity_id, s.sense_id AS sense_id, h.rank AS rank
+"""
+NEIGHBOURS = """
+UNWIND $ids AS id
+MATCH (:Sense {sense_id: id})-[r:RELATED]-(:Sense)
+WITH DISTINCT r, startNode(r) AS src, endNode(r) AS dst
+RETURN src.sense_id AS source, dst.sense_id AS target, r.type AS type, r.weight AS weight
+ORDER BY source, target, type
+"""
+RELATIONS_FROM_PAGE = """
+MATCH (a:Sense) WHERE a.sense_id > $after
+WITH a ORDER BY a.sense_id LIMIT $limit
+OPTIONAL MATCH (a)-[r:RELATED]->(b:Sense)
+RETURN a.sense_id AS source, b.sense_id AS target, r.type AS type, r.weight AS weight
+ORDER BY source, target, type
+"""
+_EVIDENCE_FIELDS = """
+m.media_id AS media_id, s.sense_id AS sense_id, e.confidence AS confidence, e.source AS source,
+e.detached AS detached, e.mention AS mention
+"""
+_EVIDENCE_ORDER = " ORDER BY sense_id, media_id"
+EVIDENCE_ALL = "MATCH (m:Media)-[e:EVIDENCE]->(s:Sense) RETURN " + _EVIDENCE_FIELDS + _EVIDENCE_ORDER
+EVIDENCE_OF_SENSE = (
+    "MATCH (m:Media)-[e:EVIDENCE]->(s:Sense {sense_id: $sense_id}) RETURN " + _EVIDENCE_FIELDS + _EVIDENCE_ORDER
+)
+EVIDENCE_OF_MEDIA = (
+    "MATCH (m:Media {media_id: $media_id})-[e:EVIDENCE]->(s:Sense) RETURN " + _EVIDENCE_FIELDS + _EVIDENCE_ORDER
+)
+EVIDENCE_OF_PAIR = (
+    "MATCH (m:Media {media_id: $media_id})-[e:EVIDENCE]->(s:Sense {sense_id: $sense_id}) RETURN "
+    + _EVIDENCE_FIELDS
+)
+_MEDIA_FIELDS = """
+m.media_id AS media_id, m.uri AS uri, m.modality AS modality, m.sha256 AS sha256,
+m.caption AS caption, m.metadata AS metadata,
+CASE WHEN $vectors THEN m.embedding END AS embedding,
+CASE WHEN $vectors THEN m.features END AS features
+"""
+GET_MEDIA = "UNWIND $ids AS id MATCH (m:Media {media_id: id}) RETURN " + _MEDIA_FIELDS
+MEDIA_BY_SHA256 = (
+    "MATCH (m:Media {sha256: $sha256}) WITH m ORDER BY m.media_id LIMIT 1 RETURN " + _MEDIA_FIELDS
+)
+MEDIA_PAGE = (
+    "MATCH (m:Media) WHERE m.media_id > $after WITH m ORDER BY m.media_id LIMIT $limit RETURN "
+    + _MEDIA_FIELDS
+)
+COUNTS = """
+RETURN COUNT { (:Entity) } AS entities,
+       COUNT { (:Alias) } AS aliases,
+       COUNT { (:Sense) } AS senses,
+       COUNT { ()-[:RELATED]->() } AS relations,
+       COUNT { (:Media) } AS media,
+       COUNT { ()-[:EVIDENCE]->() } AS evidence,
+       COUNT { (s:Sense) WHERE s.prototype_source = 'media' } AS prototypes_media,
+       COUNT { (s:Sense) WHERE s.prototype_source = 'curated' } AS prototypes_curated,
+       COUNT { (s:Sense) WHERE s.propagated IS NOT NULL } AS prototypes_propagated
+"""
+
+# -- prototypes -------------------------------------------------------------------------------------------
+# Own slot: a media prototype never overwrites a curated one. Unknown senses are skipped.
+SET_OWN_PROTOTYPES = """
+UNWIND $rows AS row
+MATCH (s:Sense {sense_id: row.sense_id})
+WHERE NOT (row.source = 'media' AND coalesce(s.prototype_source, '') = 'curated')
+SET s.prototype = row.vector, s.prototype_source = row.source,
+    s.prototype_media_count = row.media_count, s.prototype_strategy = row.strategy,
+    s.prototype_confidence = row.confidence, s.prototype_joint = row.joint,
+    s.prototype_weight = row.weight, s.prototype_norm = row.norm
+RETURN count(s) AS written
+"""
+SET_PROPAGATED_PROTOTYPES = """
+UNWIND $rows AS row
+MATCH (s:Sense {sense_id: row.sense_id})
+SET s.propagated = row.vector, s.propagated_media_count = row.media_count,
+    s.propagated_strategy = row.strategy, s.propagated_confidence = row.confidence,
+    s.propagated_joint = row.joint, s.propagated_weight = row.weight, s.propagated_norm = row.norm
+RETURN count(s) AS written
+"""
+CLEAR_OWN_PROTOTYPE = """
+MATCH (s:Sense {sense_id: $id})
+REMOVE s.prototype, s.prototype_source, s.prototype_media_count, s.prototype_strategy,
+       s.prototype_confidence, s.prototype_joint, s.prototype_weight, s.prototype_norm
+"""
+CLEAR_PROPAGATED_PROTOTYPE = """
+MATCH (s:Sense {sense_id: $id})
+REMOVE s.propagated, s.propagated_media_count, s.propagated_strategy, s.propagated_confidence,
+       s.propagated_joint, s.propagated_weight, s.propagated_norm
+"""
+GET_OWN_PROTOTYPES = """
+UNWIND $ids AS id
+MATCH (s:Sense {sense_id: id}) WHERE s.prototype IS NOT NULL
+RETURN s.sense_id AS sense_id, s.prototype AS vector, s.prototype_source AS source,
+       s.prototype_media_count AS media_count, s.prototype_strategy AS strategy,
+       s.prototype_confidence AS confidence, s.prototype_joint AS joint,
+       s.prototype_weight AS weight, s.prototype_norm AS norm
+"""
+GET_PROPAGATED_PROTOTYPES = """
+UNWIND $ids AS id
+MATCH (s:Sense {sense_id: id}) WHERE s.propagated IS NOT NULL
+RETURN s.sense_id AS sense_id, s.propagated AS vector, 'propagated' AS source,
+       s.propagated_media_count AS media_count, s.propagated_strategy AS strategy,
+       s.propagated_confidence AS confidence, s.propagated_joint AS joint,
+       s.propagated_weight AS weight, s.propagated_norm AS norm
+"""
+
+# -- vector search --------------------------------------------------------------------------------------
+# Scores: Neo4j's cosine is (1 + cos) / 2; the store converts back to cos. The index ranks the
+# candidates, vector.similarity.cosine re-scores them exactly.
+_MEDIA_FILTER = """
+($modality IS NULL OR node.modality = $modality)
+AND ($source IS NULL OR EXISTS { (node)-[:EVIDENCE {source: $source}]->(:Sense) })
+AND NOT node.media_id IN $exclude
+"""
+_SPACE_VECTOR = "CASE $space WHEN 'joint' THEN node.embedding ELSE node.features END"
+SEARCH_MEDIA_INDEX = f"""
+CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node, score
+WITH count(*) AS raw, collect(CASE WHEN {_MEDIA_FILTER} THEN node END) AS kept
+UNWIND (CASE WHEN size(kept) = 0 THEN [null] ELSE kept END) AS node
+WITH raw, node, {_SPACE_VECTOR} AS v
+RETURN raw, node.media_id AS media_id,
+       CASE WHEN node IS NULL THEN null ELSE vector.similarity.cosine(v, $vector) END AS score
+"""
+# Exact scans: with a sense filter (that sense's live evidence media), or with no index to ask.
+SEARCH_MEDIA_OF_SENSE = f"""
+MATCH (node:Media)-[e:EVIDENCE]->(:Sense {{sense_id: $sense_id}})
+WHERE e.detached = false AND {_MEDIA_FILTER}
+WITH DISTINCT node
+WITH node, {_SPACE_VECTOR} AS v
+WHERE v IS NOT NULL AND size(v) = size($vector)
+RETURN node.media_id AS media_id, vector.similarity.cosine(v, $vector) AS score
+ORDER BY score DESC, media_id LIMIT $k
+"""
+SEARCH_MEDIA_SCAN = f"""
+MATCH (node:Media)
+WHERE {_MEDIA_FILTER}
+WITH node, {_SPACE_VECTOR} AS v
+WHERE v IS NOT NULL AND size(v) = size($vector)
+RETURN node.media_id AS media_id, vector.similarity.cosine(v, $vector) AS score
+ORDER BY score DESC, media_id LIMIT $k
+"""
+SEARCH_PROTOTYPES_INDEX = """
+CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node
+WITH node, CASE WHEN $propagated THEN node.propagated ELSE node.prototype END AS v
+RETURN node.sense_id AS sense_id, vector.similarity.cosine(v, $vector) AS score
+"""
+SEARCH_PROTOTYPES_SCAN = """
+MATCH (node:Sense)
+WITH node, CASE WHEN $propagated THEN node.propagated ELSE node.prototype END AS v
+WHERE v IS NOT NULL AND size(v) = size($vector)
+RETURN node.sense_id AS sense_id, vector.similarity.cosine(v, $vector) AS score
+ORDER BY score DESC, sense_id LIMIT $k
+"""
+
+# -- curator edits (run inside one write transaction) -------------------------------------------------
+MISSING_SENSES = "UNWIND $ids AS id OPTIONAL MATCH (s:Sense {sense_id: id}) WITH id, s WHERE s IS NULL RETURN id"
+MISSING_MEDIA = "UNWIND $ids AS id OPTIONAL MATCH (m:Media {media_id: id}) WITH id, m WHERE m IS NULL RETURN id"
+MOVE_EVIDENCE = """
+UNWIND $media_ids AS mid
+MATCH (m:Media {media_id: mid})-[old:EVIDENCE]->(:Sense {sense_id: $from_sense})
+WHERE old.detached = false
+MATCH (t:Sense {sense_id: $to_sense})
+SET old.source = 'editor', old.detached = true
+MERGE (m)-[pin:EVIDENCE]->(t)
+SET pin.confidence = 1.0, pin.source = 'editor', pin.detached = false,
+    pin.mention = coalesce(old.mention, pin.mention)
+RETURN count(DISTINCT m) AS moved
+"""
+CREATE_SENSE = "CREATE (s:Sense {sense_id: $sense_id, label: $label, gloss: $gloss})"
+LINK_SPLIT_ENTITIES = """
+MATCH (e:Entity)-[:HAS_SENSE]->(:Sense {sense_id: $old})
+MATCH (e)-[h:HAS_SENSE]->(:Sense)
+WITH e, max(h.rank) AS top
+MATCH (n:Sense {sense_id: $new})
+MERGE (e)-[r:HAS_SENSE]->(n)
+SET r.rank = top + 1
+"""
+ADD_SPLIT_RELATION = """
+MATCH (n:Sense {sense_id: $new}), (o:Sense {sense_id: $old})
+MERGE (n)-[r:RELATED {type: 'split_from'}]->(o)
+SET r.weight = 1.0
+"""
+MERGE_HAS_SENSE = """
+MATCH (e:Entity)-[hd:HAS_SENSE]->(:Sense {sense_id: $drop})
+MATCH (k:Sense {sense_id: $keep})
+MERGE (e)-[hk:HAS_SENSE]->(k)
+ON CREATE SET hk.rank = hd.rank
+ON MATCH SET hk.rank = CASE WHEN hd.rank < hk.rank THEN hd.rank ELSE hk.rank END
+DELETE hd
+"""
+# An editor edge on keep wins; else the higher confidence (keep's on a tie).
+MERGE_EVIDENCE = """
+MATCH (m:Media)-[ed:EVIDENCE]->(:Sense {sense_id: $drop})
+MATCH (k:Sense {sense_id: $keep})
+OPTIONAL MATCH (m)-[ek:EVIDENCE]->(k)
+WITH m, k, ed, properties(ed) AS p,
+     ek IS NULL OR NOT (ek.source = 'editor' OR (ed.source <> 'editor' AND ek.confidence >= ed.confidence))
+     AS take
+DELETE ed
+WITH m, k, p, take WHERE take
+MERGE (m)-[e:EVIDENCE]->(k)
+SET e = p
+"""
+MERGE_RELATIONS_OUT = """
+MATCH (d:Sense {sense_id: $drop})-[r:RELATED]->(o:Sense)
+MATCH (k:Sense {sense_id: $keep})
+WITH k, o, r, r.type AS type, r.weight AS weight
+DELETE r
+WITH k, o, type, weight WHERE o <> k AND o.sense_id <> $drop
+MERGE (k)-[n:RELATED {type: type}]->(o)
+ON CREATE SET n.weight = weight
+"""
+MERGE_RELATIONS_IN = """
+MATCH (o:Sense)-[r:RELATED]->(d:Sense {sense_id: $drop})
+MATCH (k:Sense {sense_id: $keep})
+WITH k, o, r, r.type AS type, r.weight AS weight
+DELETE r
+WITH k, o, type, weight WHERE o <> k AND o.sense_id <> $drop
+MERGE (o)-[n:RELATED {type: type}]->(k)
+ON CREATE SET n.weight = weight
+"""
+SET_REDIRECT = "MATCH (d:Sense {sense_id: $drop}) SET d.redirect_to = $keep"
+
+# -- audit --------------------------------------------------------------------------------------------
+ADD_AUDIT = """
+MERGE (c:SenseGraphCounter {name: 'audit'})
+SET c.value = coalesce(c.value, 0) + 1
+WITH c
+MERGE (a:Audit {audit_id: $audit_id})
+ON CREATE SET a.seq = c.value
+SET a.user = $user, a.at = $at, a.action = $action, a.sense_ids = $sense_ids,
+    a.before = $before, a.after = $after, a.undone = $undone
+"""
+_AUDIT_FIELDS = """
+RETURN a.audit_id AS audit_id, a.user AS user, a.at AS at, a.action AS action,
+       a.sense_ids AS sense_ids, a.before AS before, a.after AS after, a.undone AS undone
+ORDER BY a.at DESC, a.seq DESC LIMIT $limit
+"""
+AUDIT_ALL = "MATCH (a:Audit)" + _AUDIT_FIELDS
+AUDIT_FOR_SENSE = "MATCH (a:Audit) WHERE $sense_id IN a.sense_ids" + _AUDIT_FIELDS
+MARK_UNDONE = "MATCH (a:Audit {audit_id: $audit_id}) SET a.undone = true RETURN count(a) AS marked"

@@ -1,0 +1,659 @@
+"""``Neo4jStore``: the ``GraphStore`` contract on a real Neo4j 5.26 over Bolt.
+
+Writes are ``UNWIND`` batches of ``MERGE`` in managed transactions (the driver retries transient
+errors such as deadlocks); curator edits are one transaction function each, which checks every id
+before it writes. Vector search uses cosine vector indexes created by ``bind_encoder`` and
+re-scores candidates exactly; filters apply inside the search (widening the index query until k
+results pass) and a sense filter is an exact scan over that sense's evidence media. All Cypher is
+in ``cypher.py``; every user string travels as a parameter.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from sensegraph.errors import EncoderMismatch, NotFound, StoreError, ValidationError
+from sensegraph.registry import register
+
+from . import cypher as q
+from .model import (
+    EVIDENCE_SOURCES,
+    MODALITIES,
+    PROTOTYPE_SOURCES,
+    Alias,
+    AliasEntry,
+    AuditEntry,
+    Entity,
+    Evidence,
+    HasSense,
+    Media,
+    MediaFilter,
+    Prototype,
+    Relation,
+    Sense,
+)
+from .vector_index import as_unit
+
+T = TypeVar("T")
+BATCH = 5000  # rows per UNWIND for knowledge-graph writes
+MEDIA_BATCH = 1000  # media rows carry two vectors each: keep a transaction's payload modest
+SPACES = {"joint": ("sg_media_embedding", 0), "native": ("sg_media_features", 1)}
+INDEX_WAIT_S = 300
+START_HINT = "start one with `sensegraph neo4j start` (no Docker) or `docker compose up -d`"
+
+
+# -- validation helpers (pure) -----------------------------------------------------------------------
+
+
+def _need(value: object, what: str) -> str:
+    """A non-empty string, or a ValidationError naming the field."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(f"{what} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _vector(v: np.ndarray | None, dim: int | None, what: str) -> list[float] | None:
+    """A finite 1-D vector as a list of float32 values (checked against the bound dimension)."""
+    if v is None:
+        return None
+    a = np.asarray(v, dtype=np.float32)
+    if a.ndim != 1 or a.shape[0] == 0 or (dim is not None and a.shape[0] != dim):
+        raise ValidationError(f"{what} has shape {a.shape}, expected ({dim if dim is not None else 'd'},)")
+    if not np.all(np.isfinite(a)):
+        raise ValidationError(f"{what} contains NaN or infinite values")
+    return a.tolist()
+
+
+def _array(v: Sequence[float] | None) -> np.ndarray | None:
+    return None if v is None else np.asarray(v, dtype=np.float32)
+
+
+def _cos(score: float) -> float:
+    """Neo4j reports cosine similarity as (1 + cos) / 2; return cos."""
+    return 2.0 * float(score) - 1.0
+
+
+def _chunks(rows: list[T], size: int) -> Iterator[list[T]]:
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def _sequential(rows: list[dict[str, Any]], replaces: Callable[[dict[str, Any], dict[str, Any]], bool],
+                key: tuple[str, ...] = ("sense_id",)) -> list[dict[str, Any]]:
+    """Collapse rows with the same key as if written one after another (one UNWIND sees the
+    stored state only), keeping a later row only when ``replaces(earlier, later)``."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        k = tuple(row[f] for f in key)
+        if k not in out or replaces(out[k], row):
+            out[k] = row
+    return list(out.values())
+
+
+def _alias_key(text: str, lang: str) -> str:
+    return f"{lang}\x1f{text}"
+
+
+def _sense(r: Any) -> Sense:
+    return Sense(sense_id=r["sense_id"], label=r["label"] or "", gloss=r["gloss"] or "",
+                 media_count=int(r["media_count"]), prototype_source=r["prototype_source"],
+                 redirect_to=r["redirect_to"])
+
+
+def _evidence(r: Any) -> Evidence:
+    return Evidence(media_id=r["media_id"], sense_id=r["sense_id"], confidence=float(r["confidence"]),
+                    source=r["source"], detached=bool(r["detached"]), mention=r["mention"])
+
+
+def _media(r: Any) -> Media:
+    return Media(media_id=r["media_id"], uri=r["uri"] or "", modality=r["modality"], sha256=r["sha256"] or "",
+                 caption=r["caption"], metadata=json.loads(r["metadata"] or "{}"),
+                 embedding=_array(r["embedding"]), features=_array(r["features"]))
+
+
+def _prototype(r: Any) -> Prototype:
+    return Prototype(sense_id=r["sense_id"], vector=_array(r["vector"]), source=r["source"],
+                     media_count=int(r["media_count"] or 0), strategy=r["strategy"] or "mean",
+                     confidence=float(r["confidence"] if r["confidence"] is not None else 1.0),
+                     joint=_array(r["joint"]), weight=float(r["weight"] or 0.0),
+                     norm=float(r["norm"] if r["norm"] is not None else 1.0))
+
+
+def _audit(r: Any) -> AuditEntry:
+    return AuditEntry(audit_id=r["audit_id"], user=r["user"], at=r["at"], action=r["action"],
+                      sense_ids=tuple(r["sense_ids"] or ()), before=r["before"], after=r["after"],
+                      undone=bool(r["undone"]))
+
+
+class Neo4jStore:
+    """A ``GraphStore`` on Neo4j 5.26 (Community or Enterprise), reached over Bolt."""
+
+    name = "neo4j"
+
+    def __init__(self, uri: str, *, user: str = "neo4j", password: str = "", database: str | None = None,
+                 connection_timeout: float = 10.0) -> None:
+        from neo4j import GraphDatabase
+        from neo4j.exceptions import AuthError, DriverError, Neo4jError
+
+        self.uri = uri
+        self.database = database or None
+        auth = (user, password) if password else None
+        try:
+            self._driver = GraphDatabase.driver(uri, auth=auth, connection_timeout=connection_timeout,
+                                                notifications_min_severity="OFF")
+        except (ValueError, DriverError) as exc:
+            raise StoreError(f"cannot use Neo4j URI {uri!r}: {exc}") from None
+        try:
+            self._driver.verify_connectivity()
+        except AuthError as exc:
+            self._driver.close()
+            raise StoreError(f"Neo4j at {uri} refused the credentials of user {user!r} "
+                             f"(set NEO4J_USERNAME / NEO4J_PASSWORD): {exc.message}") from None
+        except (DriverError, Neo4jError, OSError) as exc:
+            self._driver.close()
+            raise StoreError(f"cannot reach Neo4j at {uri}: {exc}; {START_HINT}") from None
+        self._dims: tuple[int, int] | None = None
+        self._indexed = False
+        self._ensure_schema()
+        self._load_dims()
+
+    # -- plumbing ------------------------------------------------------------------------------------
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        from neo4j.exceptions import DriverError, Neo4jError
+
+        return (DriverError, Neo4jError)
+
+    def _run(self, query: str, params: dict[str, Any] | None = None, *, write: bool = False) -> list[Any]:
+        """One managed auto-retried transaction; driver failures become ``StoreError``."""
+        from neo4j import RoutingControl
+
+        try:
+            records, _, _ = self._driver.execute_query(
+                query, params or {}, database_=self.database,
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+            )
+        except self._errors() as exc:
+            raise StoreError(f"Neo4j at {self.uri} failed: {exc}") from exc
+        return records
+
+    def _write_tx(self, work: Callable[[Any], T]) -> T:
+        """Run ``work(tx)`` as one write transaction (retried on transient errors)."""
+        try:
+            with self._driver.session(database=self.database) as session:
+                return session.execute_write(work)
+        except self._errors() as exc:
+            raise StoreError(f"Neo4j at {self.uri} failed: {exc}") from exc
+
+    def _batched(self, query: str, rows: list[dict[str, Any]], size: int = BATCH, field: str | None = None) -> int:
+        total = 0
+        for chunk in _chunks(rows, size):
+            records = self._run(query, {"rows": chunk}, write=True)
+            total += int(records[0][field]) if field and records else len(chunk)
+        return total
+
+    def _ensure_schema(self) -> None:
+        for name in q.CONSTRAINTS:
+            self._run(q.create_constraint(name), write=True)
+        for name in q.RANGE_INDEXES:
+            self._run(q.create_range_index(name), write=True)
+
+    def _load_dims(self) -> None:
+        held = self._metas(("joint_dim", "native_dim"))
+        if "joint_dim" in held and "native_dim" in held:
+            self._dims = (int(held["joint_dim"]), int(held["native_dim"]))
+        else:
+            self._dims = None
+
+    def _metas(self, keys: Sequence[str]) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self._run(q.GET_METAS, {"keys": list(keys)})}
+
+    # -- lifecycle and metadata ------------------------------------------------------------------------
+    def close(self) -> None:
+        self._driver.close()
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        return self.uri + (f" (database {self.database})" if self.database else "")
+
+    def __repr__(self) -> str:
+        return f"Neo4jStore({self.uri!r}, database={self.database!r})"
+
+    def wipe(self) -> None:
+        """Delete every node in batches (tests use it); constraints and indexes stay, the binding goes."""
+        while int(self._run(q.WIPE_BATCH, {"batch": 10_000}, write=True)[0]["deleted"]) > 0:
+            pass
+        self._dims = None
+        self._indexed = False
+
+    def get_meta(self, key: str) -> str | None:
+        records = self._run(q.GET_META, {"key": key})
+        return records[0]["value"] if records else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        _need(key, "meta key")
+        if not isinstance(value, str):
+            raise ValidationError(f"meta value for {key!r} must be a string, got {type(value).__name__}")
+        self._run(q.SET_META, {"key": key, "value": value}, write=True)
+
+    def bind_encoder(self, encoder_id: str, joint_dim: int, native_dim: int) -> None:
+        """Record the encoder on first use and create the vector indexes; another one raises."""
+        _need(encoder_id, "encoder_id")
+        if int(joint_dim) <= 0 or int(native_dim) <= 0:
+            raise ValidationError(f"encoder dims must be positive, got joint={joint_dim} native={native_dim}")
+        want = {"encoder_id": encoder_id, "joint_dim": str(int(joint_dim)), "native_dim": str(int(native_dim))}
+        rows = [{"key": k, "value": v} for k, v in want.items()]
+        held = {r["key"]: r["value"] for r in self._run(q.CLAIM_META, {"rows": rows}, write=True)}
+        if held != want:
+            raise EncoderMismatch(
+                f"Neo4j store at {self.describe()} holds vectors of encoder {held.get('encoder_id')!r} "
+                f"(joint {held.get('joint_dim')}, native {held.get('native_dim')}), not {encoder_id!r} "
+                f"(joint {joint_dim}, native {native_dim}); use a fresh store or re-ingest with the "
+                f"recorded encoder {held.get('encoder_id')!r}"
+            )
+        self._dims = (int(joint_dim), int(native_dim))
+        if not self._indexed:
+            self._ensure_vector_indexes()
+
+    def _ensure_vector_indexes(self) -> None:
+        """Create the four cosine indexes (replacing leftovers of other dims) and wait until ONLINE."""
+        assert self._dims is not None
+        dims = {"joint": self._dims[0], "native": self._dims[1]}
+        existing = {r["name"]: r["dims"] for r in self._run(q.SHOW_VECTOR_INDEXES)}
+        for name, (_, _, space) in q.VECTOR_INDEXES.items():
+            if name in existing and int(existing[name]) != dims[space]:
+                self._run(q.drop_index(name), write=True)  # left by a wiped store of another encoder
+            if name not in existing or int(existing[name]) != dims[space]:
+                self._run(q.create_vector_index(name), {"dims": dims[space]}, write=True)
+        self._run(q.AWAIT_INDEXES, {"timeout": INDEX_WAIT_S})
+        self._indexed = True
+
+    # -- knowledge graph upserts -----------------------------------------------------------------------
+    def upsert_entities(self, entities: Iterable[Entity]) -> int:
+        rows = [{"id": _need(e.id, "entity id"), "name": e.name if e.name is not None else ""} for e in entities]
+        return self._batched(q.UPSERT_ENTITIES, rows)
+
+    def upsert_aliases(self, aliases: Iterable[Alias]) -> int:
+        rows = []
+        for a in aliases:
+            text, lang = _need(a.text, "alias text"), _need(a.lang, "alias lang")
+            rows.append({"key": _alias_key(text, lang), "text": text, "lang": lang,
+                         "entity_id": _need(a.entity_id, "alias entity_id")})
+        return self._batched(q.UPSERT_ALIASES, rows)
+
+    def upsert_senses(self, senses: Iterable[Sense]) -> int:
+        rows = [{"sense_id": _need(s.sense_id, "sense_id"), "label": s.label or "", "gloss": s.gloss or "",
+                 "redirect_to": s.redirect_to} for s in senses]
+        return self._batched(q.UPSERT_SENSES, rows)
+
+    def upsert_has_sense(self, links: Iterable[HasSense]) -> int:
+        rows = [{"entity_id": _need(h.entity_id, "entity_id"), "sense_id": _need(h.sense_id, "sense_id"),
+                 "rank": int(h.rank)} for h in links]
+        return self._batched(q.UPSERT_HAS_SENSE, rows)
+
+    def upsert_relations(self, relations: Iterable[Relation]) -> int:
+        rows = []
+        for r in relations:
+            w = float(r.weight)
+            if not math.isfinite(w):
+                raise ValidationError(f"relation {r.source}->{r.target} has a non-finite weight {r.weight!r}")
+            rows.append({"source": _need(r.source, "relation source"), "target": _need(r.target, "relation target"),
+                         "type": _need(r.type, "relation type"), "weight": w})
+        return self._batched(q.UPSERT_RELATIONS, rows)
+
+    # -- media and evidence ------------------------------------------------------------------------------
+    def upsert_media(self, media: Iterable[Media]) -> int:
+        """Create or update media; a record without vectors keeps the stored ones."""
+        joint, native = self._dims or (None, None)
+        rows = []
+        for m in media:
+            _need(m.media_id, "media_id")
+            if m.modality not in MODALITIES:
+                raise ValidationError(f"media {m.media_id!r}: modality {m.modality!r} is not one of {MODALITIES}")
+            try:
+                metadata = json.dumps(m.metadata or {}, sort_keys=True)
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(f"media {m.media_id!r}: metadata is not JSON-serialisable ({exc})") from exc
+            rows.append({
+                "media_id": m.media_id, "uri": m.uri or "", "modality": m.modality, "sha256": m.sha256 or "",
+                "caption": m.caption, "metadata": metadata,
+                "embedding": _vector(m.embedding, joint, f"media {m.media_id!r} embedding"),
+                "features": _vector(m.features, native, f"media {m.media_id!r} features"),
+            })
+        return self._batched(q.UPSERT_MEDIA, rows, MEDIA_BATCH)
+
+    def upsert_evidence(self, evidence: Iterable[Evidence]) -> int:
+        """Write edges (skipping unknown media/senses); an editor edge is only replaced by an editor edge."""
+        rows = []
+        for e in evidence:
+            if e.source not in EVIDENCE_SOURCES:
+                raise ValidationError(f"evidence {e.media_id}->{e.sense_id}: source {e.source!r} not in {EVIDENCE_SOURCES}")
+            c = float(e.confidence)
+            if not math.isfinite(c) or c < 0:
+                raise ValidationError(f"evidence {e.media_id}->{e.sense_id}: confidence {e.confidence!r} must be >= 0")
+            rows.append({"media_id": _need(e.media_id, "media_id"), "sense_id": _need(e.sense_id, "sense_id"),
+                         "confidence": c, "source": e.source, "detached": bool(e.detached), "mention": e.mention})
+        rows = _sequential(rows, lambda old, new: old["source"] != "editor" or new["source"] == "editor",
+                           key=("media_id", "sense_id"))
+        return self._batched(q.UPSERT_EVIDENCE, rows, field="written")
+
+    def delete_evidence(self, pairs: Iterable[tuple[str, str]]) -> int:
+        rows = [{"media_id": m, "sense_id": s} for m, s in pairs]
+        return self._batched(q.DELETE_EVIDENCE, rows, field="deleted")
+
+    # -- reads -----------------------------------------------------------------------------------------
+    def get_senses(self, sense_ids: Sequence[str]) -> dict[str, Sense]:
+        out: dict[str, Sense] = {}
+        for chunk in _chunks(list(dict.fromkeys(sense_ids)), BATCH):
+            for r in self._run(q.GET_SENSES, {"ids": chunk}):
+                out[r["sense_id"]] = _sense(r)
+        return out
+
+    def resolve(self, sense_id: str) -> str:
+        """Follow merge redirects to the live sense (NotFound for an unknown id)."""
+        seen = [sense_id]
+        current = sense_id
+        while True:
+            records = self._run(q.REDIRECT_OF, {"id": current})
+            if not records:
+                raise NotFound(f"sense {current!r} does not exist")
+            nxt = records[0]["redirect_to"]
+            if nxt is None:
+                return current
+            if nxt in seen:
+                raise StoreError(f"redirect cycle among senses {seen + [nxt]}")
+            seen.append(nxt)
+            current = nxt
+
+    def find_senses(self, query: str, limit: int = 20) -> list[Sense]:
+        """Substring match (case-insensitive) on id, label or alias; the exact id first."""
+        needle = (query or "").strip().lower()
+        if not needle or limit <= 0:
+            return []
+        return [_sense(r) for r in self._run(q.FIND_SENSES, {"q": needle, "limit": int(limit)})]
+
+    def aliases_of(self, sense_id: str) -> list[Alias]:
+        out = {(r["text"], r["entity_id"], r["lang"]): None for r in self._run(q.ALIASES_OF, {"id": sense_id})}
+        return [Alias(text=t, entity_id=e, lang=lang) for t, e, lang in out]
+
+    def alias_table(self) -> list[AliasEntry]:
+        """Every (alias, entity, sense) row with the entity's rank for that sense."""
+        return [AliasEntry(r["alias"], r["lang"], r["entity_id"], r["sense_id"], int(r["rank"]))
+                for r in self._run(q.ALIAS_TABLE)]
+
+    def neighbours(self, sense_ids: Sequence[str]) -> list[Relation]:
+        ids = list(dict.fromkeys(sense_ids))
+        if not ids:
+            return []
+        return [Relation(r["source"], r["target"], r["type"], float(r["weight"]))
+                for r in self._run(q.NEIGHBOURS, {"ids": ids})]
+
+    def evidence(self, *, sense_id: str | None = None, media_id: str | None = None) -> list[Evidence]:
+        """Edges of a sense and/or a medium, detached ones included (consumers filter)."""
+        if sense_id is not None and media_id is not None:
+            query = q.EVIDENCE_OF_PAIR
+        elif sense_id is not None:
+            query = q.EVIDENCE_OF_SENSE
+        elif media_id is not None:
+            query = q.EVIDENCE_OF_MEDIA
+        else:
+            query = q.EVIDENCE_ALL
+        return [_evidence(r) for r in self._run(query, {"sense_id": sense_id, "media_id": media_id})]
+
+    def get_media(self, media_ids: Sequence[str], *, vectors: bool = True) -> dict[str, Media]:
+        out: dict[str, Media] = {}
+        for chunk in _chunks(list(dict.fromkeys(media_ids)), MEDIA_BATCH):
+            for r in self._run(q.GET_MEDIA, {"ids": chunk, "vectors": vectors}):
+                out[r["media_id"]] = _media(r)
+        return out
+
+    def media_by_sha256(self, sha256: str) -> Media | None:
+        if not sha256:
+            return None
+        records = self._run(q.MEDIA_BY_SHA256, {"sha256": sha256, "vectors": True})
+        return _media(records[0]) if records else None
+
+    def iter_senses(self, batch_size: int = 5000) -> Iterator[list[Sense]]:
+        after = ""
+        while True:
+            records = self._run(q.SENSES_PAGE, {"after": after, "limit": max(1, batch_size)})
+            if not records:
+                return
+            yield [_sense(r) for r in records]
+            after = records[-1]["sense_id"]
+
+    def iter_relations(self, batch_size: int = 5000) -> Iterator[list[Relation]]:
+        """Relations in (source, target, type) order, paging over source senses."""
+        after, pending = "", []
+        while True:
+            records = self._run(q.RELATIONS_FROM_PAGE, {"after": after, "limit": max(1, batch_size)})
+            if not records:
+                break
+            after = max(r["source"] for r in records)
+            pending.extend(Relation(r["source"], r["target"], r["type"], float(r["weight"]))
+                           for r in records if r["target"] is not None)
+            while len(pending) >= batch_size:
+                yield pending[:batch_size]
+                pending = pending[batch_size:]
+        if pending:
+            yield pending
+
+    def iter_media(self, batch_size: int = 1000, *, vectors: bool = True) -> Iterator[list[Media]]:
+        after = ""
+        while True:
+            records = self._run(q.MEDIA_PAGE, {"after": after, "limit": max(1, batch_size), "vectors": vectors})
+            if not records:
+                return
+            yield [_media(r) for r in records]
+            after = records[-1]["media_id"]
+
+    def counts(self) -> dict[str, int]:
+        return {k: int(v) for k, v in self._run(q.COUNTS)[0].items()}
+
+    def sense_graph(self):  # -> networkx.DiGraph
+        """Senses as nodes (label, redirect_to) and RELATED edges (type, weight); heaviest edge per pair."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        for batch in self.iter_senses():
+            g.add_nodes_from((s.sense_id, {"label": s.label, "redirect_to": s.redirect_to}) for s in batch)
+        for batch in self.iter_relations():
+            for r in batch:
+                old = g.get_edge_data(r.source, r.target)
+                if old is None or r.weight > old["weight"]:
+                    g.add_edge(r.source, r.target, type=r.type, weight=r.weight)
+        return g
+
+    # -- prototypes --------------------------------------------------------------------------------------
+    def set_prototypes(self, prototypes: Iterable[Prototype]) -> int:
+        """Write own (media/curated) or propagated prototypes; media never overwrites curated."""
+        joint, native = self._dims or (None, None)
+        own: list[dict[str, Any]] = []
+        propagated: list[dict[str, Any]] = []
+        for p in prototypes:
+            _need(p.sense_id, "prototype sense_id")
+            if p.source not in PROTOTYPE_SOURCES:
+                raise ValidationError(f"prototype {p.sense_id!r}: source {p.source!r} not in {PROTOTYPE_SOURCES}")
+            vector = _vector(p.vector, native, f"prototype {p.sense_id!r} vector")
+            if vector is None:
+                raise ValidationError(f"prototype {p.sense_id!r} has no vector")
+            row = {"sense_id": p.sense_id, "vector": vector, "source": p.source,
+                   "media_count": int(p.media_count), "strategy": p.strategy, "confidence": float(p.confidence),
+                   "joint": _vector(p.joint, joint, f"prototype {p.sense_id!r} joint vector"),
+                   "weight": float(p.weight), "norm": float(p.norm)}
+            (propagated if p.source == "propagated" else own).append(row)
+        own = _sequential(own, lambda old, new: not (old["source"] == "curated" and new["source"] == "media"))
+        written = self._batched(q.SET_OWN_PROTOTYPES, own, field="written") if own else 0
+        if propagated:
+            written += self._batched(q.SET_PROPAGATED_PROTOTYPES, propagated, field="written")
+        return written
+
+    def clear_prototype(self, sense_id: str, *, propagated: bool = False) -> None:
+        self._run(q.CLEAR_PROPAGATED_PROTOTYPE if propagated else q.CLEAR_OWN_PROTOTYPE, {"id": sense_id}, write=True)
+
+    def get_prototypes(self, sense_ids: Sequence[str], *, propagated: bool = False) -> dict[str, Prototype]:
+        query = q.GET_PROPAGATED_PROTOTYPES if propagated else q.GET_OWN_PROTOTYPES
+        out: dict[str, Prototype] = {}
+        for chunk in _chunks(list(dict.fromkeys(sense_ids)), BATCH):
+            for r in self._run(query, {"ids": chunk}):
+                out[r["sense_id"]] = _prototype(r)
+        return out
+
+    # -- vector search -----------------------------------------------------------------------------------
+    def search_media(
+        self, vector: np.ndarray, k: int, *, space: str = "joint", filters: MediaFilter | None = None
+    ) -> list[tuple[str, float]]:
+        """Cosine top-k media in ``space``; filters apply inside the search, so k come back when k match."""
+        if space not in SPACES:
+            raise ValidationError(f"space must be one of {sorted(SPACES)}, got {space!r}")
+        if int(k) <= 0:
+            raise ValidationError(f"k must be a positive integer, got {k!r}")
+        k = int(k)
+        index, slot = SPACES[space]
+        dim = self._dims[slot] if self._dims else None
+        query = as_unit(vector, dim, f"{space} query vector").tolist()
+        f = filters or MediaFilter()
+        params = {"vector": query, "space": space, "k": k, "modality": f.modality,
+                  "source": f.evidence_source, "exclude": list(f.exclude_ids), "sense_id": f.sense_id}
+        if f.sense_id is not None:
+            return self._ranked(self._run(q.SEARCH_MEDIA_OF_SENSE, params), "media_id", k)
+        if self._dims is None or not self._indexed and not self._has_vector_indexes():
+            return self._ranked(self._run(q.SEARCH_MEDIA_SCAN, params), "media_id", k)
+        filtered = f.modality is not None or f.evidence_source is not None or bool(f.exclude_ids)
+        fetch = k + len(f.exclude_ids) if not filtered else 2 * k + len(f.exclude_ids)
+        while True:
+            records = self._run(q.SEARCH_MEDIA_INDEX, {**params, "index": index, "fetch": fetch})
+            raw = int(records[0]["raw"]) if records else 0
+            hits = [r for r in records if r["media_id"] is not None]
+            if len(hits) >= k or raw < fetch:  # enough passed the filter, or the index is exhausted
+                return self._ranked(hits, "media_id", k)
+            fetch *= 2
+
+    def search_prototypes(self, vector: np.ndarray, k: int, *, propagated: bool = False) -> list[tuple[str, float]]:
+        """Cosine top-k senses by their own (or propagated) prototype."""
+        if int(k) <= 0:
+            raise ValidationError(f"k must be a positive integer, got {k!r}")
+        dim = self._dims[1] if self._dims else None
+        params = {"vector": as_unit(vector, dim, "prototype query vector").tolist(), "k": int(k),
+                  "propagated": propagated,
+                  "index": "sg_sense_propagated" if propagated else "sg_sense_prototype"}
+        if self._dims is None or not self._indexed and not self._has_vector_indexes():
+            return self._ranked(self._run(q.SEARCH_PROTOTYPES_SCAN, params), "sense_id", int(k))
+        return self._ranked(self._run(q.SEARCH_PROTOTYPES_INDEX, params), "sense_id", int(k))
+
+    def _has_vector_indexes(self) -> bool:
+        """True when this store's vector indexes exist with the bound dims (another process made them)."""
+        if self._dims is None:
+            return False
+        dims = {"joint": self._dims[0], "native": self._dims[1]}
+        existing = {r["name"]: r["dims"] for r in self._run(q.SHOW_VECTOR_INDEXES)}
+        self._indexed = all(
+            name in existing and int(existing[name]) == dims[space]
+            for name, (_, _, space) in q.VECTOR_INDEXES.items()
+        )
+        return self._indexed
+
+    @staticmethod
+    def _ranked(records: Iterable[Any], key: str, k: int) -> list[tuple[str, float]]:
+        """(id, cosine) pairs, best first (ties by id), at most ``k``."""
+        pairs = [(r[key], _cos(r["score"])) for r in records if r[key] is not None and r["score"] is not None]
+        pairs.sort(key=lambda p: (-p[1], p[0]))
+        return pairs[:k]
+
+    # -- curator edits, each one transaction ----------------------------------------------------------
+    @staticmethod
+    def _require(tx: Any, query: str, ids: Sequence[str], what: str) -> None:
+        missing = [r["id"] for r in tx.run(query, ids=list(ids))]
+        if missing:
+            raise NotFound(f"{what} {missing[0]!r} does not exist")
+
+    @classmethod
+    def _move(cls, tx: Any, media_ids: list[str], from_sense: str, to_sense: str) -> int:
+        cls._require(tx, q.MISSING_MEDIA, media_ids, "media")
+        record = tx.run(q.MOVE_EVIDENCE, media_ids=media_ids, from_sense=from_sense, to_sense=to_sense).single()
+        return int(record["moved"]) if record else 0
+
+    def move_evidence(self, media_ids: Sequence[str], from_sense: str, to_sense: str) -> int:
+        """Detach the media's live edges to ``from_sense``, pin them to ``to_sense``; returns how many moved."""
+        if from_sense == to_sense:
+            raise ValidationError(f"cannot move evidence from sense {from_sense!r} to itself")
+        ids = list(dict.fromkeys(media_ids))
+
+        def work(tx: Any) -> int:
+            self._require(tx, q.MISSING_SENSES, [from_sense], "sense")
+            self._require(tx, q.MISSING_SENSES, [to_sense], "sense")
+            return self._move(tx, ids, from_sense, to_sense)
+
+        return self._write_tx(work)
+
+    def split_sense(self, sense_id: str, media_ids: Sequence[str], new_sense: Sense) -> Sense:
+        """Create ``new_sense`` under ``sense_id``'s entities (ranked last) and move the media to it."""
+        new_id = _need(new_sense.sense_id, "new sense id")
+        ids = list(dict.fromkeys(media_ids))
+
+        def work(tx: Any) -> Sense:
+            self._require(tx, q.MISSING_SENSES, [sense_id], "sense")
+            if not list(tx.run(q.MISSING_SENSES, ids=[new_id])):
+                raise ValidationError(f"cannot split into {new_id!r}: that sense already exists")
+            self._require(tx, q.MISSING_MEDIA, ids, "media")
+            tx.run(q.CREATE_SENSE, sense_id=new_id, label=new_sense.label or "", gloss=new_sense.gloss or "")
+            tx.run(q.LINK_SPLIT_ENTITIES, old=sense_id, new=new_id)
+            tx.run(q.ADD_SPLIT_RELATION, old=sense_id, new=new_id)
+            self._move(tx, ids, sense_id, new_id)
+            return _sense(tx.run(q.GET_SENSES, ids=[new_id]).single())
+
+        return self._write_tx(work)
+
+    def merge_senses(self, keep: str, drop: str) -> Sense:
+        """Fold ``drop`` into ``keep`` (entities, evidence, relations); ``drop`` redirects to ``keep``."""
+        if keep == drop:
+            raise ValidationError(f"cannot merge sense {keep!r} into itself")
+
+        def work(tx: Any) -> Sense:
+            self._require(tx, q.MISSING_SENSES, [keep], "sense")
+            self._require(tx, q.MISSING_SENSES, [drop], "sense")
+            for query in (q.MERGE_HAS_SENSE, q.MERGE_EVIDENCE, q.MERGE_RELATIONS_OUT, q.MERGE_RELATIONS_IN,
+                          q.SET_REDIRECT):
+                tx.run(query, keep=keep, drop=drop).consume()
+            tx.run(q.CLEAR_OWN_PROTOTYPE, id=drop).consume()
+            tx.run(q.CLEAR_PROPAGATED_PROTOTYPE, id=drop).consume()
+            return _sense(tx.run(q.GET_SENSES, ids=[keep]).single())
+
+        return self._write_tx(work)
+
+    # -- audit ---------------------------------------------------------------------------------------------
+    def add_audit(self, entry: AuditEntry) -> None:
+        _need(entry.audit_id, "audit_id")
+        self._run(q.ADD_AUDIT, {
+            "audit_id": entry.audit_id, "user": entry.user, "at": entry.at, "action": entry.action,
+            "sense_ids": list(entry.sense_ids), "before": entry.before, "after": entry.after,
+            "undone": bool(entry.undone),
+        }, write=True)
+
+    def audit_log(self, sense_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        """Newest first, optionally only the edits touching ``sense_id``."""
+        params = {"sense_id": sense_id, "limit": max(0, int(limit))}
+        return [_audit(r) for r in self._run(q.AUDIT_ALL if sense_id is None else q.AUDIT_FOR_SENSE, params)]
+
+    def mark_undone(self, audit_id: str) -> None:
+        if int(self._run(q.MARK_UNDONE, {"audit_id": audit_id}, write=True)[0]["marked"]) == 0:
+            raise NotFound(f"audit entry {audit_id!r} does not exist")
+
+
+@register("store", "neo4j")
+def open_neo4j(uri: str, *, user: str = "neo4j", password: str = "", database: str | None = None,
+               **options: Any) -> Neo4jStore:
+    """Factory for ``open_store``: ``uri`` is a bolt:// or neo4j:// URI."""
+    known = {"connection_timeout"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValidationError(f"unknown neo4j store option(s) {unknown}; known: {sorted(known)}")
+    return Neo4jStore(uri, user=user, password=password, database=database, **options)
