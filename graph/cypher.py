@@ -74,6 +74,8 @@ def drop_index(name: str) -> str:
     return f"DROP INDEX {ident(name)} IF EXISTS"
 
 
+# A uniqueness constraint owns an index of the same name, so SHOW INDEXES lists both kinds.
+SHOW_SCHEMA_NAMES = "SHOW INDEXES YIELD name RETURN name"
 SHOW_VECTOR_INDEXES = (
     "SHOW VECTOR INDEXES YIELD name, options "
     "RETURN name, options.indexConfig.`vector.dimensions` AS dims"

@@ -196,10 +196,14 @@ class Neo4jStore:
         return total
 
     def _ensure_schema(self) -> None:
+        """Create the uniqueness constraints and range indexes that are missing (one read when none are)."""
+        present = {r["name"] for r in self._run(q.SHOW_SCHEMA_NAMES)}
         for name in q.CONSTRAINTS:
-            self._run(q.create_constraint(name), write=True)
+            if name not in present:
+                self._run(q.create_constraint(name), write=True)
         for name in q.RANGE_INDEXES:
-            self._run(q.create_range_index(name), write=True)
+            if name not in present:
+                self._run(q.create_range_index(name), write=True)
 
     def _load_dims(self) -> None:
         held = self._metas(("joint_dim", "native_dim"))
