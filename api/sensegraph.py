@@ -153,6 +153,54 @@ class SenseGraph:
             self.config.prototypes.strategy = strategy  # validated by pydantic
         return PrototypeUpdater(self.store, self.config.prototypes).rebuild_all(progress=progress)
 
+    # -- curation (the editor's operations; see sensegraph.curation) ------------------------------
+    def curator(self, user: str | None = None) -> Any:
+        """A ``Curator`` attributing edits to ``user`` (default "editor")."""
+        from .curation import Curator
+
+        return Curator(self, user)
+
+    def attach(self, media_id: str, sense_id: str, *, user: str | None = None) -> Any:
+        return self.curator(user).attach(media_id, sense_id)
+
+    def detach(self, media_id: str, sense_id: str, *, user: str | None = None) -> Any:
+        return self.curator(user).detach(media_id, sense_id)
+
+    def move_evidence(self, media_ids: Sequence[str], from_sense: str, to_sense: str, *, user: str | None = None) -> Any:
+        return self.curator(user).move_evidence(media_ids, from_sense, to_sense)
+
+    def split_sense(self, sense_id: str, new_id: str, label: str, gloss: str = "", *, media_ids: Sequence[str] | None = None,
+                    cluster: int | None = None, user: str | None = None) -> Any:
+        return self.curator(user).split_sense(sense_id, new_id, label, gloss, media_ids=media_ids, cluster=cluster)
+
+    def merge_senses(self, keep: str, drop: str, *, user: str | None = None) -> Any:
+        return self.curator(user).merge_senses(keep, drop)
+
+    def edit_sense(self, sense_id: str, *, label: str | None = None, gloss: str | None = None,
+                   add_aliases: Sequence[str] = (), user: str | None = None) -> Any:
+        return self.curator(user).edit_sense(sense_id, label=label, gloss=gloss, add_aliases=add_aliases)
+
+    def pin_mention(self, media_id: str, mention: str, sense_id: str, *, user: str | None = None) -> Any:
+        return self.curator(user).pin_mention(media_id, mention, sense_id)
+
+    def undo(self, audit_id: str, *, user: str | None = None) -> Any:
+        return self.curator(user).undo(audit_id)
+
+    def audit(self, sense_id: str | None = None, limit: int = 100) -> list[Any]:
+        return self.store.audit_log(sense_id=sense_id, limit=limit)
+
+    def refresh_linker(self, entries: Sequence[Any] | None = None) -> None:
+        """Make the linker see alias changes now: ``add_aliases`` where it has it, else rebuild lazily."""
+        linker = self.__dict__.get("linker")
+        if linker is not None and entries is not None and hasattr(linker, "add_aliases"):
+            linker.add_aliases(entries)
+            return
+        if linker is not None and hasattr(linker, "rebuild"):
+            linker.rebuild()
+            return
+        self.__dict__.pop("linker", None)
+        self.__dict__.pop("engine", None)  # the engine holds the linker
+
     # -- inspection ------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         counts = dict(self.store.counts())

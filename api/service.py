@@ -192,6 +192,9 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
         with lock:
             return sg.ingest(records).model_dump()
 
+    from .editor import mount_editor  # the editorial web tool under /editor, same process and port
+
+    mount_editor(app)
     return app
 
 

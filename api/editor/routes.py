@@ -1,0 +1,298 @@
+"""The editor's pages and form handlers under ``/editor``: server-rendered Jinja2, Post/Redirect/Get.
+
+Reads are open like the REST service's; every POST goes through ``security.writer`` (session cookie
+plus CSRF token, or a bearer header) and then one ``Curator`` operation under the service lock.
+Errors render as an HTML page with the status the REST service would use.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from sensegraph.errors import AuthError, NotFound, SenseGraphError, ValidationError
+
+from . import security, views
+
+HERE = Path(__file__).parent
+PREFIX = "/editor"
+MAX_UPLOAD_BYTES = 16_000_000
+UPLOAD_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"}
+
+
+class PayloadTooLarge(ValidationError):
+    """An upload over the editor's size cap."""
+
+
+def _status(exc: SenseGraphError) -> int:
+    from sensegraph.service import STATUS
+
+    if isinstance(exc, security.CsrfError):
+        return 403
+    if isinstance(exc, PayloadTooLarge):
+        return 413
+    return next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 500)
+
+
+def make_env() -> Environment:
+    """Jinja2 with autoescaping on for every template (a gloss with <script> renders as text)."""
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True, default_for_string=True))
+    env.filters["pct"] = lambda v: "—" if v is None else f"{100 * float(v):.0f}%"
+    env.filters["num"] = lambda v, d=3: "—" if v is None else f"{float(v):.{d}f}"
+    env.filters["q"] = lambda v: quote(str(v), safe="")
+    return env
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site editor paths are followed after a form (no open redirect)."""
+    if target and target.startswith(PREFIX + "/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def mount_editor(app: FastAPI) -> None:
+    """Add the editor's routes and static files to the service ``app`` (one process, one port)."""
+    app.include_router(create_router(app))
+    app.mount(PREFIX + "/static", StaticFiles(directory=HERE / "static"), name="editor-static")
+
+
+def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per page keeps the routes readable
+    sg, lock = app.state.sg, app.state.lock
+    env = make_env()
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+    def token() -> str | None:
+        return sg.config.service.token
+
+    def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        csrf = security.csrf_token(request)
+        html = env.get_template(name).render(
+            csrf=csrf, user=security.session_user(request, token()), writes_enabled=bool(token()),
+            store=sg.store.name, path=request.url.path, msg=request.query_params.get("msg"),
+            done=request.query_params.get("audit"), **ctx,
+        )
+        resp = HTMLResponse(html, status_code=status)
+        if request.cookies.get(security.CSRF_COOKIE) != csrf:
+            security.set_csrf(resp, csrf)
+        return resp
+
+    def html_errors(fn: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(fn)
+        def wrapper(request: Request, *args: Any, **kwargs: Any) -> Response:
+            try:
+                return fn(request, *args, **kwargs)
+            except SenseGraphError as exc:
+                status = _status(exc)
+                return render(request, "error.html", status, error=type(exc).__name__, detail=str(exc),
+                              login=isinstance(exc, AuthError), code=status)
+        return wrapper
+
+    def done(path: str, msg: str, audit_id: str | None = None) -> RedirectResponse:
+        params = {"msg": msg, **({"audit": audit_id} if audit_id else {})}
+        path = path.split("#")[0]
+        base, _, query = path.partition("?")
+        kept = "&".join(p for p in query.split("&") if p and not p.startswith(("msg=", "audit=")))
+        return RedirectResponse(f"{base}?{kept + '&' if kept else ''}{urlencode(params)}", status_code=303)
+
+    def sense_url(sid: str) -> str:
+        return f"{PREFIX}/sense/{quote(sid, safe='')}"
+
+    # -- pages ------------------------------------------------------------------------------------
+    @router.get("", response_class=HTMLResponse)
+    @router.get("/", response_class=HTMLResponse)
+    @html_errors
+    def home(request: Request) -> Response:
+        with lock:
+            counts = sg.store.counts()
+            recent = sg.store.audit_log(limit=10)
+        return render(request, "home.html", counts=counts, recent=recent)
+
+    @router.get("/senses", response_class=HTMLResponse)
+    @html_errors
+    def find_senses(request: Request, q: str = Query("", max_length=200)) -> Response:
+        with lock:
+            found = sg.store.find_senses(q, 50) if q.strip() else []
+        return render(request, "senses.html", q=q, found=found)
+
+    @router.get("/search", response_class=HTMLResponse)
+    @html_errors
+    def search(request: Request, q: str = Query("", max_length=2000), k: int = Query(10, ge=1, le=50)) -> Response:
+        if not q.strip():
+            return render(request, "search.html", q="", result=None)
+        with lock:
+            result = views.search_page(sg, q, k)
+        return render(request, "search.html", q=q, result=result)
+
+    @router.get("/sense/{sense_id}", response_class=HTMLResponse)
+    @html_errors
+    def sense(request: Request, sense_id: str) -> Response:
+        with lock:
+            page = views.sense_page(sg, sense_id)
+        return render(request, "sense.html", **page)
+
+    @router.get("/media/{media_id}", response_class=HTMLResponse)
+    @html_errors
+    def media(request: Request, media_id: str) -> Response:
+        with lock:
+            page = views.media_page(sg, media_id)
+        return render(request, "media.html", **page)
+
+    @router.get("/audit", response_class=HTMLResponse)
+    @html_errors
+    def audit(request: Request, sense: str | None = Query(None, max_length=200)) -> Response:
+        with lock:
+            entries = sg.store.audit_log(sense_id=sense or None, limit=200)
+        return render(request, "audit.html", entries=entries, sense_id=sense)
+
+    # -- login ------------------------------------------------------------------------------------
+    @router.get("/login", response_class=HTMLResponse)
+    @html_errors
+    def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002
+        return render(request, "login.html", next=safe_next(next, PREFIX + "/"), error=None)
+
+    @router.post("/login")
+    @html_errors
+    def login(request: Request, token_: str = Form("", alias="token", max_length=1000), name: str = Form("", max_length=80),
+              csrf: str = Form(""), next: str = Form("")) -> Response:  # noqa: A002
+        cookie = request.cookies.get(security.CSRF_COOKIE, "")
+        if not cookie or cookie != csrf:
+            raise security.CsrfError("the login form's CSRF token is missing or stale; reload the page")
+        try:
+            security.check_token(token_, token())
+        except AuthError as exc:
+            return render(request, "login.html", 401, next=safe_next(next, PREFIX + "/"), error=str(exc))
+        user = name.strip() or "editor"
+        resp = RedirectResponse(safe_next(next, PREFIX + "/"), status_code=303)
+        security.set_session(resp, token() or "", user)
+        return resp
+
+    @router.post("/logout")
+    def logout() -> Response:
+        resp = RedirectResponse(PREFIX + "/", status_code=303)
+        security.clear_session(resp)
+        return resp
+
+    # -- edits --------------------------------------------------------------------------------------
+    def curator(request: Request, csrf: str) -> Any:
+        from sensegraph.curation import Curator
+
+        return Curator(sg, security.writer(request, token(), csrf))
+
+    @router.post("/sense/{sense_id}/attach")
+    @html_errors
+    def attach(request: Request, sense_id: str, media_id: str = Form(..., max_length=200), csrf: str = Form(""),
+               next: str = Form("")) -> Response:  # noqa: A002
+        with lock:
+            entry = curator(request, csrf).attach(media_id, sense_id)
+        return done(safe_next(next, sense_url(sense_id)), f"attached {media_id} to {sense_id}", entry.audit_id)
+
+    @router.post("/sense/{sense_id}/detach")
+    @html_errors
+    def detach(request: Request, sense_id: str, media_id: str = Form(..., max_length=200), csrf: str = Form(""),
+               next: str = Form("")) -> Response:  # noqa: A002
+        with lock:
+            entry = curator(request, csrf).detach(media_id, sense_id)
+        return done(safe_next(next, sense_url(sense_id)), f"detached {media_id} from {sense_id}", entry.audit_id)
+
+    @router.post("/sense/{sense_id}/move")
+    @html_errors
+    def move(request: Request, sense_id: str, to: str = Form("", max_length=200), media_ids: list[str] = Form([]),
+             csrf: str = Form("")) -> Response:
+        with lock:
+            c = curator(request, csrf)
+            target = sg.store.resolve(to.strip()) if to.strip() else ""
+            entry = c.move_evidence(media_ids, sense_id, target)
+        return done(sense_url(sense_id), f"moved {len(media_ids)} medium/media to {target}", entry.audit_id)
+
+    @router.post("/sense/{sense_id}/split")
+    @html_errors
+    def split(request: Request, sense_id: str, new_id: str = Form("", max_length=200), label: str = Form("", max_length=400),
+              gloss: str = Form("", max_length=10_000), cluster: str = Form(""), media_ids: list[str] = Form([]),
+              csrf: str = Form("")) -> Response:
+        if cluster.strip() and not cluster.strip().isdigit():
+            raise ValidationError(f"cluster must be a number, got {cluster!r}")
+        chosen = int(cluster) if cluster.strip() else None
+        with lock:
+            entry = curator(request, csrf).split_sense(
+                sense_id, new_id, label, gloss, media_ids=None if chosen is not None else media_ids, cluster=chosen)
+        new = entry.sense_ids[1]
+        return done(sense_url(new), f"split {sense_id}: new sense {new}", entry.audit_id)
+
+    @router.post("/sense/{sense_id}/merge")
+    @html_errors
+    def merge(request: Request, sense_id: str, other: str = Form("", max_length=200), csrf: str = Form("")) -> Response:
+        with lock:
+            entry = curator(request, csrf).merge_senses(sense_id, other.strip())
+        return done(sense_url(sense_id), f"merged {other.strip()} into {sense_id}", entry.audit_id)
+
+    @router.post("/sense/{sense_id}/edit")
+    @html_errors
+    def edit(request: Request, sense_id: str, label: str = Form("", max_length=400), gloss: str = Form("", max_length=10_000),
+             aliases: str = Form("", max_length=2000), csrf: str = Form("")) -> Response:
+        new_aliases = [a.strip() for a in aliases.replace("\n", ",").split(",") if a.strip()]
+        with lock:
+            entry = curator(request, csrf).edit_sense(sense_id, label=label, gloss=gloss, add_aliases=new_aliases)
+        return done(sense_url(sense_id), f"edited {sense_id}", entry.audit_id)
+
+    @router.post("/sense/{sense_id}/upload")
+    @html_errors
+    def upload(request: Request, sense_id: str, file: UploadFile = File(...), caption: str = Form("", max_length=20_000),
+               csrf: str = Form("")) -> Response:
+        c = curator(request, csrf)  # refuse before storing anything
+        data = file.file.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise PayloadTooLarge(f"upload {file.filename!r} is over the {MAX_UPLOAD_BYTES:,}-byte limit")
+        if not data:
+            raise ValidationError(f"upload {file.filename!r} is empty")
+        suffix = Path(file.filename or "").suffix.lower()
+        if suffix not in UPLOAD_SUFFIXES:
+            raise ValidationError(f"upload {file.filename!r}: expected one of {', '.join(sorted(UPLOAD_SUFFIXES))}")
+        from sensegraph.service import upload_dir
+
+        sha = hashlib.sha256(data).hexdigest()
+        target = upload_dir(sg) / f"{sha}{suffix}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            target.write_bytes(data)
+        with lock:
+            c._sense(sense_id)
+            report = sg.ingest([{"media": str(target), "text": caption.strip() or None}])
+            if report.skipped:
+                raise ValidationError(f"upload {file.filename!r} was not ingested: {report.skipped[0].reason}")
+            m = sg.store.media_by_sha256(sha)
+            if m is None:
+                raise NotFound(f"upload {file.filename!r} vanished after ingest")
+            entry = c.attach(m.media_id, sense_id)
+        return done(sense_url(sense_id), f"uploaded {m.media_id} and attached it", entry.audit_id)
+
+    @router.post("/media/{media_id}/attach")
+    @html_errors
+    def attach_to(request: Request, media_id: str, sense_id: str = Form("", max_length=200), csrf: str = Form("")) -> Response:
+        with lock:
+            entry = curator(request, csrf).attach(media_id, sense_id.strip())
+        return done(f"{PREFIX}/media/{quote(media_id, safe='')}", f"attached {media_id} to {sense_id.strip()}", entry.audit_id)
+
+    @router.post("/media/{media_id}/pin")
+    @html_errors
+    def pin(request: Request, media_id: str, mention: str = Form("", max_length=400), sense_id: str = Form("", max_length=200),
+            csrf: str = Form("")) -> Response:
+        with lock:
+            entry = curator(request, csrf).pin_mention(media_id, mention, sense_id.strip())
+        return done(f"{PREFIX}/media/{quote(media_id, safe='')}", f"pinned {mention!r} to {sense_id.strip()}", entry.audit_id)
+
+    @router.post("/audit/{audit_id}/undo")
+    @html_errors
+    def undo(request: Request, audit_id: str, csrf: str = Form(""), next: str = Form("")) -> Response:  # noqa: A002
+        with lock:
+            entry = curator(request, csrf).undo(audit_id)
+        return done(safe_next(next, f"{PREFIX}/audit"), f"undid {entry.action.removeprefix('undo ')}", None)
+
+    return router
