@@ -90,9 +90,11 @@ class MiniLMTextEncoder:
 
         tokenizer, model = self._load()
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths pad less
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
-                chunk = texts[start : start + self.batch_size]
+                rows = order[start : start + self.batch_size]
+                chunk = [texts[i] for i in rows]
                 with self._tok_lock:
                     batch = tokenizer(
                         chunk,
@@ -104,7 +106,7 @@ class MiniLMTextEncoder:
                 hidden = model(**batch).last_hidden_state
                 pooled = mean_pool(hidden, batch["attention_mask"])
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[start : start + len(chunk)] = pooled.float().numpy()
+                out[rows] = pooled.float().numpy()
         return out
 
     def __repr__(self) -> str:

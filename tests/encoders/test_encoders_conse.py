@@ -102,3 +102,19 @@ def test_bad_settings_and_media_are_named(conse, tmp_path):
         conse.embed_media([Image.new("RGB", (32, 32)), tmp_path / "missing.jpg"])
     empty = conse.embed_media([])
     assert empty.joint.shape == (0, 384) and empty.native.shape == (0, 1280)
+
+
+def test_shipped_class_embeddings_match_a_fresh_computation(conse):
+    from sensegraph.encoders.imagenet import (
+        _load_precomputed,
+        class_embeddings,
+        compute_class_embeddings,
+        imagenet_classes,
+    )
+
+    shipped = _load_precomputed(conse.text)
+    assert shipped is not None, "encoders/data/imagenet_minilm_l6_v2.npz missing or stale"
+    rows = list(range(0, 1000, 37))
+    np.testing.assert_allclose(compute_class_embeddings(conse.text, rows), shipped[rows], atol=1e-5)
+    assert class_embeddings(conse.text) is class_embeddings(conse.text)  # embedded once per process
+    assert imagenet_classes()[281] == ("n02123045", "tabby, tabby cat")
