@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from sensegraph.errors import ConfigError, ValidationError
 
@@ -38,8 +39,7 @@ _EXAMPLE = re.compile(r'"([^"]*)"')
 _EXAMPLES_START = re.compile(r'(?:^|;\s*|:\s*(?="[^"]*"\s*(?:;|$)))"')
 
 
-@dataclass(frozen=True)
-class Pointer:
+class Pointer(NamedTuple):
     """One pointer of a synset: symbol (``@``, ``#p`` …), target offset and part of speech."""
 
     symbol: str
@@ -266,7 +266,18 @@ def import_wordnet(
     t0 = time.perf_counter()
     graph = build_graph(wordnet_dir, synsets=synsets, closure=closure, limit=limit, select=select)
     parse_s = time.perf_counter() - t0
-    report = write_batches(
+    report = write_graph(store, graph, batch_size=batch_size, progress=progress)
+    report.source = str(resolve_wordnet_dir(wordnet_dir))
+    report.parse_seconds = parse_s
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def write_graph(
+    store: GraphStore, graph: WordNetGraph, *, batch_size: int = 5000, progress: Progress | None = None
+) -> ImportReport:
+    """Write already built WordNet records (``build_graph``) through the store's batched upserts."""
+    return write_batches(
         store,
         entities=graph.entities,
         aliases=graph.aliases,
@@ -276,10 +287,6 @@ def import_wordnet(
         batch_size=batch_size,
         progress=progress,
     )
-    report.source = str(resolve_wordnet_dir(wordnet_dir))
-    report.parse_seconds = parse_s
-    report.seconds = time.perf_counter() - t0
-    return report
 
 
 def _sense_id(s: str) -> str:

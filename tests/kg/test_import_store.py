@@ -85,9 +85,19 @@ def test_hostile_gloss_stored_verbatim(store, tmp_path):
     assert store.counts()["senses"] == 11
 
 
+@pytest.fixture(scope="module")
+def crane_graph():
+    """Crane (bird) and crane (machine) with their hypernym closures, built once for both stores."""
+    from sensegraph.graph.importers.wordnet import build_graph
+
+    return build_graph(WN, synsets=["n02012849", "n03126707"])
+
+
 @needs_wordnet
-def test_wordnet_subgraph_import(store):
-    report = import_wordnet(store, WN, synsets=["n02012849", "n03126707"])  # crane: bird, machine
+def test_wordnet_subgraph_import(store, crane_graph):
+    from sensegraph.graph.importers.wordnet import write_graph
+
+    report = write_graph(store, crane_graph, batch_size=7)  # many small batches
     c = store.counts()
     assert c["senses"] == report.counts["senses"] and c["relations"] == report.counts["relations"] > 10
     senses = store.get_senses(["n02012849", "n02000954", "n03126707"])
@@ -98,7 +108,7 @@ def test_wordnet_subgraph_import(store):
     up = {(r.target, r.type) for r in store.neighbours(["n02012849"]) if r.source == "n02012849"}
     assert ("n02000954", "hypernym") in up
     before = snapshot(store)
-    import_wordnet(store, WN, synsets=["n02012849", "n03126707"])
+    write_graph(store, crane_graph)
     assert snapshot(store) == before
 
 

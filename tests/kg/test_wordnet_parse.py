@@ -10,6 +10,7 @@ from sensegraph.errors import ConfigError, ValidationError
 from sensegraph.graph.importers.wordnet import (
     alias_forms,
     build_graph,
+    hypernym_closure,
     parse_noun_index,
     parse_noun_synsets,
     parse_synset_line,
@@ -117,9 +118,10 @@ def test_subgraph_is_hypernym_closure():
     assert ("wn:crane", "n02012849", 5) in {(h.entity_id, h.sense_id, h.rank) for h in g.has_sense}
 
 
-def test_subgraph_unknown_synset():
+def test_subgraph_unknown_synset(synsets):
     with pytest.raises(ValidationError, match="n99999999"):
-        build_graph(WN, synsets=["n99999999"])
+        hypernym_closure(synsets, ["n02012849", "n99999999"])
+    assert {"n02012849", "n02000954", "n00001740"} <= hypernym_closure(synsets, ["02012849"])
 
 
 def test_index_parse_counts():
