@@ -129,12 +129,13 @@ class HnswIndex:
     holds labels the table no longer has). ``save`` writes the index then its sidecar atomically.
     """
 
-    def __init__(self, path: Path, dim: int, *, m: int = 16, ef_construction: int = 200) -> None:
+    def __init__(self, path: Path, dim: int, *, m: int = 16, ef_construction: int = 200, ef_search: int = 200) -> None:
         self.path = path
         self.meta_path = path.with_suffix(".json")
         self.dim = dim
         self.m = m
         self.ef_construction = ef_construction
+        self.ef_search = ef_search  # ef used for a query is max(4k, ef_search)
         self.rev = -1  # the table revision the index reflects
         self.epoch = -1
         self.unsaved = 0
@@ -200,7 +201,7 @@ class HnswIndex:
         k = min(k, self.count)
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        self._index.set_ef(max(2 * k, 100))
+        self._index.set_ef(max(4 * k, self.ef_search))
         try:
             labels, dist = self._index.knn_query(query[None, :], k=k, num_threads=1, filter=allow)
         except RuntimeError:  # hnswlib raises when fewer than k rows pass the filter
