@@ -1,0 +1,206 @@
+"""Editor fixtures: a small real graph (WordNet subgraph + scikit-image photos), a live server, Chromium.
+
+The seed is built once per session through the real pipeline (WordNet import, the default encoder,
+the linker, ``SenseGraph.ingest``); each test then gets a fresh store of each kind filled from that
+seed (records, vectors, evidence; prototypes rebuilt), so tests may edit freely. Neo4j runs when
+``SENSEGRAPH_TEST_NEO4J`` names a bolt URI (the store is wiped first).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+TOKEN = "editor-test-token"
+NEO4J_ENV = "SENSEGRAPH_TEST_NEO4J"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# true cat, domestic cat, beverage coffee, cup, rocket (engine), astronaut, motorcycle (+ hypernyms)
+SYNSETS = ["02121620", "02121808", "07929519", "03147509", "04099429", "09818022", "03790512"]
+CAT, DOMESTIC_CAT, COFFEE, CUP = "n02121620", "n02121808", "n07929519", "n03147509"
+RECORDS = [  # (id, picture, caption); "coffee" is the wrong medium of the cat sense
+    ("cat1", "cat", "a cat on a rug"),
+    ("cat2", "cat-flipped", "my cat resting"),
+    ("cat3", "cat-crop", "the cat looks up"),
+    ("coffee", "coffee", "a cat cafe serves coffee in a cup"),
+    ("rocket", "rocket", "a rocket on the launch pad"),
+    ("astronaut", "astronaut", "an astronaut in a space suit"),
+    ("moto", "motorcycle", "a motorcycle parked in the street"),
+]
+
+
+def _photos(folder: Path) -> dict[str, Path]:
+    """scikit-image's packaged sample photos (and two variants of the cat) as PNG files."""
+    import skimage
+    from PIL import Image
+
+    data = Path(skimage.__file__).parent / "data"
+    cat = Image.open(data / "chelsea.png").convert("RGB")
+    pics = {
+        "cat": cat, "cat-flipped": cat.transpose(Image.FLIP_LEFT_RIGHT), "cat-crop": cat.crop((40, 0, 400, 300)),
+        "coffee": Image.open(data / "coffee.png").convert("RGB"), "rocket": Image.open(data / "rocket.jpg").convert("RGB"),
+        "astronaut": Image.open(data / "astronaut.png").convert("RGB"),
+        "motorcycle": Image.open(data / "motorcycle_left.png").convert("RGB"),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, im in pics.items():
+        im.thumbnail((512, 512))
+        out[name] = folder / f"{name}.png"
+        im.save(out[name])
+    return out
+
+
+@dataclass
+class Seed:
+    graph: object  # WordNetGraph
+    media: list
+    evidence: list
+    encoder: object
+
+
+@pytest.fixture(scope="session")
+def seed(tmp_path_factory) -> Seed:
+    """The seed graph, built once through the real import, encoder, linker and ingest."""
+    from sensegraph import SenseGraph
+    from sensegraph.encoders.factory import create_encoder
+    from sensegraph.graph.embedded import EmbeddedStore
+    from sensegraph.graph.importers.report import write_batches
+    from sensegraph.graph.importers.wordnet import build_graph
+
+    root = tmp_path_factory.mktemp("editor-seed")
+    photos = _photos(root / "photos")
+    graph = build_graph(synsets=SYNSETS)
+    encoder = create_encoder("default")
+    store = EmbeddedStore(root / "template")
+    write_batches(store, entities=graph.entities, aliases=graph.aliases, senses=graph.senses,
+                  has_sense=graph.has_sense, relations=graph.relations)
+    sg = SenseGraph(store, encoder=encoder)
+    report = sg.ingest([{"media": str(photos[pic]), "text": text, "id": mid} for mid, pic, text in RECORDS])
+    assert report.ingested == len(RECORDS), report
+    media = list(store.get_media([r[0] for r in RECORDS]).values())
+    evidence = store.evidence()
+    assert any(e.media_id == "coffee" and e.sense_id == CAT for e in evidence), "the linker should tie 'cat' to the cat sense"
+    store.close()
+    return Seed(graph, media, evidence, encoder)
+
+
+def fill(store, seed: Seed) -> None:
+    """Write the seed into an empty store and rebuild its prototypes."""
+    from sensegraph.config import PrototypeConfig
+    from sensegraph.graph.importers.report import write_batches
+    from sensegraph.prototype_updates import PrototypeUpdater
+
+    g = seed.graph
+    enc = seed.encoder
+    store.bind_encoder(enc.encoder_id, enc.joint_dim, enc.native_dim)
+    write_batches(store, entities=g.entities, aliases=g.aliases, senses=g.senses, has_sense=g.has_sense, relations=g.relations)
+    store.upsert_media(seed.media)
+    store.upsert_evidence(seed.evidence)
+    PrototypeUpdater(store, PrototypeConfig()).rebuild_all()
+
+
+def _open_store(kind: str, tmp_path: Path):
+    if kind == "embedded":
+        from sensegraph.graph.embedded import EmbeddedStore
+
+        return EmbeddedStore(tmp_path / "store")
+    uri = os.environ.get(NEO4J_ENV)
+    if not uri:
+        pytest.skip(f"{NEO4J_ENV} is not set (a bolt:// URI of Neo4j 5.26, auth disabled, runs these on Neo4j)")
+    from sensegraph.graph.factory import open_store
+
+    store = open_store(uri)
+    store.wipe()
+    return store
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def sg(request, seed, tmp_path):
+    """A SenseGraph over a fresh store of each kind, filled from the seed, with the service token set."""
+    from sensegraph import SenseGraph
+
+    store = _open_store(request.param, tmp_path)
+    fill(store, seed)
+    graph = SenseGraph(store, encoder=seed.encoder,
+                       config={"service": {"token": TOKEN, "rate_limit_per_minute": 100_000}})
+    try:
+        yield graph
+    finally:
+        store.close()
+
+
+@dataclass
+class Server:
+    url: str
+    sg: object
+
+
+@pytest.fixture
+def server(sg):
+    """The service app (REST + editor) under uvicorn in a background thread on a free loopback port."""
+    import uvicorn
+
+    from sensegraph.service import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(sg), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield Server(f"http://127.0.0.1:{port}", sg)
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never ``playwright install``)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh browser context (no cookies) on the live server; dialogs are accepted."""
+    ctx = browser.new_context(base_url=server.url, viewport={"width": 1360, "height": 900})
+    ctx.set_default_timeout(60_000)
+    p = ctx.new_page()
+    p.on("dialog", lambda d: d.accept())
+    yield p
+    ctx.close()
+
+
+@pytest.fixture
+def login(page):
+    """A function that logs ``page`` in through the form with the service token."""
+
+    def do(name: str = "ann") -> None:
+        page.goto("/editor/login")
+        page.fill("input[name=token]", TOKEN)
+        page.fill("input[name=name]", name)
+        page.click("form.narrow button")
+        page.wait_for_selector("[data-testid=user]")
+
+    return do
