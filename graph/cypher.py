@@ -334,7 +334,7 @@ RETURN node.media_id AS media_id, vector.similarity.cosine(v, $vector) AS score
 ORDER BY score DESC, media_id LIMIT $k
 """
 SEARCH_PROTOTYPES_INDEX = """
-CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node
+CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node
 WITH node, CASE WHEN $propagated THEN node.propagated ELSE node.prototype END AS v
 RETURN node.sense_id AS sense_id, vector.similarity.cosine(v, $vector) AS score
 """
