@@ -8,7 +8,6 @@ ingest therefore converges to the graph a clean run gives.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -132,22 +131,17 @@ def resolve_media_path(ref: str, base_dir: Path | None) -> Path:
     return full
 
 
-def load_bytes(rec: IngestRecord, base_dir: Path | None, max_bytes: int) -> tuple[str, bytes]:
-    """(uri, content) for a record's medium: a local file or an http(s) URL."""
-    ref = rec.media
-    if ref.startswith(("http://", "https://")):
-        from sensegraph.encoders.media import fetch_url
+def load_bytes(rec: IngestRecord, base_dir: Path | None, max_bytes: int) -> tuple[str, bytes, str]:
+    """(uri, content, sha256) for a record's medium: a local file (inside ``base_dir`` when relative) or an http(s) URL."""
+    from sensegraph.encoders.media import MediaLimits, is_url, read_content
 
-        return ref, fetch_url(ref, max_bytes=max_bytes)
-    path = resolve_media_path(ref, base_dir)
-    if not path.is_file():
-        raise MediaError(f"media file {path} does not exist")
-    size = path.stat().st_size
-    if size == 0:
-        raise MediaError(f"media file {path} is empty")
-    if size > max_bytes:
-        raise MediaError(f"media file {path} is {size} bytes; the limit is {max_bytes}")
-    return str(path), path.read_bytes()
+    limits = MediaLimits(max_bytes=max_bytes)
+    if is_url(rec.media):
+        content = read_content(rec.media, limits)
+        return rec.media, content.data, content.sha256
+    path = resolve_media_path(rec.media, base_dir)
+    content = read_content(path, limits)
+    return str(path), content.data, content.sha256
 
 
 # -- the pipeline ----------------------------------------------------------------------------------
@@ -192,13 +186,13 @@ class Ingestor:
         loaded: list[Loaded] = []
         for ref, rec in batch:
             try:
-                uri, data = load_bytes(rec, base_dir, self.max_bytes)
+                uri, data, sha = load_bytes(rec, base_dir, self.max_bytes)
             except SenseGraphError as exc:
                 report.skipped.append(SkippedRecord(ref=ref, reason=str(exc)))
                 continue
             suffix = Path(uri.split("?")[0]).suffix.lower()
             modality = "video" if suffix in VIDEO_SUFFIXES else "image"
-            loaded.append(Loaded(rec, ref, uri, data, hashlib.sha256(data).hexdigest(), modality))
+            loaded.append(Loaded(rec, ref, uri, data, sha, modality))
         # one Media node per content, also within a batch
         unique: dict[str, Loaded] = {}
         for item in loaded:
