@@ -634,13 +634,14 @@ class EmbeddedStore:
             index = self._hnsw_for(space, table, epoch, rev)
             allow = None
             if mask is not None:
-                ok = set(table.keys[mask].tolist())
-                allow = ok.__contains__
+                ok = np.zeros(int(table.keys.max()) + 1, dtype=bool)
+                ok[table.keys[mask]] = True
+                allow = lambda label: label < ok.size and bool(ok[label])  # noqa: E731 - called per candidate
             labels, scores = index.query(query, k, allow)
             if len(labels) < min(k, allowed):  # the graph search came up short: answer exactly
                 return table.search(query, k, mask)
-            row_of = {int(key): i for i, key in enumerate(table.keys)} if len(labels) else {}
-            return [(table.ids[row_of[int(lb)]], float(s)) for lb, s in zip(labels, scores)]
+            rows = table.row_of_key
+            return [(table.ids[rows[int(lb)]], float(s)) for lb, s in zip(labels, scores)]
 
     def _proto_table(self, slot: str) -> VectorTable | None:
         counters = self._counters()
