@@ -83,7 +83,7 @@ class MiniLMTextEncoder:
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 384) unit-norm float32 embeddings of ``texts`` (empty input → (0, 384))."""
-        texts = _check_texts(texts)
+        texts = check_texts(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         import torch
@@ -113,7 +113,7 @@ class MiniLMTextEncoder:
         return f"MiniLMTextEncoder(batch_size={self.batch_size})"
 
 
-def _check_texts(texts: Sequence[str]) -> list[str]:
+def check_texts(texts: Sequence[str]) -> list[str]:
     """A list of strings, or ``ValidationError`` naming the first bad item."""
     if isinstance(texts, str):
         raise ValidationError("embed_texts takes a list of strings, not a single string")
