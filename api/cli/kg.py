@@ -74,7 +74,7 @@ class _progress:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=console,
-            transient=False,
+            transient=True,  # the summary table replaces the bars; errors leave no debris
         )
         self.bar.start()
         self.parse_task = self.bar.add_task("reading", total=None)

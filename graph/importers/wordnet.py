@@ -208,10 +208,11 @@ def build_graph(
     stay WordNet's global ranks, so a subgraph may show gaps (rank 5 without ranks 1-4).
     """
     root = resolve_wordnet_dir(wordnet_dir)
+    roots = None if synsets is None else [_sense_id(s) for s in synsets]  # fail before parsing
     by_id = {s.sense_id: s for s in parse_noun_synsets(root / "data.noun")}
     keep: set[str] | None = None
-    if synsets is not None:
-        keep = hypernym_closure(by_id, synsets) if closure else {_sense_id(s) for s in synsets}
+    if roots is not None:
+        keep = hypernym_closure(by_id, roots) if closure else set(roots)
         missing = sorted(keep - by_id.keys())
         if missing:
             raise ValidationError(f"unknown WordNet noun synset(s): {', '.join(missing[:10])}")
@@ -290,9 +291,13 @@ def write_graph(
 
 
 def _sense_id(s: str) -> str:
-    """Accept ``n02012849`` or ``02012849``."""
-    s = s.strip()
-    return s if s.startswith("n") else "n" + s.zfill(8)
+    """Accept ``n02012849`` or ``02012849``; anything else is a ``ValidationError``."""
+    digits = s.strip().removeprefix("n")
+    if not (digits.isdigit() and len(digits) == 8):
+        raise ValidationError(
+            f"{s!r} is not a WordNet noun synset id (expected n + 8 digits, e.g. n02012849)"
+        )
+    return "n" + digits
 
 
 def _best_lemma(has_sense: list[HasSense], by_id: dict[str, Synset]) -> dict[str, str]:

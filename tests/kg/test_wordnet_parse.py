@@ -134,3 +134,10 @@ def test_bad_line_and_dir(tmp_path):
         parse_synset_line("00001740 03 n zz", "data.noun:7")
     with pytest.raises(ConfigError, match="data.noun"):
         resolve_wordnet_dir(tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["n123", "crane", "n0201284x", ""])
+def test_subgraph_rejects_malformed_ids_before_parsing(tmp_path, bad):
+    # tmp_path has no WordNet files but is checked first; use the real dir to reach the id check
+    with pytest.raises(ValidationError, match="not a WordNet noun synset id"):
+        build_graph(WN, synsets=[bad])
