@@ -137,7 +137,6 @@ def test_bad_line_and_dir(tmp_path):
 
 
 @pytest.mark.parametrize("bad", ["n123", "crane", "n0201284x", ""])
-def test_subgraph_rejects_malformed_ids_before_parsing(tmp_path, bad):
-    # tmp_path has no WordNet files but is checked first; use the real dir to reach the id check
+def test_subgraph_rejects_malformed_ids_before_parsing(bad):
     with pytest.raises(ValidationError, match="not a WordNet noun synset id"):
         build_graph(WN, synsets=[bad])
