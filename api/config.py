@@ -57,7 +57,7 @@ class PrototypeConfig(_Section):
     classifier_top: int = Field(3, ge=1, le=20)
     classifier_weight: float = Field(0.3, ge=0.0, le=1.0, description="multiplier on classifier confidences")
     min_confidence: float = Field(0.0, ge=0.0, le=1.0)
-    cluster_distance: float = Field(0.5, gt=0.0, le=2.0, description="cosine distance that separates clusters")
+    cluster_distance: float = Field(0.85, gt=0.0, le=2.0, description="average cosine distance that separates clusters (native space)")
 
 
 class SearchConfig(_Section):

