@@ -86,8 +86,9 @@ class PhraseMatcherDetector:
         """Non-overlapping alias mentions of ``text``, in text order."""
         if not text or text.isspace():
             return []
-        hits = self._en_hits(text)
-        if self._zh is not None and any(is_cjk(c) for c in text):
+        has_cjk = any(is_cjk(c) for c in text)
+        hits = self._en_hits(_blank_cjk(text) if has_cjk else text)
+        if self._zh is not None and has_cjk:
             hits.extend(self._zh_hits(text))
         return [
             Mention(h.start, h.end, text[h.start:h.end], ZH if h.script == ZH else EN, h.key)
@@ -132,6 +133,13 @@ class PhraseMatcherDetector:
         if self.skip_stopwords and h.key in self._stop:
             return surface.isupper() and surface in self.lexicon.cased.get(h.key, ())
         return True
+
+
+def _blank_cjk(text: str) -> str:
+    """CJK characters and full-width punctuation as spaces (same offsets) for the English tokenizer."""
+    return "".join(
+        " " if is_cjk(c) or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" else c for c in text
+    )
 
 
 def longest_non_overlapping(hits: list[_Hit]) -> list[_Hit]:

@@ -147,11 +147,14 @@ def mfs_choice(linked: LinkedMention) -> str | None:
     return min(exact, key=lambda c: (c.rank, c.sense_id)).sense_id if exact else None
 
 
-def evaluate(linker: Any, items: Sequence[WsdItem]) -> EvalReport:
+def evaluate(linker: Any, items: Sequence[WsdItem], batch: int = 64) -> EvalReport:
     """Link each item's gold span and count linker and MFS hits; rows keep every candidate's parts."""
     report = EvalReport()
-    for it in items:
-        lm = linker.link_spans(it.text, [(it.start, it.end)])[0]
+    linked: list[LinkedMention] = []
+    for i in range(0, len(items), batch):
+        chunk = items[i : i + batch]
+        linked.extend(r[0] for r in linker.link_spans_many([(it.text, [(it.start, it.end)]) for it in chunk]))
+    for it, lm in zip(items, linked):
         mfs = mfs_choice(lm)
         report.n += 1
         report.correct += lm.sense_id == it.gold

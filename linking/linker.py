@@ -143,20 +143,32 @@ class EntityLinker:
 
     def link_spans(self, text: str, spans: Sequence[tuple[int, int]]) -> list[LinkedMention]:
         """Disambiguate given character spans (gold mentions); other detected mentions give coherence."""
-        text = clean_text(text, self.config.max_text_chars)
-        forced = []
-        for start, end in spans:
-            if not (0 <= start < end <= len(text)):
-                raise ValidationError(f"span ({start}, {end}) is outside the text of length {len(text)}")
-            forced.append(Mention(start, end, text[start:end]))
-        others = [
-            m for m in self.detector.detect(text)
-            if not any(m.start < f.end and f.start < m.end for f in forced)
-        ]
-        mentions = sorted(forced + others, key=lambda m: m.start)
-        linked = self._disambiguate([self._with_candidates(text, mentions, keep_empty=forced)])[0]
-        by_span = {(lm.start, lm.end): lm for lm in linked}
-        return [by_span[(f.start, f.end)] for f in forced]
+        return self.link_spans_many([(text, spans)])[0]
+
+    def link_spans_many(
+        self, items: Sequence[tuple[str, Sequence[tuple[int, int]]]]
+    ) -> list[list[LinkedMention]]:
+        """``link_spans`` for several texts at once (one batched embedding call)."""
+        prepared, forced_all = [], []
+        for raw, spans in items:
+            text = clean_text(raw, self.config.max_text_chars)
+            forced = []
+            for start, end in spans:
+                if not (0 <= start < end <= len(text)):
+                    raise ValidationError(f"span ({start}, {end}) is outside the text of length {len(text)}")
+                forced.append(Mention(start, end, text[start:end]))
+            others = [
+                m for m in self.detector.detect(text)
+                if not any(m.start < f.end and f.start < m.end for f in forced)
+            ]
+            mentions = sorted(forced + others, key=lambda m: m.start)
+            prepared.append(self._with_candidates(text, mentions, keep_empty=forced))
+            forced_all.append(forced)
+        out = []
+        for linked, forced in zip(self._disambiguate(prepared), forced_all):
+            by_span = {(lm.start, lm.end): lm for lm in linked}
+            out.append([by_span[(f.start, f.end)] for f in forced])
+        return out
 
     def add_aliases(self, entries: Iterable[AliasEntry]) -> int:
         """Add alias entries to the matcher and lexicon without a rebuild; returns new keys."""

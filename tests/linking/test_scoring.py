@@ -1,0 +1,90 @@
+"""The pure scoring functions of disambiguation, on values worked out by hand."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sensegraph.linking.base import Candidate, Mention
+from sensegraph.linking.disambiguate import (
+    ancestor_relatedness,
+    coherence_scores,
+    combine,
+    context_window,
+    decide,
+    milne_witten,
+    prior_scores,
+    softmax,
+)
+from sensegraph.linking.knowledge import definition_only, sense_text
+from sensegraph.graph.model import Sense
+
+
+def test_prior_prefers_low_rank_and_evidence():
+    assert prior_scores([1, 2], [0, 0]) == pytest.approx([2 / 3, 1 / 3])
+    with_media = prior_scores([1, 2], [0, 20])
+    assert with_media[1] > with_media[0]  # 20 media outweigh rank 2: (1 + log 21) / 2 > 1
+    assert sum(prior_scores([1, 3, 7], [5, 0, 1])) == pytest.approx(1.0)
+
+
+def test_milne_witten():
+    n = 1000
+    assert milne_witten(frozenset("ab"), frozenset("cd"), n) == 0.0
+    assert milne_witten(frozenset("abc"), frozenset("abc"), n) == pytest.approx(1.0)
+    expected = 1 - (math.log(3) - math.log(1)) / (math.log(n) - math.log(3))
+    assert milne_witten(frozenset("abx"), frozenset("cdx"), n) == pytest.approx(expected)
+
+
+def test_ancestor_relatedness_counts_hops_through_the_shared_ancestor():
+    a = {"a": 0, "team": 1, "org": 2}
+    b = {"b": 0, "team": 1, "org": 2}
+    assert ancestor_relatedness(a, b) == pytest.approx(1 / 3)  # siblings
+    assert ancestor_relatedness(a, {"team": 0, "org": 1}) == pytest.approx(1 / 2)  # parent
+    assert ancestor_relatedness(a, {"x": 0}) == 0.0
+
+
+def test_coherence_uses_other_mentions_and_skips_repeats_of_the_same_key():
+    rel = {("t1", "t2"): 0.9, ("w1", "t2"): 0.1}.get
+    scores = coherence_scores(
+        ["rockets", "lakers", "rockets"],
+        [["t1", "w1"], ["t2"], ["t1", "w1"]],
+        lambda a, b: rel((a, b), rel((b, a), 0.0)),
+    )
+    assert scores[0] == pytest.approx([0.9, 0.1])  # only "lakers" counts for the first "rockets"
+    assert scores[1] == pytest.approx([0.9])  # mean over the two rockets mentions, best of each
+    assert coherence_scores(["x"], [["a", "b"]], lambda a, b: 1.0) == [[0.0, 0.0]]
+
+
+def test_combine_softmax_and_nil():
+    w = {"context": 1.0, "prior": 0.5, "coherence": 0.2, "alias": 1.0}
+    assert combine({"context": 0.4, "prior": 0.5, "coherence": 0.0, "alias": 0.9}, w) == pytest.approx(
+        0.4 + 0.25 - 0.1
+    )
+    assert softmax([1.0, 1.0], 0.1) == pytest.approx([0.5, 0.5])
+    m = Mention(0, 4, "bank")
+    even = [Candidate("s1", parts={"context": 0.3}), Candidate("s2", parts={"context": 0.3}),
+            Candidate("s3", parts={"context": 0.3})]
+    assert decide(m, even, w, 0.1, nil_threshold=0.5).sense_id is None  # 1/3 < 0.5: NIL
+    clear = [Candidate("s1", parts={"context": 0.2}), Candidate("s2", parts={"context": 0.6})]
+    lm = decide(m, clear, w, 0.1, nil_threshold=0.5)
+    assert lm.sense_id == "s2" and lm.confidence == pytest.approx(1 / (1 + math.exp(-4)))
+    assert [c.sense_id for c in lm.candidates] == ["s2", "s1"]
+    assert decide(m, [], w, 0.1, 0.25).sense_id is None
+
+
+def test_context_window_counts_tokens_and_cjk_characters():
+    text = "one two three MENTION four five six"
+    s = text.index("MENTION")
+    assert context_window(text, s, s + 7, 2) == "two three MENTION four five"
+    assert context_window(text, s, s + 7, 0) == "MENTION"
+    zh = "我们都喜欢火箭队的比赛"
+    s = zh.index("火箭")
+    assert context_window(zh, s, s + 2, 2) == "喜欢火箭队的"
+
+
+def test_sense_text_has_definition_and_neighbours_but_no_examples():
+    sense = Sense("n1", "bank", 'sloping land beside a body of water; "they pulled the canoe up on the bank"')
+    assert definition_only(sense.gloss) == "sloping land beside a body of water"
+    text = sense_text(sense, ["bank", "riverbank"], ["slope"])
+    assert text == "bank (riverbank): sloping land beside a body of water; related: slope"
+    assert "canoe" not in text
