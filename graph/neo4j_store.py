@@ -157,7 +157,8 @@ class Neo4jStore:
                              f"(set NEO4J_USERNAME / NEO4J_PASSWORD): {exc.message}") from None
         except (DriverError, Neo4jError, OSError) as exc:
             self._driver.close()
-            raise StoreError(f"cannot reach Neo4j at {uri}: {exc}; {START_HINT}") from None
+            reason = " ".join(str(exc).split())
+            raise StoreError(f"cannot reach Neo4j at {uri}: {reason}; {START_HINT}") from None
         self._dims: tuple[int, int] | None = None
         self._indexed = False
         self._ensure_schema()
