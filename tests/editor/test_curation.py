@@ -1,0 +1,157 @@
+"""Curation operations on both stores: prototypes follow the edits, the audit trail records them, undo restores."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sensegraph.errors import NotFound, ValidationError
+from sensegraph.graph.prototypes import build_prototype
+
+from .conftest import CAT, COFFEE, CUP, DOMESTIC_CAT
+
+
+def proto(sg, sense_id):
+    return sg.store.get_prototypes([sense_id]).get(sense_id)
+
+
+def mean_of(sg, media_ids):
+    feats = sg.store.get_media(list(media_ids))
+    return build_prototype("x", np.stack([feats[m].features for m in media_ids]), np.ones(len(media_ids))).vector
+
+
+def edge(sg, media_id, sense_id):
+    return next((e for e in sg.store.evidence(media_id=media_id) if e.sense_id == sense_id), None)
+
+
+def test_detach_rebuilds_the_prototype_and_undo_restores_edge_and_prototype(sg):
+    original, linker_edge = proto(sg, CAT).vector.copy(), edge(sg, "coffee", CAT)
+    entry = sg.detach("coffee", CAT, user="ann")
+    e = edge(sg, "coffee", CAT)
+    assert (e.source, e.detached, e.confidence) == ("editor", True, linker_edge.confidence)
+    assert np.allclose(proto(sg, CAT).vector, mean_of(sg, ["cat1", "cat2", "cat3"]), atol=1e-5)
+    assert sg.store.get_senses([CAT])[CAT].media_count == 3
+    logged = sg.audit(CAT)
+    assert [(a.action, a.user, a.audit_id) for a in logged] == [("detach", "ann", entry.audit_id)]
+    assert json.loads(logged[0].before)["evidence"][0]["source"] == "linker"
+
+    sg.undo(entry.audit_id, user="ann")
+    assert edge(sg, "coffee", CAT) == linker_edge
+    assert np.allclose(proto(sg, CAT).vector, original, atol=1e-5)
+    assert [(a.action, a.undone) for a in sg.audit(CAT)] == [("undo detach", False), ("detach", True)]
+    with pytest.raises(ValidationError, match="already undone"):
+        sg.undo(entry.audit_id)
+
+
+def test_attach_pins_with_weight_one_and_a_reingest_keeps_it(sg):
+    sg.attach("moto", CAT)
+    e = edge(sg, "moto", CAT)
+    assert (e.source, e.detached, e.confidence) == ("editor", False, 1.0)
+    assert np.allclose(proto(sg, CAT).vector, mean_of(sg, ["cat1", "cat2", "cat3", "coffee", "moto"]), atol=1e-5)
+    from sensegraph.graph.model import Evidence
+
+    sg.store.upsert_evidence([Evidence("moto", CAT, 0.2, "linker")])  # what a re-ingest writes
+    assert edge(sg, "moto", CAT).source == "editor"
+
+
+def test_undo_refuses_when_a_later_edit_changed_the_same_edge(sg):
+    first = sg.detach("coffee", CAT)
+    second = sg.attach("coffee", CAT)
+    with pytest.raises(ValidationError, match="undo the later edit first"):
+        sg.undo(first.audit_id)
+    sg.undo(second.audit_id)
+    sg.undo(first.audit_id)
+    assert edge(sg, "coffee", CAT).source == "linker"
+
+
+def test_move_evidence_is_one_edit_and_undoable(sg):
+    entry = sg.move_evidence(["coffee"], CAT, COFFEE)
+    assert edge(sg, "coffee", CAT).detached and edge(sg, "coffee", COFFEE).source == "editor"
+    assert set(entry.sense_ids) == {CAT, COFFEE}
+    sg.undo(entry.audit_id)
+    assert edge(sg, "coffee", CAT).source == "linker" and edge(sg, "coffee", COFFEE).source == "linker"
+
+
+def test_split_a_cluster_into_a_new_sense_and_undo_it(sg):
+    groups = sg.curator().clusters(CAT)
+    assert sorted(map(sorted, groups)) == [["cat1", "cat2", "cat3"], ["coffee"]]  # the photos, not the captions
+    idx = groups.index(["coffee"])
+    entry = sg.split_sense(CAT, "cat.cafe", "cat cafe", "a cafe where cats live", cluster=idx)
+    new = sg.store.get_senses(["cat.cafe"])["cat.cafe"]
+    assert (new.label, new.media_count) == ("cat cafe", 1)
+    assert np.allclose(proto(sg, CAT).vector, mean_of(sg, ["cat1", "cat2", "cat3"]), atol=1e-5)
+    assert any(r.type == "split_from" and r.target == CAT for r in sg.store.neighbours(["cat.cafe"]))
+    assert "cat" in {a.text for a in sg.store.aliases_of("cat.cafe")}  # same entities as the old sense
+    with pytest.raises(ValidationError, match="already exists"):
+        sg.split_sense(CAT, "cat.cafe", "again", media_ids=["cat1"])
+
+    sg.undo(entry.audit_id)
+    assert edge(sg, "coffee", CAT).source == "linker"
+    assert sg.store.resolve("cat.cafe") == CAT
+    assert sg.store.get_senses([CAT])[CAT].media_count == 4
+
+
+def test_merge_carries_evidence_and_aliases_and_redirects(sg):
+    entry = sg.merge_senses(COFFEE, CUP)
+    assert sg.store.resolve(CUP) == COFFEE
+    assert "cup" in {a.text for a in sg.store.aliases_of(COFFEE)}
+    assert proto(sg, CUP) is None and proto(sg, COFFEE) is not None
+    before = json.loads(entry.before)
+    assert before["drop"]["sense_id"] == CUP and before["drop_evidence"]
+    with pytest.raises(ValidationError, match="cannot be undone"):
+        sg.undo(entry.audit_id)
+    with pytest.raises(ValidationError, match="merged into"):
+        sg.detach("coffee", CUP)
+
+
+def test_new_alias_reaches_the_linker_at_once(sg):
+    assert all(m.sense_id != CAT for m in sg.link("a moggy asleep on the sofa"))  # builds and caches the linker
+    entry = sg.edit_sense(CAT, add_aliases=["moggy"], user="ann")
+    linked = sg.link("a moggy asleep on the sofa")
+    assert [(m.text, m.sense_id) for m in linked if m.sense_id] == [("moggy", CAT)]
+    assert json.loads(entry.after)["aliases_added"] == ["moggy"]
+
+
+def test_edit_label_and_gloss_then_undo(sg):
+    old = sg.store.get_senses([CAT])[CAT]
+    entry = sg.edit_sense(CAT, label="house cat", gloss="<b>bold</b> '}) DETACH DELETE n //")
+    s = sg.store.get_senses([CAT])[CAT]
+    assert (s.label, s.gloss) == ("house cat", "<b>bold</b> '}) DETACH DELETE n //")
+    sg.undo(entry.audit_id)
+    s = sg.store.get_senses([CAT])[CAT]
+    assert (s.label, s.gloss) == (old.label, old.gloss)
+    with pytest.raises(ValidationError, match="nothing to change"):
+        sg.edit_sense(CAT, label=old.label)
+
+
+def test_pin_mention_overrides_the_linker_for_that_medium(sg):
+    entry = sg.pin_mention("coffee", "cat", DOMESTIC_CAT)
+    pinned, old = edge(sg, "coffee", DOMESTIC_CAT), edge(sg, "coffee", CAT)
+    assert (pinned.source, pinned.detached, pinned.mention) == ("editor", False, "cat")
+    assert (old.source, old.detached) == ("editor", True)
+    assert edge(sg, "coffee", COFFEE).source == "linker"  # other mentions untouched
+    assert set(entry.sense_ids) == {DOMESTIC_CAT, CAT}
+    with pytest.raises(ValidationError, match="does not occur in the caption"):
+        sg.pin_mention("coffee", "dog", DOMESTIC_CAT)
+    sg.undo(entry.audit_id)
+    assert edge(sg, "coffee", DOMESTIC_CAT) is None and edge(sg, "coffee", CAT).source == "linker"
+
+
+def test_unknown_ids_name_the_id_and_write_nothing(sg):
+    counts = sg.store.counts()
+    with pytest.raises(NotFound, match="n99999999"):
+        sg.detach("coffee", "n99999999")
+    with pytest.raises(NotFound, match="no-such-medium"):
+        sg.attach("no-such-medium", CAT)
+    with pytest.raises(NotFound, match="no-such-medium"):
+        sg.move_evidence(["cat1", "no-such-medium"], CAT, COFFEE)
+    with pytest.raises(NotFound, match="n99999999"):
+        sg.merge_senses(CAT, "n99999999")
+    with pytest.raises(ValidationError, match="not evidence"):
+        sg.split_sense(CAT, "cat.x", "x", media_ids=["rocket"])
+    with pytest.raises(ValidationError, match="new sense id"):
+        sg.split_sense(CAT, "bad id with spaces", "x", media_ids=["cat1"])
+    with pytest.raises(NotFound, match="deadbeef"):
+        sg.undo("deadbeef")
+    assert sg.store.counts() == counts and sg.audit() == []
