@@ -1,0 +1,99 @@
+"""Non-GNN ways to give a sense without media a prototype, to measure the GNN against.
+
+Each takes the graph, the visible-prototype mask and returns (N, D) unit-norm predictions (zero rows
+where a method has nothing to say):
+
+* ``text_ridge``      — (a) the gloss text embedding mapped into the native space by ridge regression
+                         fitted on the visible senses (the text vector itself lives in another space);
+* ``neighbour_mean``  — (b) label propagation (Zhou et al. 2004): F ← α·mean_neighbours(F) + (1−α)·Y,
+                         Y the visible prototypes, no parameters learned;
+* ``hypernym_backoff`` — the nearest ancestor (hypernym / instance-hypernym edges) with a visible prototype;
+* ``global_mean``     — the mean of all visible prototypes (a floor: the same vector for every sense).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch_geometric.utils import scatter
+
+from .data import SenseGraphData
+
+UPWARD = ("hypernym", "instance_hypernym")
+
+
+def text_ridge(graph: SenseGraphData, visible: torch.Tensor,
+               alphas: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)) -> torch.Tensor:
+    """(a) Ridge map text → prototype fitted on the visible senses (alpha by generalised cross-validation)."""
+    from sklearn.linear_model import RidgeCV
+
+    d = graph.data
+    rows = visible.nonzero().view(-1)
+    if rows.numel() < 2:
+        return torch.zeros_like(d.proto)
+    ridge = RidgeCV(alphas=alphas).fit(d.x[rows].numpy(), d.proto[rows].numpy())
+    return F.normalize(torch.from_numpy(ridge.predict(d.x.numpy()).astype(np.float32)), dim=1)
+
+
+def neighbour_mean(graph: SenseGraphData, visible: torch.Tensor, *, alpha: float = 0.8, iterations: int = 10) -> torch.Tensor:
+    """(b) Label propagation of the visible prototypes over RELATED edges (both directions)."""
+    d = graph.data
+    m = visible.to(torch.float32).view(-1, 1)
+    y = d.proto * m
+    src, dst = d.edge_index
+    f = y.clone()
+    for _ in range(iterations):
+        agg = scatter(f[src], dst, dim=0, dim_size=graph.num_nodes, reduce="mean")
+        f = alpha * agg + (1 - alpha) * y
+    return F.normalize(f, dim=1)
+
+
+def hypernym_backoff(graph: SenseGraphData, visible: torch.Tensor, *, max_depth: int = 8) -> torch.Tensor:
+    """The prototype of the nearest ancestor with a visible one (breadth-first up the hypernym edges)."""
+    d = graph.data
+    up_types = [2 * i for i, t in enumerate(graph.relation_types) if t in UPWARD]  # direction 0: child → parent
+    up = torch.isin(d.edge_type, torch.tensor(up_types, dtype=torch.long)) if up_types else torch.zeros_like(d.edge_type, dtype=torch.bool)
+    child, parent = d.edge_index[0, up], d.edge_index[1, up]
+    n = graph.num_nodes
+    found = torch.full((n,), -1, dtype=torch.long)  # row of the ancestor whose prototype is used
+    frontier = torch.arange(n)  # pairs (start node, current ancestor)
+    current = torch.arange(n)
+    order = torch.argsort(child)
+    child_sorted, parent_sorted = child[order], parent[order]
+    ptr = torch.searchsorted(child_sorted, torch.arange(n + 1))
+    for _ in range(max_depth):
+        deg = ptr[current + 1] - ptr[current]
+        starts = torch.repeat_interleave(frontier, deg)
+        pos = torch.repeat_interleave(ptr[current], deg) + (
+            torch.arange(int(deg.sum())) - torch.repeat_interleave(torch.cumsum(deg, 0) - deg, deg))
+        anc = parent_sorted[pos]
+        hit = visible[anc] & (found[starts] < 0)
+        # first ancestor found at this depth wins (deterministic: lowest ancestor row)
+        for s, a in sorted(zip(starts[hit].tolist(), anc[hit].tolist())):
+            if found[s] < 0:
+                found[s] = a
+        keep = found[starts] < 0
+        frontier, current = starts[keep], anc[keep]
+        if frontier.numel() == 0:
+            break
+    out = torch.zeros_like(d.proto)
+    ok = found >= 0
+    out[ok] = F.normalize(d.proto[found[ok]], dim=1)
+    return out
+
+
+def global_mean(graph: SenseGraphData, visible: torch.Tensor) -> torch.Tensor:
+    """The same vector, the mean visible prototype, for every sense."""
+    d = graph.data
+    if not bool(visible.any()):
+        return torch.zeros_like(d.proto)
+    mean = F.normalize(d.proto[visible].mean(0, keepdim=True), dim=1)
+    return mean.expand(graph.num_nodes, -1).clone()
+
+
+BASELINES = {
+    "text-ridge": text_ridge,
+    "neighbour-mean": neighbour_mean,
+    "hypernym-backoff": hypernym_backoff,
+    "global-mean": global_mean,
+}

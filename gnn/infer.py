@@ -1,0 +1,109 @@
+"""Inference: predictions → ``Prototype(source="propagated", confidence=…)`` rows, and checkpoints.
+
+Confidence of a propagated prototype = the model's validation cosine × (0.5 + 0.5 · support), where
+support = 1 − exp(−(n1 + n2 / 2)) grows with the number of senses with an own prototype one (n1) and
+two (n2) hops away: a sense predicted from text alone gets half the validation cosine.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch_geometric.utils import scatter
+
+from sensegraph.errors import ConfigError, EncoderMismatch
+from sensegraph.graph.model import Prototype
+
+from .data import SenseGraphData
+from .model import ModelConfig, PropagationNet
+from .train import TrainConfig, TrainResult
+
+CHECKPOINT_FORMAT = 1
+STRATEGY = "gnn"
+
+
+def support_counts(graph: SenseGraphData, visible: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per node, how many neighbours (n1) and 2-hop walks (n2) end at a visible prototype."""
+    src, dst = graph.data.edge_index
+    v = visible.to(torch.float32)
+    n1 = scatter(v[src], dst, dim=0, dim_size=graph.num_nodes, reduce="sum")
+    n2 = scatter(n1[src], dst, dim=0, dim_size=graph.num_nodes, reduce="sum")
+    return n1, n2
+
+
+def confidences(graph: SenseGraphData, visible: torch.Tensor, val_cosine: float) -> torch.Tensor:
+    n1, n2 = support_counts(graph, visible)
+    support = 1.0 - torch.exp(-(n1 + 0.5 * n2))
+    return (max(0.0, float(val_cosine)) * (0.5 + 0.5 * support)).clamp(0.0, 1.0)
+
+
+def propagated_prototypes(
+    graph: SenseGraphData,
+    pred: torch.Tensor,
+    conf: torch.Tensor,
+    rows: Sequence[int] | torch.Tensor,
+    *,
+    min_own_media: int = 1,
+) -> list[Prototype]:
+    """Propagated prototypes for ``rows`` that lack an own prototype backed by ``min_own_media`` media."""
+    d = graph.data
+    counts = torch.expm1(d.log_count).round()
+    out: list[Prototype] = []
+    for i in (rows.tolist() if isinstance(rows, torch.Tensor) else list(rows)):
+        if bool(d.has_proto[i]) and counts[i] >= max(1, min_own_media):
+            continue
+        out.append(Prototype(
+            sense_id=graph.sense_ids[i], vector=pred[i].numpy().astype(np.float32), source="propagated",
+            media_count=0, strategy=STRATEGY, confidence=round(float(conf[i]), 6),
+        ))
+    return out
+
+
+# -- checkpoints ---------------------------------------------------------------------------------------
+def save_checkpoint(path: str | os.PathLike[str], result: TrainResult, graph: SenseGraphData,
+                    train_config: TrainConfig, text_model_id: str, extra: dict | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({
+        "format": CHECKPOINT_FORMAT,
+        "encoder_id": graph.encoder_id,
+        "native_dim": graph.native_dim,
+        "text_model_id": text_model_id,
+        "relation_types": graph.relation_types,
+        "model_config": result.model.config.to_dict(),
+        "train_config": asdict(train_config),
+        "state_dict": result.model.state_dict(),
+        "val_cosine": result.val_cosine,
+        "summary": result.summary(),
+        **(extra or {}),
+    }, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike[str], *, encoder_id: str, text_model_id: str) -> tuple[PropagationNet, dict]:
+    """The model and its metadata; refused when trained for another encoder or text model."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"no GNN checkpoint at {path}; run a full `sensegraph propagate` first")
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    if ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise ConfigError(f"GNN checkpoint {path} has format {ckpt.get('format')!r}, expected {CHECKPOINT_FORMAT}; retrain")
+    if ckpt["encoder_id"] != encoder_id:
+        raise EncoderMismatch(
+            f"GNN checkpoint {path} was trained for encoder {ckpt['encoder_id']!r}, but the store holds "
+            f"{encoder_id!r}; run a full `sensegraph propagate` to retrain"
+        )
+    if ckpt["text_model_id"] != text_model_id:
+        raise EncoderMismatch(
+            f"GNN checkpoint {path} used text model {ckpt['text_model_id']!r}, not {text_model_id!r}; retrain"
+        )
+    model = PropagationNet(ModelConfig(**ckpt["model_config"]))
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    return model, ckpt

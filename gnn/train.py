@@ -1,0 +1,159 @@
+"""Self-supervised training: hide the prototypes of random evidenced senses and reconstruct them.
+
+Each epoch hides a random ``mask_ratio`` of the training senses (plus every validation and
+excluded sense), samples their neighbourhoods with ``NeighborLoader`` + ``TorchNeighborSampler`` and
+minimises 1 − cos(prediction, true prototype) on the hidden ones. Early stopping on the validation
+senses' cosine; fixed seeds, so the same graph trains to the same weights.
+"""
+from __future__ import annotations
+
+import copy
+import random
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch_geometric.loader import NeighborLoader
+
+from sensegraph.errors import ValidationError
+
+from .data import SenseGraphData
+from .model import ModelConfig, PropagationNet, cosine_loss
+from .sampler import TorchNeighborSampler
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (saved in the checkpoint)."""
+
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    epochs: int = 300
+    patience: int = 30
+    mask_ratio: float = 0.5
+    val_fraction: float = 0.2
+    batch_size: int = 512
+    fanout: tuple[int, ...] = (25, 10)
+    seed: int = 0
+
+
+@dataclass
+class TrainResult:
+    model: PropagationNet
+    val_cosine: float
+    best_epoch: int
+    epochs_run: int
+    seconds: float
+    train_rows: list[int] = field(default_factory=list)
+    val_rows: list[int] = field(default_factory=list)
+    history: list[tuple[float, float]] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"val_cosine": round(self.val_cosine, 4), "best_epoch": self.best_epoch,
+                "epochs_run": self.epochs_run, "seconds": round(self.seconds, 2),
+                "train_senses": len(self.train_rows), "val_senses": len(self.val_rows)}
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def split_rows(rows: torch.Tensor, val_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, validation) row indices, a seeded permutation; at least one of each."""
+    if rows.numel() < 3:
+        raise ValidationError(
+            f"training needs at least 3 senses with a media prototype, found {rows.numel()}; ingest more media"
+        )
+    perm = rows[torch.randperm(rows.numel(), generator=torch.Generator().manual_seed(seed))]
+    n_val = min(rows.numel() - 2, max(1, round(val_fraction * rows.numel())))
+    return perm[n_val:].sort().values, perm[:n_val].sort().values
+
+
+def full_forward(model: PropagationNet, graph: SenseGraphData, visible: torch.Tensor) -> torch.Tensor:
+    """Predictions for every node with ``visible`` prototypes as input (eval mode, no grad)."""
+    d = graph.data
+    model.eval()
+    with torch.no_grad():
+        return model(d.x, d.proto, visible, d.log_count, d.edge_index, d.edge_type)
+
+
+def train(
+    graph: SenseGraphData,
+    model_config: ModelConfig | None = None,
+    config: TrainConfig | None = None,
+    *,
+    exclude: torch.Tensor | None = None,
+    progress: bool = False,
+) -> TrainResult:
+    """Train a ``PropagationNet`` on ``graph``; ``exclude`` rows are hidden throughout (cold-start evaluation)."""
+    config = config or TrainConfig()
+    d = graph.data
+    model_config = model_config or ModelConfig(
+        text_dim=d.x.size(1), native_dim=graph.native_dim, num_relation_types=len(graph.relation_types)
+    )
+    seed_everything(config.seed)
+    t0 = time.perf_counter()
+    hidden_always = torch.zeros(graph.num_nodes, dtype=torch.bool)
+    if exclude is not None and exclude.numel():
+        hidden_always[exclude] = True
+    evidenced = (d.has_proto & ~hidden_always).nonzero().view(-1)
+    train_rows, val_rows = split_rows(evidenced, config.val_fraction, config.seed)
+    hidden_always[val_rows] = True
+
+    model = PropagationNet(model_config)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    hops = max(model_config.layers, model_config.skip_hops)
+    sampler = TorchNeighborSampler(d, _fanout(config.fanout, hops), seed=config.seed)
+    gen = torch.Generator().manual_seed(config.seed + 1)
+    n_mask = max(1, round(config.mask_ratio * train_rows.numel()))
+    base_visible = d.has_proto & ~hidden_always
+    best = (-2.0, 0, copy.deepcopy(model.state_dict()))
+    history: list[tuple[float, float]] = []
+    from tqdm import tqdm
+
+    bar = tqdm(range(config.epochs), disable=not progress, desc="training", unit="epoch")
+    epoch = 0
+    for epoch in bar:
+        masked = train_rows[torch.randperm(train_rows.numel(), generator=gen)[:n_mask]]
+        d.visible = base_visible.clone()
+        d.visible[masked] = False
+        loader = NeighborLoader(d, num_neighbors=sampler.num_neighbors, input_nodes=masked,
+                                batch_size=config.batch_size, shuffle=True, neighbor_sampler=sampler,
+                                generator=gen)
+        model.train()
+        losses = []
+        for batch in loader:
+            opt.zero_grad()
+            pred = model(batch.x, batch.proto, batch.visible, batch.log_count, batch.edge_index, batch.edge_type)
+            loss = cosine_loss(pred[: batch.batch_size], batch.proto[: batch.batch_size])
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        val = float(F.cosine_similarity(full_forward(model, graph, base_visible)[val_rows], d.proto[val_rows]).mean())
+        history.append((float(np.mean(losses)), val))
+        bar.set_postfix(loss=f"{history[-1][0]:.4f}", val_cos=f"{val:.4f}")
+        if val > best[0] + 1e-5:
+            best = (val, epoch, copy.deepcopy(model.state_dict()))
+        elif epoch - best[1] >= config.patience:
+            break
+    del d.visible
+    model.load_state_dict(best[2])
+    model.eval()
+    return TrainResult(model, best[0], best[1], epoch + 1, time.perf_counter() - t0,
+                       train_rows.tolist(), val_rows.tolist(), history)
+
+
+def _fanout(fanout: tuple[int, ...], hops: int) -> list[int]:
+    """``fanout`` padded (with its last value) or cut to ``hops`` entries."""
+    out = list(fanout)[:hops]
+    while len(out) < hops:
+        out.append(out[-1] if out else 10)
+    return out
+
+
+def config_dict(model_config: ModelConfig, config: TrainConfig) -> dict:
+    return {"model": model_config.to_dict(), "train": asdict(config)}
