@@ -247,9 +247,10 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
     def upload(request: Request, sense_id: str, file: UploadFile = File(...), caption: str = Form("", max_length=20_000),
                csrf: str = Form("")) -> Response:
         c = curator(request, csrf)  # refuse before storing anything
-        data = file.file.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise PayloadTooLarge(f"upload {file.filename!r} is over the {MAX_UPLOAD_BYTES:,}-byte limit")
+        cap = int(getattr(app.state, "editor_max_upload", MAX_UPLOAD_BYTES))
+        data = file.file.read(cap + 1)
+        if len(data) > cap:
+            raise PayloadTooLarge(f"upload {file.filename!r} is over the {cap:,}-byte limit")
         if not data:
             raise ValidationError(f"upload {file.filename!r} is empty")
         suffix = Path(file.filename or "").suffix.lower()
