@@ -145,8 +145,8 @@ class ConseEncoder:
             with self._lock:
                 if self._model is None:
                     model = effnet.load_model()
-                    self._mean = effnet.expected_feature_mean(model)
-                    self._model = model
+                    self._mean = effnet.expected_feature_mean(model)  # reads BatchNorm: before folding
+                    self._model = effnet.fold_batchnorm(model)
         return self._model
 
     def __repr__(self) -> str:

@@ -64,6 +64,27 @@ def load_model(path: Path | None = None) -> Any:
     return model
 
 
+def fold_batchnorm(model: Any) -> Any:
+    """Fold every eval-mode BatchNorm into the convolution before it and use channels-last memory.
+
+    Same outputs up to float rounding (~1e-5), about 1.5x faster on CPU. Call
+    ``expected_feature_mean`` before this: it reads the head BatchNorm.
+    """
+    import torch
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    pairs = [(model, "_conv_stem", "_bn0"), (model, "_conv_head", "_bn1")]
+    for block in model._blocks:
+        if hasattr(block, "_expand_conv"):
+            pairs.append((block, "_expand_conv", "_bn0"))
+        pairs += [(block, "_depthwise_conv", "_bn1"), (block, "_project_conv", "_bn2")]
+    for owner, conv_name, bn_name in pairs:
+        fused = fuse_conv_bn_eval(getattr(owner, conv_name), getattr(owner, bn_name))
+        setattr(owner, conv_name, fused)
+        setattr(owner, bn_name, torch.nn.Identity())
+    return model.to(memory_format=torch.channels_last)
+
+
 def preprocess(image: Image.Image) -> np.ndarray:
     """RGB image → (3, 224, 224) float32: TF-style centre crop, bicubic resize, (x-127)/128."""
     width, height = image.size
@@ -79,7 +100,9 @@ def preprocess(image: Image.Image) -> np.ndarray:
 
 def forward(model: Any, batch: Any) -> tuple[Any, Any]:
     """(logits (n, 1000), pooled penultimate features (n, 1280)) in one pass."""
-    feats = model.extract_features(batch)
+    import torch
+
+    feats = model.extract_features(batch.contiguous(memory_format=torch.channels_last))
     pooled = model._avg_pooling(feats).flatten(1)
     return model._fc(pooled), pooled  # dropout is the identity in eval mode
 

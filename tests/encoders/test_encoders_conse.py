@@ -118,3 +118,19 @@ def test_shipped_class_embeddings_match_a_fresh_computation(conse):
     np.testing.assert_allclose(compute_class_embeddings(conse.text, rows), shipped[rows], atol=1e-5)
     assert class_embeddings(conse.text) is class_embeddings(conse.text)  # embedded once per process
     assert imagenet_classes()[281] == ("n02123045", "tabby, tabby cat")
+
+
+def test_batchnorm_folding_keeps_outputs(photos):
+    import torch
+
+    from sensegraph.encoders import effnet
+
+    plain = effnet.load_model()
+    mean = effnet.expected_feature_mean(plain)
+    folded = effnet.fold_batchnorm(effnet.load_model())
+    batch = torch.from_numpy(np.stack([preprocess(photos[k].convert("RGB")) for k in ("coffee", "rocket")]))
+    with torch.inference_mode():
+        (la, fa), (lb, fb) = effnet.forward(plain, batch), effnet.forward(folded, batch)
+    np.testing.assert_allclose(la.numpy(), lb.numpy(), atol=1e-3)
+    np.testing.assert_allclose(fa.numpy(), fb.numpy(), atol=1e-3)
+    assert mean.shape == (1280,) and 0.05 < float(mean.mean()) < 0.5
