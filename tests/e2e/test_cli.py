@@ -1,0 +1,68 @@
+"""The CLI as scripts use it: JSON shapes, --queries, pins, stats/sense, and a torch-free --help."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from sensegraph.cli import app
+
+runner = CliRunner()
+
+
+def test_help_and_model_free_commands_do_not_import_torch():
+    code = (
+        "import sys; from typer.testing import CliRunner; from sensegraph.cli import app; "
+        "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
+        "assert 'torch' not in sys.modules, 'torch imported by --help'; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+@pytest.fixture
+def store_dir(store_kind, sg, photo_dir):
+    if store_kind != "embedded":
+        pytest.skip("the CLI is exercised on the embedded store; the engine is the same on Neo4j")
+    sg.ingest_manifest(photo_dir / "manifest.jsonl")
+    return sg.store.describe()
+
+
+def test_search_json_shape(store_dir):
+    r = runner.invoke(app, ["search", "a cup of coffee", "-k", "2", "--store", store_dir, "--json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.stdout.strip().splitlines()[-1])
+    assert set(body) == {"query", "linked", "results"}
+    assert [h["rank"] for h in body["results"]] == [1, 2]
+    assert body["results"][0]["media_id"] == "coffee"
+    assert set(body["results"][0]["senses"][0]) == {"sense_id", "weight", "sim"}
+    assert set(body["linked"][0]) == {"text", "start", "end", "sense_id", "confidence", "candidates"}
+
+
+def test_search_queries_file_and_pins(store_dir, tmp_path):
+    qf = tmp_path / "q.txt"
+    qf.write_text("a tabby cat\n\na rocket\n")
+    r = runner.invoke(app, ["search", "--queries", str(qf), "-k", "1", "--store", store_dir])
+    assert r.exit_code == 0, r.output
+    lines = [json.loads(l) for l in r.stdout.strip().splitlines()]
+    assert [l["query"] for l in lines] == ["a tabby cat", "a rocket"]
+    pinned = runner.invoke(app, ["search", "rocket", "--sense", "rocket=n04099429", "--store", store_dir, "--json"])
+    res = json.loads(pinned.stdout.strip().splitlines()[-1])["results"][0]
+    assert res["senses"] == [{"sense_id": "n04099429", "weight": 1.0, "sim": pytest.approx(res["senses"][0]["sim"])}]
+    bad = runner.invoke(app, ["search", "rocket", "--sense", "rocket", "--store", store_dir])
+    assert bad.exit_code != 0 and "MENTION=SENSE_ID" in bad.output
+
+
+def test_stats_and_sense(store_dir):
+    r = runner.invoke(app, ["stats", "--store", store_dir, "--json"])
+    stats = json.loads(r.stdout)
+    assert stats["media"] == 8 and stats["prototypes_media"] > 0 and stats["encoder"].startswith("conse")
+    r = runner.invoke(app, ["sense", "n02123045", "--store", store_dir, "--json"])
+    view = json.loads(r.stdout)
+    assert view["prototype_source"] == "media" and view["media_count"] == 1
+    assert len(view["prototype"]) == 1280
+    missing = runner.invoke(app, ["sense", "n00000000", "--store", store_dir])
+    assert missing.exit_code == 2 and "no sense with id" in missing.output
