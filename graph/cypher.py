@@ -191,9 +191,16 @@ MATCH (a:Alias)-[:NAMES]->(e:Entity)-[h:HAS_SENSE]->(:Sense {sense_id: $id})
 RETURN a.text AS text, e.id AS entity_id, a.lang AS lang, h.rank AS rank
 ORDER BY rank, entity_id, text, lang
 """
-ALIAS_TABLE = """
-MATCH (a:Alias)-[:NAMES]->(e:Entity)-[h:HAS_SENSE]->(s:Sense)
-RETURN a.text AS alias, a.lang AS lang, e.id AS entity_id, s.sense_id AS sense_id, h.rank AS rank
+# One page of aliases (by key) per call, its rows collected into one list: the driver hydrates one
+# big list about twice as fast as as many records.
+ALIAS_TABLE_PAGE = """
+MATCH (a:Alias) WHERE a.key > $after
+WITH a ORDER BY a.key LIMIT $limit
+WITH collect(a) AS page
+UNWIND page AS a
+OPTIONAL MATCH (a)-[:NAMES]->(e:Entity)-[h:HAS_SENSE]->(s:Sense)
+WITH page, collect(CASE WHEN s IS NOT NULL THEN [a.text, a.lang, e.id, s.sense_id, h.rank] END) AS rows
+RETURN page[-1].key AS last, rows
 """
 NEIGHBOURS = """
 UNWIND $ids AS id

@@ -45,6 +45,7 @@ SPACES = {"joint": ("sg_media_embedding", 0), "native": ("sg_media_features", 1)
 INDEX_WAIT_S = 300
 OVERFETCH = 4  # index candidates per result wanted, re-scored exactly
 MIN_FETCH = 100
+ALIAS_PAGE = 50_000  # aliases per alias-table query
 START_HINT = "start one with `sensegraph neo4j start` (no Docker) or `docker compose up -d`"
 
 
@@ -393,8 +394,14 @@ class Neo4jStore:
 
     def alias_table(self) -> list[AliasEntry]:
         """Every (alias, entity, sense) row with the entity's rank for that sense."""
-        return [AliasEntry(r["alias"], r["lang"], r["entity_id"], r["sense_id"], int(r["rank"]))
-                for r in self._run(q.ALIAS_TABLE)]
+        out: list[AliasEntry] = []
+        after = ""
+        while True:
+            records = self._run(q.ALIAS_TABLE_PAGE, {"after": after, "limit": ALIAS_PAGE})
+            if not records:
+                return out
+            out.extend(AliasEntry(t, lang, e, s, int(rank)) for t, lang, e, s, rank in records[0]["rows"])
+            after = records[0]["last"]
 
     def neighbours(self, sense_ids: Sequence[str]) -> list[Relation]:
         ids = list(dict.fromkeys(sense_ids))
