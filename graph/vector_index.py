@@ -91,8 +91,9 @@ class VectorTable:
                 self.index[x] = row
                 self.ids.append(x)
                 self.n += 1
+            else:  # a replaced row gives up its old key; a new row's key slot is uninitialised memory
+                self.row_of_key.pop(int(self._keys[row]), None)
             self._mat[row] = vectors[i]
-            self.row_of_key.pop(int(self._keys[row]), None)
             self._keys[row] = keys[i]
             self.row_of_key[int(keys[i])] = row
             self._tags[row] = tags[i]
