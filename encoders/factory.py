@@ -6,6 +6,7 @@ Importing this module costs no torch import: each factory imports its encoder mo
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from sensegraph.errors import ConfigError
@@ -17,11 +18,26 @@ KIND = "encoder"
 OPEN_CLIP_PREFIX = "open_clip:"
 
 
+def _check_options(name: str, cls: type, options: dict[str, Any]) -> None:
+    """``ConfigError`` naming options ``cls`` does not take, and the ones it does."""
+    params = inspect.signature(cls).parameters
+    unknown = sorted(set(options) - set(params))
+    if unknown:
+        known = ", ".join(p for p in params if p != "model")
+        raise ConfigError(f"encoder {name!r} does not take {', '.join(unknown)}; its options: {known}")
+
+
 @register(KIND, "default")
 def _default(**options: Any) -> Encoder:
     """The offline default: EfficientNet-Lite0 → ImageNet classes → MiniLM class-name embeddings."""
     from .conse import ConseEncoder
 
+    # Settings shared with open_clip in EncoderConfig: meaningless here unless they ask for weights.
+    if options.pop("pretrained", None) is not None:
+        raise ConfigError("the default encoder's weights are fixed; 'pretrained' applies to open_clip:<model>")
+    options.pop("allow_download", None)
+    options.pop("require_pretrained", None)
+    _check_options("default", ConseEncoder, options)
     return ConseEncoder(**options)
 
 
@@ -32,6 +48,9 @@ def _open_clip(model: str | None = None, **options: Any) -> Encoder:
         raise ConfigError("open_clip needs a model name: create_encoder('open_clip:ViT-B-32', pretrained=...)")
     from .open_clip import OpenClipEncoder
 
+    if options.pop("require_pretrained", False) and options.get("allow_random"):
+        raise ConfigError("require_pretrained=True contradicts allow_random=True")
+    _check_options(f"open_clip:{model}", OpenClipEncoder, options)
     return OpenClipEncoder(model, **options)
 
 

@@ -22,3 +22,20 @@ def test_empty_name_rejected():
         create_encoder("  ")
     with pytest.raises(ConfigError, match="model name"):
         create_encoder("open_clip:")
+
+
+def test_options_are_checked_before_loading_anything():
+    with pytest.raises(ConfigError, match="does not take colour.*top"):
+        create_encoder("default", colour="blue")
+    with pytest.raises(ConfigError, match="weights are fixed"):
+        create_encoder("default", pretrained="openai")
+    with pytest.raises(ConfigError, match="contradicts"):
+        create_encoder("open_clip:ViT-B-32", require_pretrained=True, allow_random=True)
+
+
+def test_config_section_options_are_accepted():
+    from sensegraph.config import EncoderConfig
+
+    cfg = EncoderConfig()
+    enc = create_encoder(cfg.name, pretrained=cfg.pretrained, allow_download=cfg.allow_download, batch_size=cfg.batch_size)
+    assert enc.encoder_id.startswith("conse-") and enc.batch_size == cfg.batch_size
