@@ -5,7 +5,6 @@ import socket
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from sensegraph.encoders import create_encoder
 from sensegraph.errors import EncoderUnavailable
