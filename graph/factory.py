@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from sensegraph.config import resolve_store_uri
+from sensegraph.errors import ConfigError
 from sensegraph.registry import get
 
 from .base import GraphStore
@@ -24,6 +25,8 @@ def store_kind(uri: str) -> str:
 def open_store(uri: str | None = None, **options: object) -> GraphStore:
     """Open the store at ``uri`` (default: ``$SENSEGRAPH_STORE`` or ``./sensegraph-data``)."""
     uri = resolve_store_uri(uri)
+    if "://" in uri and store_kind(uri) != "neo4j":
+        raise ConfigError(f"store {uri!r}: expected a directory or a Neo4j URI ({', '.join(NEO4J_SCHEMES)})")
     kind = store_kind(uri)
     _load(kind)
     if kind == "neo4j":
