@@ -4,16 +4,21 @@ from __future__ import annotations
 from sensegraph.linking.evaluation import evaluate, load_split
 
 RIVER_BANK = "n09213565"  # sloping land (especially the slope beside a body of water)
-MONEY_BANK = "n08420278"  # depository financial institution
+CRANE_BIRD = "n02012849"  # large long-necked wading bird
+CRANE_MACHINE = "n03126707"  # lifts and moves heavy objects
 TEST_ITEMS = 300
 
 
-def test_bank_in_context(wordnet_linker):
-    [river] = [m for m in wordnet_linker.link("We had a picnic on the grassy bank of the river.") if m.text == "bank"]
-    [money] = [m for m in wordnet_linker.link("She deposited her salary at the bank and took a loan.") if m.text == "bank"]
-    assert river.sense_id == RIVER_BANK
-    assert money.sense_id == MONEY_BANK
-    assert len(money.candidates) > 2 and money.confidence > 0.25
+def test_word_senses_follow_the_context(wordnet_linker):
+    def sense_of(text: str, word: str):
+        [m] = [m for m in wordnet_linker.link(text) if m.text == word]
+        return m
+
+    assert sense_of("We had a picnic on the grassy bank of the river.", "bank").sense_id == RIVER_BANK
+    bird = sense_of("The crane waded through the marsh looking for fish.", "crane")
+    machine = sense_of("The crane lifted steel beams onto the construction site.", "crane")
+    assert (bird.sense_id, machine.sense_id) == (CRANE_BIRD, CRANE_MACHINE)
+    assert len(machine.candidates) > 2 and machine.confidence > 0.25
 
 
 def test_splits_are_disjoint_and_sense_texts_hold_no_examples(wordnet_linker):
