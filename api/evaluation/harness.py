@@ -139,12 +139,11 @@ def by_kind(outcomes: Sequence[QueryOutcome]) -> dict[str, dict[str, float]]:
 
 
 def run_queries(sg: Any, pairs: Sequence[tuple[EvalQuery, list[str]]], gallery: set[str], *,
-                alpha: float | None, beta: float | None, explain: int = 3) -> list[QueryOutcome]:
-    """Search every query, rank the gallery only, and score it."""
-    k = max(len(gallery), 1)
+                alpha: float | None, beta: float | None, depth: int, explain: int = 3) -> list[QueryOutcome]:
+    """Search every query ``depth`` deep (every stored medium), keep the gallery's ranking, and score it."""
     outcomes = []
     for q, gold in pairs:
-        res = sg.search_result(q.text, k=k + _excluded(sg, gallery), alpha=alpha, beta=beta)
+        res = sg.search_result(q.text, k=depth, alpha=alpha, beta=beta)
         hits = [h for h in res.hits if h.media_id in gallery]
         ranked = [h.media_id for h in hits]
         top = [{"media_id": h.media_id, "match": round(h.match, 4), "sim1": round(h.sim1, 4), "sim2": round(h.sim2, 4),
@@ -154,14 +153,6 @@ def run_queries(sg: Any, pairs: Sequence[tuple[EvalQuery, list[str]]], gallery: 
     return outcomes
 
 
-def _excluded(sg: Any, gallery: set[str]) -> int:
-    """How many stored media are outside the gallery (so a search deep enough still covers it)."""
-    try:
-        return max(int(sg.stats().get("media", 0)) - len(gallery), 0)
-    except Exception:  # a store without counts: ask for a generous margin instead
-        return 1000
-
-
 def _linked_summary(mention: dict[str, Any], targets: Sequence[str]) -> dict[str, Any]:
     """A linked mention as failure analysis needs it: sense, confidence, and whether it is a target sense."""
     out = {k: mention[k] for k in ("text", "sense_id", "confidence") if k in mention}
@@ -169,7 +160,7 @@ def _linked_summary(mention: dict[str, Any], targets: Sequence[str]) -> dict[str
     return out
 
 
-def calibrate(sg: Any, dev_pairs: Sequence[tuple[EvalQuery, list[str]]], gallery: set[str],
+def calibrate(sg: Any, dev_pairs: Sequence[tuple[EvalQuery, list[str]]], gallery: set[str], depth: int,
               grid: Sequence[tuple[float, float]] = CALIBRATION_GRID, metric: str = "MRR") -> tuple[float, float]:
     """The (alpha, beta) from ``grid`` with the best mean ``metric`` on the dev queries (ties: smaller beta)."""
     if metric not in METRICS:
@@ -178,7 +169,7 @@ def calibrate(sg: Any, dev_pairs: Sequence[tuple[EvalQuery, list[str]]], gallery
         raise ValidationError("no dev queries to calibrate alpha and beta on")
     best: tuple[float, float, float] | None = None
     for a, b in grid:
-        outs = run_queries(sg, dev_pairs, gallery, alpha=a, beta=b, explain=0)
+        outs = run_queries(sg, dev_pairs, gallery, alpha=a, beta=b, depth=depth, explain=0)
         score = sum(o.scores[metric] for o in outs) / len(outs)
         if best is None or score > best[0] + 1e-9:
             best = (score, a, b)
@@ -198,9 +189,13 @@ def evaluate_protocol(evalset: EvalSet, protocol: str, *, split: str = "test", s
     with tempfile.TemporaryDirectory(prefix=f"sensegraph-eval-{protocol}-") as tmp:
         where = _store_for(store, protocol, tmp)
         sg = (sg_factory or _default_factory)(where)
+        memoize_linking(sg)
         try:
             ensure_kg(sg)
             sg.ingest(records, progress=progress)
+            depth = max(int(sg.store.counts().get("media", 0)), len(records))
+            if isinstance(getattr(sg, "linker", None), _MemoLinker):
+                sg.linker.prefill([q.text for q, _ in [*test_pairs, *dev_pairs]])
             reports = []
             for mode in modes(mode_names):
                 a, b = mode.alpha, mode.beta
@@ -208,14 +203,44 @@ def evaluate_protocol(evalset: EvalSet, protocol: str, *, split: str = "test", s
                     sg.config = sg.config.merged(mode.config)
                     sg.__dict__.pop("engine", None)
                 if mode.calibrate:
-                    a, b = calibrate(sg, dev_pairs, gallery) if dev_pairs else (None, None)
-                outs = run_queries(sg, test_pairs, gallery, alpha=a, beta=b)
+                    a, b = calibrate(sg, dev_pairs, gallery, depth) if dev_pairs else (None, None)
+                outs = run_queries(sg, test_pairs, gallery, alpha=a, beta=b, depth=depth)
                 if a is None or b is None:
                     a, b = sg.config.search.alpha, sg.config.search.beta
                 reports.append(ModeReport(mode.name, a, b, by_kind(outs), outs))
         finally:
             sg.close()
     return ProtocolReport(protocol, split, len(evalset.media), len(gallery), len(test_pairs), reports)
+
+
+class _MemoLinker:
+    """The store's linker with results remembered per text: every mode and grid point re-searches the same
+    queries, and linking does not depend on alpha or beta."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self._memo: dict[str, Any] = {}
+
+    def link(self, text: str) -> Any:
+        if text not in self._memo:
+            self._memo[text] = self.inner.link(text)
+        return self._memo[text]
+
+    def prefill(self, texts: Sequence[str]) -> None:
+        """Link many texts in one batch (the linker embeds their contexts together)."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if todo:
+            self._memo.update(zip(todo, self.inner.link_many(todo)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def memoize_linking(sg: Any) -> None:
+    """Put a remembering linker in front of ``sg``'s (a ``SenseGraph``: cached ``linker``/``engine``)."""
+    if "linker" in type(sg).__dict__:
+        sg.__dict__["linker"] = _MemoLinker(sg.linker)
+        sg.__dict__.pop("engine", None)
 
 
 def _store_for(store: str | None, protocol: str, tmp: str) -> str:
