@@ -18,6 +18,8 @@ NEO4J_ENV = "SENSEGRAPH_TEST_NEO4J"
 WORDS = {
     "mouse", "computer_mouse", "keyboard", "cat", "tabby", "coffee", "cup", "rocket", "horse", "moon",
     "bat", "club", "crane", "astronaut", "camera", "motorcycle", "coin", "brick", "apple", "seal", "photograph",
+    "key", "lock", "door", "front_door", "baseball", "baseball_bat", "cricket_bat", "turkey", "roast", "platter",
+    "night", "wing", "silhouette", "piano", "flag", "heart", "playing_card", "ring", "metal", "icon",
 }
 
 # (id, reference, caption) — skimage photos and openclipart drawings, all shipped by packages
