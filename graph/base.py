@@ -17,6 +17,7 @@ from .model import (
     AuditEntry,
     Entity,
     Evidence,
+    GraphPatch,
     HasSense,
     Media,
     MediaFilter,
@@ -74,6 +75,14 @@ class GraphStore(Protocol):
 
     # -- reads -----------------------------------------------------------------------------------
     def get_senses(self, sense_ids: Sequence[str]) -> dict[str, Sense]: ...
+
+    def get_entities(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
+        """The entities of ``entity_ids`` that exist, by id."""
+        ...
+
+    def has_sense_of(self, sense_ids: Sequence[str]) -> list[HasSense]:
+        """The HAS_SENSE links (entity, sense, rank) into ``sense_ids``."""
+        ...
 
     def resolve(self, sense_id: str) -> str:
         """Follow merge redirects to the live sense id (``sense_id`` itself when not redirected)."""
@@ -152,6 +161,29 @@ class GraphStore(Protocol):
 
     def merge_senses(self, keep: str, drop: str) -> Sense:
         """Carry ``drop``'s entities, evidence and relations over to ``keep``; ``drop`` redirects."""
+        ...
+
+    # -- inverse edits (the curator's undo), each one transaction, idempotent -----------------------
+    # Unknown entity/sense ids raise NotFound naming the id before anything is written; an edge or
+    # alias that is already gone is a no-op.
+    def set_redirect(self, sense_id: str, target: str | None) -> None:
+        """Point ``sense_id`` at ``target`` (a merge's redirect) or clear it with ``None``."""
+        ...
+
+    def delete_has_sense(self, pairs: Iterable[tuple[str, str]]) -> int:
+        """Remove (entity_id, sense_id) HAS_SENSE links; returns how many were removed."""
+        ...
+
+    def delete_relations(self, relations: Iterable[Relation]) -> int:
+        """Remove relations keyed by (source, target, type) (the weight is ignored)."""
+        ...
+
+    def delete_aliases(self, aliases: Iterable[Alias]) -> int:
+        """Stop ``alias.text`` (in ``alias.lang``) naming ``alias.entity_id``."""
+        ...
+
+    def apply_patch(self, patch: GraphPatch) -> None:
+        """Put the keys of ``patch`` in the given state, all in ONE transaction (see ``GraphPatch``)."""
         ...
 
     def add_audit(self, entry: AuditEntry) -> None: ...

@@ -440,3 +440,74 @@ ORDER BY a.at DESC, a.seq DESC LIMIT $limit
 AUDIT_ALL = "MATCH (a:Audit)" + _AUDIT_FIELDS
 AUDIT_FOR_SENSE = "MATCH (a:Audit) WHERE $sense_id IN a.sense_ids" + _AUDIT_FIELDS
 MARK_UNDONE = "MATCH (a:Audit {audit_id: $audit_id}) SET a.undone = true RETURN count(a) AS marked"
+
+# -- inverse edits (apply_patch, one transaction) ------------------------------------------------------
+GET_ENTITIES = "UNWIND $ids AS id MATCH (e:Entity {id: id}) RETURN e.id AS id, e.name AS name"
+HAS_SENSE_OF = """
+UNWIND $ids AS id
+MATCH (e:Entity)-[h:HAS_SENSE]->(s:Sense {sense_id: id})
+RETURN e.id AS entity_id, s.sense_id AS sense_id, h.rank AS rank ORDER BY sense_id, entity_id
+"""
+MISSING_ENTITIES = "UNWIND $ids AS id OPTIONAL MATCH (e:Entity {id: id}) WITH id, e WHERE e IS NULL RETURN id"
+# An Alias node is keyed by (lang, text) and may name several entities: it goes with its last NAMES.
+DELETE_ENTITIES = """
+UNWIND $ids AS id
+MATCH (e:Entity {id: id})
+OPTIONAL MATCH (a:Alias)-[:NAMES]->(e)
+WITH e, collect(a) AS names
+DETACH DELETE e
+WITH collect(names) AS groups, count(*) AS deleted
+CALL (groups) {
+  UNWIND groups AS names
+  UNWIND names AS a
+  WITH DISTINCT a WHERE NOT EXISTS { (a)-[:NAMES]->() }
+  DELETE a
+}
+RETURN deleted
+"""
+DELETE_ALIASES = """
+UNWIND $rows AS row
+MATCH (a:Alias {key: row.key})-[n:NAMES]->(:Entity {id: row.entity_id})
+DELETE n
+WITH collect(DISTINCT a) AS touched, count(*) AS deleted
+CALL (touched) {
+  UNWIND touched AS a
+  WITH a WHERE NOT EXISTS { (a)-[:NAMES]->() }
+  DELETE a
+}
+RETURN deleted
+"""
+DELETE_HAS_SENSE = """
+UNWIND $rows AS row
+MATCH (:Entity {id: row.entity_id})-[h:HAS_SENSE]->(:Sense {sense_id: row.sense_id})
+DELETE h
+RETURN count(*) AS deleted
+"""
+DELETE_RELATIONS = """
+UNWIND $rows AS row
+MATCH (:Sense {sense_id: row.source})-[r:RELATED {type: row.type}]->(:Sense {sense_id: row.target})
+DELETE r
+RETURN count(*) AS deleted
+"""
+# Written exactly as given, an editor edge included: an undo restores what a curator replaced.
+PUT_EVIDENCE = """
+UNWIND $rows AS row
+MATCH (m:Media {media_id: row.media_id})
+MATCH (s:Sense {sense_id: row.sense_id})
+MERGE (m)-[e:EVIDENCE]->(s)
+SET e.confidence = row.confidence, e.source = row.source, e.detached = row.detached,
+    e.mention = row.mention
+RETURN count(e) AS written
+"""
+SET_LABEL_GLOSS = """
+UNWIND $rows AS row
+MATCH (s:Sense {sense_id: row.sense_id})
+SET s.label = row.label, s.gloss = row.gloss
+RETURN count(s) AS written
+"""
+SET_REDIRECTS = """
+UNWIND $rows AS row
+MATCH (s:Sense {sense_id: row.sense_id})
+SET s.redirect_to = row.target
+RETURN count(s) AS written
+"""

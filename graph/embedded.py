@@ -37,6 +37,7 @@ from .model import (
     AuditEntry,
     Entity,
     Evidence,
+    GraphPatch,
     HasSense,
     Media,
     MediaFilter,
@@ -44,6 +45,7 @@ from .model import (
     Relation,
     Sense,
 )
+from .patch import check_patch, required_ids
 from .vector_index import HnswIndex, VectorTable, as_unit
 
 DB_FILE = "graph.sqlite"
@@ -366,6 +368,26 @@ class EmbeddedStore:
             marks = ",".join("?" * len(chunk))
             for row in self._read(q.SENSE_COLUMNS + f" WHERE s.sense_id IN ({marks})", chunk):
                 out[row[0]] = _sense(row)
+        return out
+
+    def get_entities(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
+        out: dict[str, Entity] = {}
+        ids = list(dict.fromkeys(entity_ids))
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for eid, name in self._read(q.ENTITY_COLUMNS + f" WHERE id IN ({marks})", chunk):
+                out[eid] = Entity(eid, name)
+        return out
+
+    def has_sense_of(self, sense_ids: Sequence[str]) -> list[HasSense]:
+        out: list[HasSense] = []
+        ids = list(dict.fromkeys(sense_ids))
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = q.HAS_SENSE_COLUMNS + f" WHERE sense_id IN ({marks}) ORDER BY sense_id, entity_id"
+            out.extend(HasSense(e, s, int(r)) for e, s, r in self._read(sql, chunk))
         return out
 
     def _exists(self, conn: sqlite3.Connection, sql: str, key: str, what: str) -> None:
@@ -744,6 +766,68 @@ class EmbeddedStore:
             conn.execute(q.SET_REDIRECT, (keep, drop))
             row = conn.execute(q.SENSE_BY_ID, (keep,)).fetchone()
         return _sense(row)
+
+    # -- inverse edits (the curator's undo) ---------------------------------------------------------
+    def set_redirect(self, sense_id: str, target: str | None) -> None:
+        """Point ``sense_id`` at ``target`` or clear its redirect (``None``)."""
+        self._patch(GraphPatch(redirects=((sense_id, target),)))
+
+    def delete_has_sense(self, pairs: Iterable[tuple[str, str]]) -> int:
+        return self._patch(GraphPatch(delete_has_sense=tuple(pairs)))["delete_has_sense"]
+
+    def delete_relations(self, relations: Iterable[Relation]) -> int:
+        return self._patch(GraphPatch(delete_relations=tuple(relations)))["delete_relations"]
+
+    def delete_aliases(self, aliases: Iterable[Alias]) -> int:
+        return self._patch(GraphPatch(delete_aliases=tuple(aliases)))["delete_aliases"]
+
+    def apply_patch(self, patch: GraphPatch) -> None:
+        """Put every key of ``patch`` in its given state in one transaction (see ``GraphPatch``)."""
+        self._patch(patch)
+
+    def _patch(self, patch: GraphPatch) -> dict[str, int]:
+        """Validate, check every named id exists, then delete and put; rows changed per field."""
+        p = check_patch(patch)
+        need = required_ids(p)
+        steps: list[tuple[str, str, list[tuple]]] = [
+            ("delete_aliases", q.DELETE_ALIAS, [(a.text, a.lang, a.entity_id) for a in p.delete_aliases]),
+            ("delete_has_sense", q.DELETE_HAS_SENSE, list(p.delete_has_sense)),
+            ("delete_relations", q.DELETE_RELATION, [(r.source, r.target, r.type) for r in p.delete_relations]),
+            ("delete_evidence", q.DELETE_EVIDENCE, list(p.delete_evidence)),
+            ("has_sense", q.UPSERT_HAS_SENSE, [(h.entity_id, h.sense_id, int(h.rank)) for h in p.has_sense]),
+            ("relations", q.UPSERT_RELATION, [(r.source, r.target, r.type, float(r.weight)) for r in p.relations]),
+            ("evidence", q.REPLACE_EDGE, [(e.media_id, e.sense_id, float(e.confidence), e.source, int(bool(e.detached)),
+                                          e.mention) for e in p.evidence]),
+            ("senses", q.SET_LABEL_GLOSS, [(s.label or "", s.gloss or "", s.sense_id) for s in p.senses]),
+            ("redirects", q.SET_REDIRECT, [(t, s) for s, t in p.redirects]),
+        ]
+        changed: dict[str, int] = {}
+        with self._write() as (conn, _):
+            for ids, table, what in ((need.entities, "entities", "entity"), (need.senses, "senses", "sense"),
+                                     (need.media, "media", "media")):
+                self._require(conn, table, ids, what)
+            before = conn.total_changes
+            for eid in p.delete_entities:
+                for sql in (q.DELETE_ALIASES_OF_ENTITY, q.DELETE_HAS_SENSE_OF_ENTITY, q.DELETE_ENTITY):
+                    conn.execute(sql, (eid,))
+            changed["delete_entities"] = conn.total_changes - before
+            for name, sql, rows in steps:
+                before = conn.total_changes
+                conn.executemany(sql, rows)
+                changed[name] = conn.total_changes - before
+        return changed
+
+    @staticmethod
+    def _require(conn: sqlite3.Connection, table: str, ids: Sequence[str], what: str) -> None:
+        """NotFound naming the first of ``ids`` missing from ``table`` (its key column)."""
+        key = {"entities": "id", "senses": "sense_id", "media": "media_id"}[table]
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            found = {r[0] for r in conn.execute(f"SELECT {key} FROM {table} WHERE {key} IN ({marks})", chunk)}  # noqa: S608
+            missing = [x for x in chunk if x not in found]
+            if missing:
+                raise NotFound(f"{what} {missing[0]!r} does not exist")
 
     # -- audit -------------------------------------------------------------------------------------
     def add_audit(self, entry: AuditEntry) -> None:

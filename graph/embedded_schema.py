@@ -233,3 +233,14 @@ AUDIT_FOR_SENSE = (
     " ORDER BY at DESC, seq DESC LIMIT ?"
 )
 MARK_UNDONE = "UPDATE audit SET undone = 1 WHERE audit_id = ?"
+
+# -- inverse edits (apply_patch) -----------------------------------------------------------------------
+ENTITY_COLUMNS = "SELECT id, name FROM entities"
+DELETE_ENTITY = "DELETE FROM entities WHERE id = ?"
+DELETE_ALIASES_OF_ENTITY = "DELETE FROM aliases WHERE entity_id = ?"
+DELETE_HAS_SENSE_OF_ENTITY = "DELETE FROM has_sense WHERE entity_id = ?"
+DELETE_ALIAS = "DELETE FROM aliases WHERE text = ? AND lang = ? AND entity_id = ?"
+DELETE_HAS_SENSE = "DELETE FROM has_sense WHERE entity_id = ? AND sense_id = ?"
+DELETE_RELATION = "DELETE FROM relations WHERE source = ? AND target = ? AND type = ?"
+SET_LABEL_GLOSS = "UPDATE senses SET label = ?, gloss = ? WHERE sense_id = ?"
+HAS_SENSE_COLUMNS = "SELECT entity_id, sense_id, rank FROM has_sense"

@@ -149,3 +149,28 @@ class AuditEntry:
     before: str
     after: str
     undone: bool = False
+
+
+@dataclass(frozen=True)
+class GraphPatch:
+    """Edges and fields put back exactly as given, in ONE transaction (``GraphStore.apply_patch``).
+
+    The curator's undo is built on it: every field names the state a key should have afterwards.
+    Deletes run first (entities, aliases, HAS_SENSE, relations keyed by (source, target, type),
+    evidence), then puts: ``has_sense`` and ``relations`` are upserts, ``evidence`` is written as
+    given *even over an editor edge* (an undo restores what the curator replaced), ``senses`` set
+    label and gloss only, ``redirects`` set or clear (``None``) a sense's redirect. Every entity,
+    sense and medium that a put, a redirect or an edge delete names must exist (``NotFound`` before
+    anything is written); an edge, alias or entity already gone is a no-op, so a patch is idempotent.
+    """
+
+    delete_entities: tuple[str, ...] = ()
+    delete_aliases: tuple[Alias, ...] = ()
+    delete_has_sense: tuple[tuple[str, str], ...] = ()
+    delete_relations: tuple[Relation, ...] = ()
+    delete_evidence: tuple[tuple[str, str], ...] = ()
+    has_sense: tuple[HasSense, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    senses: tuple[Sense, ...] = ()
+    redirects: tuple[tuple[str, str | None], ...] = ()

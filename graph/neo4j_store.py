@@ -29,6 +29,7 @@ from .model import (
     AuditEntry,
     Entity,
     Evidence,
+    GraphPatch,
     HasSense,
     Media,
     MediaFilter,
@@ -36,6 +37,7 @@ from .model import (
     Relation,
     Sense,
 )
+from .patch import check_patch, required_ids
 from .vector_index import as_unit
 
 T = TypeVar("T")
@@ -365,6 +367,20 @@ class Neo4jStore:
                 out[r["sense_id"]] = _sense(r)
         return out
 
+    def get_entities(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
+        out: dict[str, Entity] = {}
+        for chunk in _chunks(list(dict.fromkeys(entity_ids)), BATCH):
+            for r in self._run(q.GET_ENTITIES, {"ids": chunk}):
+                out[r["id"]] = Entity(r["id"], r["name"] if r["name"] is not None else "")
+        return out
+
+    def has_sense_of(self, sense_ids: Sequence[str]) -> list[HasSense]:
+        out: list[HasSense] = []
+        for chunk in _chunks(list(dict.fromkeys(sense_ids)), BATCH):
+            out.extend(HasSense(r["entity_id"], r["sense_id"], int(r["rank"]))
+                       for r in self._run(q.HAS_SENSE_OF, {"ids": chunk}))
+        return out
+
     def resolve(self, sense_id: str) -> str:
         """Follow merge redirects to the live sense (NotFound for an unknown id)."""
         seen = [sense_id]
@@ -642,6 +658,66 @@ class Neo4jStore:
             tx.run(q.CLEAR_OWN_PROTOTYPE, id=drop).consume()
             tx.run(q.CLEAR_PROPAGATED_PROTOTYPE, id=drop).consume()
             return _sense(tx.run(q.GET_SENSES, ids=[keep]).single())
+
+        return self._write_tx(work)
+
+    # -- inverse edits (the curator's undo) ---------------------------------------------------------
+    def set_redirect(self, sense_id: str, target: str | None) -> None:
+        """Point ``sense_id`` at ``target`` or clear its redirect (``None``)."""
+        self._patch(GraphPatch(redirects=((sense_id, target),)))
+
+    def delete_has_sense(self, pairs: Iterable[tuple[str, str]]) -> int:
+        return self._patch(GraphPatch(delete_has_sense=tuple(pairs)))["delete_has_sense"]
+
+    def delete_relations(self, relations: Iterable[Relation]) -> int:
+        return self._patch(GraphPatch(delete_relations=tuple(relations)))["delete_relations"]
+
+    def delete_aliases(self, aliases: Iterable[Alias]) -> int:
+        return self._patch(GraphPatch(delete_aliases=tuple(aliases)))["delete_aliases"]
+
+    def apply_patch(self, patch: GraphPatch) -> None:
+        """Put every key of ``patch`` in its given state in one transaction (see ``GraphPatch``)."""
+        self._patch(patch)
+
+    def _patch(self, patch: GraphPatch) -> dict[str, int]:
+        """Validate, check every named id exists, then delete and put, in one transaction."""
+        p = check_patch(patch)
+        need = required_ids(p)
+        steps: list[tuple[str, str, str, list[dict[str, Any]]]] = [
+            ("delete_entities", q.DELETE_ENTITIES, "ids", list(p.delete_entities)),  # type: ignore[list-item]
+            ("delete_aliases", q.DELETE_ALIASES, "rows", [
+                {"key": _alias_key(a.text, a.lang), "entity_id": a.entity_id} for a in p.delete_aliases]),
+            ("delete_has_sense", q.DELETE_HAS_SENSE, "rows", [
+                {"entity_id": e, "sense_id": s} for e, s in p.delete_has_sense]),
+            ("delete_relations", q.DELETE_RELATIONS, "rows", [
+                {"source": r.source, "target": r.target, "type": r.type} for r in p.delete_relations]),
+            ("delete_evidence", q.DELETE_EVIDENCE, "rows", [
+                {"media_id": m, "sense_id": s} for m, s in p.delete_evidence]),
+            ("has_sense", q.UPSERT_HAS_SENSE + " RETURN count(h) AS written", "rows", [
+                {"entity_id": h.entity_id, "sense_id": h.sense_id, "rank": int(h.rank)} for h in p.has_sense]),
+            ("relations", q.UPSERT_RELATIONS + " RETURN count(r) AS written", "rows", [
+                {"source": r.source, "target": r.target, "type": r.type, "weight": float(r.weight)}
+                for r in p.relations]),
+            ("evidence", q.PUT_EVIDENCE, "rows", [
+                {"media_id": e.media_id, "sense_id": e.sense_id, "confidence": float(e.confidence),
+                 "source": e.source, "detached": bool(e.detached), "mention": e.mention} for e in p.evidence]),
+            ("senses", q.SET_LABEL_GLOSS, "rows", [
+                {"sense_id": s.sense_id, "label": s.label or "", "gloss": s.gloss or ""} for s in p.senses]),
+            ("redirects", q.SET_REDIRECTS, "rows", [{"sense_id": s, "target": t} for s, t in p.redirects]),
+        ]
+
+        def work(tx: Any) -> dict[str, int]:
+            self._require(tx, q.MISSING_ENTITIES, need.entities, "entity")
+            self._require(tx, q.MISSING_SENSES, need.senses, "sense")
+            self._require(tx, q.MISSING_MEDIA, need.media, "media")
+            changed: dict[str, int] = {}
+            for name, query, param, rows in steps:
+                if not rows:
+                    changed[name] = 0
+                    continue
+                record = tx.run(query, {param: rows}).single()
+                changed[name] = int(record[0]) if record else 0
+            return changed
 
         return self._write_tx(work)
 
