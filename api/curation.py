@@ -5,8 +5,10 @@ anything is written), snapshot the state it is about to change, make the change 
 ``GraphStore`` call (one transaction), recompute the media prototypes of the senses it touched
 (``PrototypeUpdater.update``, incremental), and record an ``AuditEntry`` whose ``before`` / ``after``
 JSON holds enough state to apply the inverse. ``undo`` checks the state is still the ``after`` of
-that entry (a later edit of the same edges must be undone first), applies the inverse, recomputes
-prototypes, marks the entry undone and records the undo itself.
+that entry (a later edit of the same edges must be undone first), applies the inverse as ONE
+``GraphStore.apply_patch`` transaction (a ``GraphPatch`` built from the entry), recomputes
+prototypes, marks the entry undone and records the undo itself. Every action is undoable: a merge
+keeps a ``MergeSnapshot`` (``sensegraph.graph.undo``) of everything it changed.
 
 Editor evidence (``source="editor"``) is the curator's word: a pinned edge always counts with
 weight 1, a detached one never counts, and a re-ingest does not undo either (store contract).
@@ -23,7 +25,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sensegraph.graph.model import Alias, AliasEntry, AuditEntry, Entity, Evidence, HasSense, Sense
+from sensegraph.graph.model import (
+    Alias,
+    AliasEntry,
+    AuditEntry,
+    Entity,
+    Evidence,
+    GraphPatch,
+    HasSense,
+    Prototype,
+    Sense,
+)
+from sensegraph.graph.undo import MergeSnapshot, capture_merge, unmerge_patch
 
 from .errors import NotFound, ValidationError
 from .prototype_updates import PrototypeUpdater
@@ -37,7 +50,7 @@ MAX_LABEL = 200
 MAX_GLOSS = 5_000
 MAX_ALIAS = 200
 _ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
-UNDOABLE = ("attach", "detach", "move", "pin", "split", "edit")
+UNDOABLE = ("attach", "detach", "move", "pin", "split", "merge", "edit")
 
 
 def now_iso() -> str:
@@ -64,6 +77,32 @@ def _edge_state(e: Evidence | None, media_id: str, sense_id: str) -> dict[str, A
         return {"media_id": media_id, "sense_id": sense_id, "absent": True}
     return {"media_id": e.media_id, "sense_id": e.sense_id, "confidence": float(e.confidence),
             "source": e.source, "detached": bool(e.detached), "mention": e.mention}
+
+
+def _edge_patch(states: Iterable[dict[str, Any]]) -> GraphPatch:
+    """The patch that puts each recorded edge state back (absent ones deleted, others written exactly)."""
+    states = list(states)
+    return GraphPatch(
+        delete_evidence=tuple((e["media_id"], e["sense_id"]) for e in states if e.get("absent")),
+        evidence=tuple(Evidence(e["media_id"], e["sense_id"], e["confidence"], e["source"], e["detached"], e["mention"])
+                       for e in states if not e.get("absent")),
+    )
+
+
+def _proto_json(p: Prototype | None) -> dict[str, Any] | None:
+    """A curated or propagated prototype as JSON (the merge clears both; a media one is recomputed)."""
+    if p is None:
+        return None
+    return {"sense_id": p.sense_id, "vector": p.vector.tolist(), "source": p.source, "media_count": p.media_count,
+            "strategy": p.strategy, "confidence": p.confidence, "weight": p.weight, "norm": p.norm,
+            "joint": None if p.joint is None else p.joint.tolist()}
+
+
+def _proto_from(d: dict[str, Any]) -> Prototype:
+    joint = d.get("joint")
+    return Prototype(d["sense_id"], np.asarray(d["vector"], dtype=np.float32), d["source"], int(d["media_count"]),
+                     d["strategy"], float(d["confidence"]), None if joint is None else np.asarray(joint, dtype=np.float32),
+                     float(d["weight"]), float(d["norm"]))
 
 
 def _same_edge(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -221,15 +260,23 @@ class Curator:
         k, d = self._sense(keep), self._sense(drop)
         if keep == drop:
             raise ValidationError(f"cannot merge sense {keep!r} into itself")
+        snap = capture_merge(self.store, keep, drop)
+        own = self.store.get_prototypes([drop]).get(drop)
+        protos = [_proto_json(own if own is not None and own.source == "curated" else None),
+                  _proto_json(self.store.get_prototypes([drop], propagated=True).get(drop))]
         before = {
             "keep": asdict(k), "drop": asdict(d),
-            "drop_evidence": [_edge_state(e, e.media_id, e.sense_id) for e in self.store.evidence(sense_id=drop)],
-            "drop_relations": [asdict(r) for r in self.store.neighbours([drop])],
+            "drop_evidence": [_edge_state(e, e.media_id, e.sense_id) for e in snap.drop_evidence],
+            "drop_relations": [asdict(r) for r in snap.drop_relations],
             "drop_aliases": [asdict(a) for a in self.store.aliases_of(drop)],
+            "snapshot": snap.to_json(), "prototypes": [p for p in protos if p is not None],
         }
         merged = self.store.merge_senses(keep, drop)
         self.updater.update([keep])
-        after = {"keep": asdict(merged), "redirect": {drop: keep}, "undoable": False}
+        self.sg.refresh_linker()  # drop's names now lead to keep
+        media = sorted({e.media_id for e in snap.drop_evidence})
+        after = {"keep": asdict(merged), "redirect": {drop: keep},
+                 "keep_evidence": self._edges((m, keep) for m in media)}
         return self._record("merge", [keep, drop], before, after)
 
     def edit_sense(self, sense_id: str, *, label: str | None = None, gloss: str | None = None,
@@ -246,11 +293,14 @@ class Curator:
                 aliases.append(text)
         if new_label == s.label and new_gloss == s.gloss and not aliases:
             raise ValidationError(f"nothing to change on sense {sense_id!r}")
+        eids = [EDITOR_ENTITY_PREFIX + a.casefold() for a in aliases]
+        known = set(self.store.get_entities(eids)) if eids else set()
         before = {"label": s.label, "gloss": s.gloss, "aliases_added": []}
         self.store.upsert_senses([Sense(sense_id, new_label, new_gloss, redirect_to=s.redirect_to)])
         if aliases:
             self._add_aliases(sense_id, aliases)
-        after = {"label": new_label, "gloss": new_gloss, "aliases_added": aliases}
+        after = {"label": new_label, "gloss": new_gloss, "aliases_added": aliases,
+                 "entities_created": [e for e in eids if e not in known]}
         return self._record("edit", [sense_id], before, after)
 
     def _add_aliases(self, sense_id: str, texts: Sequence[str]) -> None:
@@ -307,15 +357,14 @@ class Curator:
         before, after = json.loads(entry.before), json.loads(entry.after)
         if entry.action == "edit":
             self._undo_edit(entry, before, after)
+        elif entry.action == "merge":
+            self._undo_merge(entry, before, after)
+        elif entry.action == "split":
+            self._undo_split(entry, before, after)
         else:
             self._check_unchanged(entry, after["evidence"])
-            self._restore_edges(before["evidence"])
-            if entry.action == "split":
-                new_id = after["new_sense"]["sense_id"]
-                if any(not e.detached for e in self.store.evidence(sense_id=new_id)):
-                    raise ValidationError(f"sense {new_id!r} has evidence added after the split; move it first")
-                self.store.merge_senses(after["from"], new_id)  # the split-off id now redirects back
-        self.updater.update([s for s in entry.sense_ids if self._is_live(s)])
+            self.store.apply_patch(_edge_patch(before["evidence"]))
+        self.updater.update(entry.sense_ids)  # a retired id has no evidence left: its prototype is cleared
         self.store.mark_undone(entry.audit_id)
         return self._record(f"undo {entry.action}", entry.sense_ids, json.loads(entry.after) | {"undoes": entry.audit_id},
                             json.loads(entry.before) | {"undoes": entry.audit_id})
@@ -326,10 +375,6 @@ class Curator:
                 return e
         raise NotFound(f"no audit entry with id {audit_id!r}")
 
-    def _is_live(self, sense_id: str) -> bool:
-        s = self.store.get_senses([sense_id]).get(sense_id)
-        return s is not None and not s.redirect_to
-
     def _check_unchanged(self, entry: AuditEntry, after: list[dict[str, Any]]) -> None:
         now = self._edges((e["media_id"], e["sense_id"]) for e in after)
         for want, have in zip(after, now):
@@ -338,29 +383,65 @@ class Curator:
                     f"cannot undo {entry.action} {entry.audit_id}: the edge {have['media_id']} -> {have['sense_id']} "
                     "changed since; undo the later edit first")
 
-    def _restore_edges(self, before: list[dict[str, Any]]) -> None:
-        """Put edges back as they were: drop the edited ones, re-write those that existed.
+    def _undo_split(self, entry: AuditEntry, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Move the evidence back and retire the split-off sense: its links and relation go, its id redirects."""
+        old, new_id = after["from"], after["new_sense"]["sense_id"]
+        self._check_unchanged(entry, after["evidence"])
+        moved = {(e["media_id"], e["sense_id"]) for e in after["evidence"]}
+        later = [e.media_id for e in self.store.evidence(sense_id=new_id) if (e.media_id, new_id) not in moved]
+        if later:
+            raise ValidationError(f"sense {new_id!r} has evidence added after the split ({later[0]!r}); move it first")
+        rels = self.store.neighbours([new_id])
+        extra = [r for r in rels if (r.source, r.target, r.type) != (new_id, old, "split_from")]
+        if extra:
+            r = extra[0]
+            raise ValidationError(f"sense {new_id!r} gained a relation after the split ({r.source} -{r.type}-> "
+                                  f"{r.target}); undo that first")
+        old_entities = {h.entity_id for h in self.store.has_sense_of([old])}
+        links = self.store.has_sense_of([new_id])
+        foreign = [h.entity_id for h in links if h.entity_id not in old_entities]
+        if foreign:
+            raise ValidationError(f"sense {new_id!r} gained the name {foreign[0]!r} after the split; undo that edit first")
+        patch = _edge_patch(before["evidence"])
+        self.store.apply_patch(GraphPatch(
+            delete_evidence=patch.delete_evidence, evidence=patch.evidence,
+            delete_has_sense=tuple((h.entity_id, new_id) for h in links),
+            delete_relations=tuple(rels), redirects=((new_id, old),),
+        ))
+        self.sg.refresh_linker()
 
-        Two store calls (a linker edge cannot overwrite an editor one); re-running an interrupted
-        undo converges, because the entry is only marked undone at the end.
-        """
-        self.store.delete_evidence([(e["media_id"], e["sense_id"]) for e in before])
-        self.store.upsert_evidence([
-            Evidence(e["media_id"], e["sense_id"], e["confidence"], e["source"], e["detached"], e["mention"])
-            for e in before if not e.get("absent")
-        ])
+    def _undo_merge(self, entry: AuditEntry, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Put drop's links, evidence and relations back and keep's as they were, in one transaction."""
+        if "snapshot" not in before:
+            raise ValidationError(f"merge {entry.audit_id} was recorded without a snapshot; it cannot be undone")
+        snap = MergeSnapshot.from_json(before["snapshot"])
+        drop = self.store.get_senses([snap.drop]).get(snap.drop)
+        if drop is None or drop.redirect_to != snap.keep:
+            raise ValidationError(f"cannot undo merge {entry.audit_id}: sense {snap.drop!r} no longer redirects "
+                                  f"to {snap.keep!r}; undo the later edit first")
+        self._sense(snap.keep)  # still live (not merged further)
+        self._check_unchanged(entry, after["keep_evidence"])
+        self.store.apply_patch(unmerge_patch(snap))
+        protos = [_proto_from(p) for p in before.get("prototypes", [])]
+        if protos:
+            self.store.set_prototypes(protos)
+        self.sg.refresh_linker()
 
     def _undo_edit(self, entry: AuditEntry, before: dict[str, Any], after: dict[str, Any]) -> None:
         (sid,) = entry.sense_ids
         s = self._sense(sid)
         if (s.label, s.gloss) != (after["label"], after["gloss"]):
             raise ValidationError(f"cannot undo edit {entry.audit_id}: sense {sid!r} was edited since; undo that first")
-        if after.get("aliases_added"):
-            remove = getattr(self.store, "delete_has_sense", None)
-            if remove is None:
-                raise ValidationError(
-                    f"this {self.store.name} store cannot remove aliases (no delete_has_sense); "
-                    "the label and gloss were left as they are")
-            remove([(EDITOR_ENTITY_PREFIX + a.casefold(), sid) for a in after["aliases_added"]])
+        added = [EDITOR_ENTITY_PREFIX + a.casefold() for a in after.get("aliases_added", [])]
+        created = set(after.get("entities_created", []))
+        if created:  # an editor entity this edit created goes with it, unless another sense took its name since
+            shared = {e.entity_id for e in self.store.alias_table()
+                      if e.entity_id in created and e.sense_id != sid}
+            created -= shared
+        self.store.apply_patch(GraphPatch(
+            delete_entities=tuple(sorted(created)),
+            delete_has_sense=tuple((e, sid) for e in added if e not in created),
+            senses=(Sense(sid, before["label"], before["gloss"]),),
+        ))
+        if added:
             self.sg.refresh_linker()
-        self.store.upsert_senses([Sense(sid, before["label"], before["gloss"], redirect_to=s.redirect_to)])

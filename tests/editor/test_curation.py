@@ -90,19 +90,71 @@ def test_split_a_cluster_into_a_new_sense_and_undo_it(sg):
     assert edge(sg, "coffee", CAT).source == "linker"
     assert sg.store.resolve("cat.cafe") == CAT
     assert sg.store.get_senses([CAT])[CAT].media_count == 4
+    # the split-off sense is retired, not merged: no names, no relations, no evidence, no prototype
+    assert sg.store.has_sense_of(["cat.cafe"]) == [] and sg.store.aliases_of("cat.cafe") == []
+    assert sg.store.neighbours(["cat.cafe"]) == [] and sg.store.evidence(sense_id="cat.cafe") == []
+    assert proto(sg, "cat.cafe") is None
+    assert "cat.cafe" not in {a.sense_id for a in sg.store.alias_table()}
+    assert np.allclose(proto(sg, CAT).vector, mean_of(sg, ["cat1", "cat2", "cat3", "coffee"]), atol=1e-5)
 
 
-def test_merge_carries_evidence_and_aliases_and_redirects(sg):
+def test_undo_split_refuses_when_the_new_sense_gained_evidence(sg):
+    entry = sg.split_sense(CAT, "cat.cafe", "cat cafe", media_ids=["coffee"])
+    sg.attach("moto", "cat.cafe")
+    with pytest.raises(ValidationError, match="evidence added after the split"):
+        sg.undo(entry.audit_id)
+
+
+def state(sg):
+    """Everything a merge touches, comparable: senses, links, relations, evidence, prototypes."""
+    store = sg.store
+    senses = sorted((s for b in store.iter_senses() for s in b), key=lambda s: s.sense_id)
+    ids = [s.sense_id for s in senses]
+    protos = {k: (p.source, p.media_count, np.round(p.vector, 5).tolist()) for k, p in store.get_prototypes(ids).items()}
+    return {
+        "senses": senses, "counts": store.counts(),
+        "links": sorted(store.has_sense_of(ids), key=lambda h: (h.entity_id, h.sense_id)),
+        "relations": sorted((r for b in store.iter_relations() for r in b), key=lambda r: (r.source, r.target, r.type)),
+        "evidence": sorted(store.evidence(), key=lambda e: (e.media_id, e.sense_id)),
+        "prototypes": protos,
+    }
+
+
+def test_merge_carries_evidence_and_aliases_and_redirects_and_undo_restores_all(sg):
+    sg.curator().updater.update([CUP])  # make sure both senses hold their media prototypes
+    curated = np.ones(len(proto(sg, COFFEE).vector), dtype=np.float32) / np.sqrt(len(proto(sg, COFFEE).vector))
+    from sensegraph.graph.model import Prototype
+
+    sg.store.clear_prototype(CUP)
+    sg.store.set_prototypes([Prototype(CUP, curated, "curated")])
+    start = state(sg)
+    assert sg.link("a cup on the table") and any(m.sense_id == CUP for m in sg.link("a cup on the table"))
     entry = sg.merge_senses(COFFEE, CUP)
     assert sg.store.resolve(CUP) == COFFEE
     assert "cup" in {a.text for a in sg.store.aliases_of(COFFEE)}
     assert proto(sg, CUP) is None and proto(sg, COFFEE) is not None
     before = json.loads(entry.before)
     assert before["drop"]["sense_id"] == CUP and before["drop_evidence"]
-    with pytest.raises(ValidationError, match="cannot be undone"):
-        sg.undo(entry.audit_id)
     with pytest.raises(ValidationError, match="merged into"):
         sg.detach("coffee", CUP)
+
+    undo = sg.undo(entry.audit_id)
+    assert undo.action == "undo merge" and state(sg) == start
+    assert sg.store.resolve(CUP) == CUP and proto(sg, CUP).source == "curated"
+    assert any(m.sense_id == CUP for m in sg.link("a cup on the table"))  # the linker sees cup again
+    assert [(a.action, a.undone) for a in sg.audit(CUP)][:2] == [("undo merge", False), ("merge", True)]
+
+
+def test_undo_merge_refuses_after_a_later_edit_of_the_carried_evidence(sg):
+    entry = sg.merge_senses(COFFEE, CUP)
+    carried = json.loads(entry.after)["keep_evidence"]
+    assert carried, "the cup sense had evidence to carry over"
+    later = sg.detach(carried[0]["media_id"], COFFEE)
+    with pytest.raises(ValidationError, match="undo the later edit first"):
+        sg.undo(entry.audit_id)
+    sg.undo(later.audit_id)
+    sg.undo(entry.audit_id)
+    assert sg.store.resolve(CUP) == CUP
 
 
 def test_new_alias_reaches_the_linker_at_once(sg):
@@ -111,6 +163,21 @@ def test_new_alias_reaches_the_linker_at_once(sg):
     linked = sg.link("a moggy asleep on the sofa")
     assert [(m.text, m.sense_id) for m in linked if m.sense_id] == [("moggy", CAT)]
     assert json.loads(entry.after)["aliases_added"] == ["moggy"]
+    counts = sg.store.counts()
+    sg.undo(entry.audit_id, user="ann")
+    assert all(m.sense_id != CAT for m in sg.link("a moggy asleep on the sofa"))
+    assert "moggy" not in {a.text for a in sg.store.aliases_of(CAT)}
+    after = sg.store.counts()
+    assert (after["entities"], after["aliases"]) == (counts["entities"] - 1, counts["aliases"] - 1)
+    assert sg.store.find_senses("moggy") == []
+
+
+def test_undo_of_an_alias_keeps_a_name_another_sense_took_since(sg):
+    first = sg.edit_sense(CAT, add_aliases=["moggy"])
+    sg.edit_sense(DOMESTIC_CAT, add_aliases=["Moggy"])  # the same editor entity, now naming two senses
+    sg.undo(first.audit_id)
+    assert [s.sense_id for s in sg.store.find_senses("moggy")] == [DOMESTIC_CAT]
+    assert [(m.text, m.sense_id) for m in sg.link("a moggy asleep") if m.sense_id] == [("moggy", DOMESTIC_CAT)]
 
 
 def test_edit_label_and_gloss_then_undo(sg):
