@@ -201,6 +201,13 @@ class SenseGraph:
         self.__dict__.pop("linker", None)
         self.__dict__.pop("engine", None)  # the engine holds the linker
 
+    def propagate(self, changed_only: bool = False, progress: bool = False) -> Any:
+        """Give senses with no/few media a GNN-propagated prototype (``--changed``: only near changed evidence)."""
+        from .propagation import propagate
+
+        return propagate(self.store, changed_only=changed_only, progress=progress,
+                         min_own_media=self.config.search.min_own_media)
+
     # -- inspection ------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         counts = dict(self.store.counts())

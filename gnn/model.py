@@ -76,20 +76,26 @@ class PropagationNet(nn.Module):
         self.dropout = nn.Dropout(c.dropout)
 
     def forward(self, x: Tensor, proto: Tensor, visible: Tensor, log_count: Tensor,
-                edge_index: Tensor, edge_type: Tensor) -> Tensor:
+                edge_index: Tensor, edge_type: Tensor, rows: Tensor | None = None) -> Tensor:
+        """Unit-norm predictions for every node, or only for ``rows`` (cheaper when training)."""
         m = visible.to(x.dtype)
         p = proto * m.view(-1, 1)
         meta = torch.stack([m, m * log_count], dim=1)
-        h0 = F.relu(self.lin_text(x) + self.lin_proto(p) + self.lin_meta(meta))
+        h0 = self.lin_text(x) + self.lin_meta(meta)
+        seen = visible.nonzero().view(-1)
+        if seen.numel():  # most senses have no prototype: project only the visible ones
+            h0 = h0.index_add(0, seen, self.lin_proto(p[seen]))
+        h0 = F.relu(h0)
         h = h0
         groups = relation_groups(edge_type, self.config.relations)
         for conv in self.convs:
             h = h + self.dropout(F.relu(conv(h, edge_index, groups)))
-        out = self.lin_out(torch.cat([h, h0], dim=1))
+        pick = (lambda t: t) if rows is None else (lambda t: t[rows])
+        out = self.lin_out(torch.cat([pick(h), pick(h0)], dim=1))
         vec, w = p, m
         for k in range(self.config.skip_hops):
             vec, w = self.skip(vec, w, edge_index)
-            out = out + F.softplus(self.skip_gate[k]) * F.normalize(vec, dim=1)
+            out = out + F.softplus(self.skip_gate[k]) * F.normalize(pick(vec), dim=1)
         return F.normalize(out, dim=1)
 
     def __repr__(self) -> str:

@@ -22,6 +22,17 @@ GROUPS = {
 SENSES = [s for group in GROUPS.values() for s in group]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """Small tensors: one thread avoids oversubscription when test processes share the two cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def eval_media():
     """(media rows of the chosen senses, {media_id: native features}, {media_id: senses}, encoder)."""

@@ -1,0 +1,264 @@
+"""Evidence propagation, the side-effecting glue: read the store → train / infer the GNN → write prototypes.
+
+* full run (``sensegraph propagate``): read the 2K-hop neighbourhood of every evidenced sense (K = the
+  model's receptive field), retrain, save the checkpoint, write a ``propagated`` prototype for every sense
+  within K hops of evidence that lacks an own prototype backed by ``min_own_media`` media;
+* ``changed_only`` (``--changed``): compare each evidenced sense's prototype digest with the marker
+  saved in store meta at the last run; re-infer (no retraining) only within K hops of the senses whose
+  evidence changed. Nothing changed → nothing written.
+
+Both are idempotent: the same store state gives the same writes. Propagated prototypes live in their
+own slot, so media-derived and curated prototypes are never touched.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sensegraph.errors import ConfigError, StoreError
+from sensegraph.graph.base import GraphStore
+
+STATE_META_KEY = "gnn.state"  # JSON {"digests": {sense_id: digest}, "encoder_id": ...} at the last run
+WRITE_BATCH = 1000
+
+
+@dataclass
+class PropagateReport:
+    """What a propagation run did (shown by the CLI, returned by ``SenseGraph.propagate``)."""
+
+    mode: str  # "full" | "changed" | "unchanged"
+    written: int = 0
+    senses_in_graph: int = 0
+    evidenced: int = 0
+    changed_senses: int = 0
+    trained: bool = False
+    val_cosine: float | None = None
+    checkpoint: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def gnn_dir(store: GraphStore) -> Path:
+    """Where the checkpoint and gloss cache live: the store directory, or ~/.cache/sensegraph/gnn/<uri hash>."""
+    from sensegraph.graph import store_kind
+
+    uri = store.describe()
+    if store_kind(uri) == "embedded":
+        return Path(uri)
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sensegraph" / "gnn"
+    return base / hashlib.sha1(uri.encode("utf-8")).hexdigest()[:16]
+
+
+def checkpoint_path(store: GraphStore) -> Path:
+    return gnn_dir(store) / "gnn.pt"
+
+
+def prototype_digests(store: GraphStore) -> dict[str, str]:
+    """A short digest of each own prototype (vector bytes + media count), read in pages."""
+    from sensegraph.gnn.data import OWN_SOURCES, PROTO_CHUNK
+
+    own = [s.sense_id for batch in store.iter_senses() for s in batch
+           if s.prototype_source in OWN_SOURCES and not s.redirect_to]
+    out: dict[str, str] = {}
+    for start in range(0, len(own), PROTO_CHUNK):
+        for sid, p in store.get_prototypes(own[start : start + PROTO_CHUNK]).items():
+            h = hashlib.sha1(np.asarray(p.vector, dtype=np.float32).round(6).tobytes())
+            h.update(f"|{p.media_count}|{p.source}".encode())
+            out[sid] = h.hexdigest()[:16]
+    return out
+
+
+def changed_senses(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Senses whose own prototype appeared, disappeared or changed."""
+    return sorted(s for s in set(before) | set(after) if before.get(s) != after.get(s))
+
+
+class Propagator:
+    """Runs the GNN over one store; the text encoder and configs are injectable for tests."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        *,
+        min_own_media: int = 1,
+        text_encoder: Any = None,
+        model_overrides: dict[str, Any] | None = None,
+        train_overrides: dict[str, Any] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.store = store
+        self.min_own_media = int(min_own_media)
+        self._text_encoder = text_encoder
+        self.model_overrides = dict(model_overrides or {})
+        self.train_overrides = dict(train_overrides or {})
+        self.directory = Path(directory) if directory is not None else gnn_dir(store)
+
+    @property
+    def text_encoder(self) -> Any:
+        if self._text_encoder is None:
+            from sensegraph.encoders.text import MiniLMTextEncoder
+
+            self._text_encoder = MiniLMTextEncoder()
+        return self._text_encoder
+
+    def _graph(self, hops: int, seeds: list[str] | None, progress: bool):
+        from sensegraph.gnn.data import TextFeatureCache, build_sense_graph
+
+        cache = TextFeatureCache(self.directory / "cache", self.text_encoder.encoder_id)
+        return build_sense_graph(self.store, cache, self.text_encoder.embed_texts, hops=hops, seeds=seeds,
+                                 progress=progress)
+
+    def run(self, *, changed_only: bool = False, progress: bool = False,
+            log: Callable[[str], None] | None = None) -> PropagateReport:
+        import torch
+
+        from sensegraph.gnn.data import k_hop_nodes, store_encoder
+        from sensegraph.gnn.infer import confidences, load_checkpoint, propagated_prototypes, save_checkpoint
+        from sensegraph.gnn.model import ModelConfig
+        from sensegraph.gnn.train import TrainConfig, full_forward, train
+
+        say = log or (lambda _msg: None)
+        times: dict[str, float] = {}
+        t = time.perf_counter()
+        encoder_id, _ = store_encoder(self.store)
+        digests = prototype_digests(self.store)
+        ckpt_file = self.directory / "gnn.pt"
+        if changed_only:
+            model, ckpt = load_checkpoint(ckpt_file, encoder_id=encoder_id, text_model_id=self.text_encoder.encoder_id)
+            state = self._state()
+            if state.get("encoder_id") not in (None, encoder_id):
+                raise StoreError("the propagation marker was written for another encoder; run a full propagate")
+            seeds = changed_senses(state.get("digests", {}), digests)
+            if not seeds:
+                say("no evidence changed since the last run; nothing to do")
+                return PropagateReport("unchanged", evidenced=len(digests), checkpoint=str(ckpt_file),
+                                       seconds={"read": round(time.perf_counter() - t, 3)})
+            receptive = max(model.config.layers, model.config.skip_hops)
+            graph = self._graph(2 * receptive, seeds, progress)
+            val_cos, trained = float(ckpt["val_cosine"]), False
+            seed_rows = np.asarray([graph.index[s] for s in seeds if s in graph.index], dtype=np.int64)
+        else:
+            if not digests:
+                raise ConfigError("no sense has a media or curated prototype yet: ingest media before propagating")
+            model_cfg = dict(self.model_overrides)
+            receptive = max(model_cfg.get("layers", ModelConfig.layers), model_cfg.get("skip_hops", ModelConfig.skip_hops))
+            graph = self._graph(2 * receptive, None, progress)
+            seeds = sorted(digests)
+            seed_rows = graph.evidenced().numpy()
+        times["read"] = round(time.perf_counter() - t, 3)
+        say(f"sense graph: {graph.num_nodes} senses, {graph.data.edge_index.size(1)} directed edges, "
+            f"{int(graph.data.has_proto.sum())} with an own prototype")
+        if not changed_only:
+            t = time.perf_counter()
+            model_config = ModelConfig(text_dim=graph.data.x.size(1), native_dim=graph.native_dim,
+                                       num_relation_types=len(graph.relation_types), **self.model_overrides)
+            train_config = TrainConfig(**self.train_overrides)
+            result = train(graph, model_config, train_config, progress=progress)
+            model, val_cos, trained = result.model, result.val_cosine, True
+            save_checkpoint(ckpt_file, result, graph, train_config, self.text_encoder.encoder_id)
+            times["train"] = round(time.perf_counter() - t, 3)
+            say(f"trained: validation cosine {val_cos:.4f} (best epoch {result.best_epoch + 1} of {result.epochs_run})")
+        t = time.perf_counter()
+        visible = graph.data.has_proto
+        pred = full_forward(model, graph, visible)
+        conf = confidences(graph, visible, val_cos)
+        pairs = graph.data.edge_index.numpy()
+        rows = k_hop_nodes(graph.num_nodes, pairs, seed_rows, receptive)
+        protos = propagated_prototypes(graph, pred, conf, torch.from_numpy(rows), min_own_media=self.min_own_media)
+        times["infer"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        written = self._write(protos, progress)
+        self.store.set_meta(STATE_META_KEY, json.dumps({"encoder_id": encoder_id, "digests": digests},
+                                                       separators=(",", ":"), sort_keys=True))
+        times["write"] = round(time.perf_counter() - t, 3)
+        return PropagateReport(
+            "changed" if changed_only else "full", written=written, senses_in_graph=graph.num_nodes,
+            evidenced=len(digests), changed_senses=len(seeds) if changed_only else 0, trained=trained,
+            val_cosine=round(val_cos, 4), checkpoint=str(ckpt_file), seconds=times,
+        )
+
+    def _state(self) -> dict[str, Any]:
+        raw = self.store.get_meta(STATE_META_KEY)
+        if not raw:
+            return {}
+        try:
+            state = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise StoreError(f"store meta {STATE_META_KEY!r} is not JSON ({exc}); run a full propagate") from exc
+        return state if isinstance(state, dict) else {}
+
+    def _write(self, protos: list, progress: bool) -> int:
+        from tqdm import tqdm
+
+        for start in tqdm(range(0, len(protos), WRITE_BATCH), disable=not progress, desc="writing", unit="batch"):
+            self.store.set_prototypes(protos[start : start + WRITE_BATCH])
+        return len(protos)
+
+
+def propagate(store: GraphStore, *, changed_only: bool = False, progress: bool = False,
+              min_own_media: int = 1, log: Callable[[str], None] | None = None, **options: Any) -> PropagateReport:
+    """One propagation run over ``store`` (see module docstring)."""
+    return Propagator(store, min_own_media=min_own_media, **options).run(
+        changed_only=changed_only, progress=progress, log=log)
+
+
+def evaluate_store(
+    store: str | GraphStore | None,
+    evalset_dir: str | os.PathLike[str],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    methods: list[str] | None = None,
+    encoder: Any = None,
+    text_encoder: Any = None,
+    log: Callable[[str], None] | None = None,
+    **options: Any,
+):
+    """``sensegraph eval-propagation``: the cold-start comparison on an eval set over the store's sense graph.
+
+    The store must hold the eval set's senses (``sensegraph import-kg wordnet``); its media are embedded
+    with the store's encoder (cached). Returns ``sensegraph.gnn.evaluate.PropagationReport``.
+    """
+    from sensegraph.evaluation import load_evalset, resolve_media
+    from sensegraph.gnn.data import TextFeatureCache, build_sense_graph
+    from sensegraph.gnn.evaluate import EvalQueryTarget, MediaEvidence, evaluate_propagation
+    from sensegraph.gnn.model import ModelConfig
+
+    from .sensegraph import SenseGraph
+
+    evalset = load_evalset(evalset_dir)
+    sg = SenseGraph(store, encoder=encoder)
+    try:
+        enc = sg.encoder  # binds the store to the encoder (EncoderMismatch when it holds another)
+        senses = sorted({s for m in evalset.media for s in m.senses})
+        found = sg.store.get_senses(senses)
+        if not found:
+            raise ConfigError(f"store {sg.store.describe()} has none of the eval set's {len(senses)} senses; "
+                              f"import WordNet first: sensegraph import-kg wordnet --store {sg.store.describe()}")
+        prop = Propagator(sg.store, text_encoder=text_encoder)
+        receptive = max(ModelConfig.layers, ModelConfig.skip_hops)
+        cache = TextFeatureCache(prop.directory / "cache", prop.text_encoder.encoder_id)
+        graph = build_sense_graph(sg.store, cache, prop.text_encoder.embed_texts, hops=receptive,
+                                  seeds=sorted(found), progress=log is not None)
+        paths = [resolve_media(m.media, evalset.root) for m in evalset.media]
+        native = enc.embed_media(paths).native
+        evidence = MediaEvidence(
+            {m.id: np.asarray(native[i], dtype=np.float32) for i, m in enumerate(evalset.media)},
+            {m.id: tuple(s for s in m.senses if s in found) for m in evalset.media},
+        )
+        queries = [EvalQueryTarget(q.id, tuple(q.gold), tuple(q.target_senses)) for q in evalset.queries]
+        if log:
+            log(f"{len(found)} of {len(senses)} eval senses in the store; graph of {graph.num_nodes} senses")
+        return evaluate_propagation(graph, evidence, queries, folds=folds, seed=seed, methods=methods, log=log, **options)
+    finally:
+        sg.close()
