@@ -1,0 +1,356 @@
+"""Search latency at scale: whole ``SenseGraph.search`` and its vector part, against bare exact and HNSW top-k.
+
+    python bench/bench_search.py --sizes 1000,10000                         # quick: about a minute
+    python bench/bench_search.py --sizes 1000,10000,100000,1000000 --neo4j bolt://127.0.0.1:7821
+
+A real WordNet 3.0 store (all nouns, imported from /usr/share/wordnet), the real linker and the real
+MiniLM text encoder; media vectors are synthetic. Media are drawn around WordNet senses: each of
+``--topics`` senses (those the benchmark queries link to, plus random nouns) is a topic whose joint
+centre is the MiniLM embedding of its label and gloss, with ``--subtopics`` sub-centres each, and a
+medium is a sub-centre plus noise (so the data are clustered like real embeddings, and the text
+queries fall among them). The native space (``--native-dim``, default 128) mirrors it with random
+centres; every sense a query links to gets its topic's native centre as a prototype, so
+``search`` exercises both the joint-space and the per-sense native-space candidate queries.
+
+The store grows through the sizes (1k, then 9k more, ...), so HNSW indexes are updated incrementally
+as in real use. Per size it prints latency p50/p95 over the queries of
+
+* exact numpy top-k over the same joint vectors (one mat-vec + argpartition),
+* bare hnswlib top-k (the embedded store's persisted index file loaded by plain hnswlib once the
+  store has one, else an index built with the same M=16, ef_construction=200; ef as the store's),
+* ``store.search_media`` (k=10, joint space) for the embedded store and Neo4j,
+* the whole ``search`` (k=10; linking, text embedding, 1 + #linked-senses vector queries of
+  K'=100, exact re-scoring), with its link and embed parts and the vector seconds it reports,
+
+with recall@10 of each approximate path against its exact counterpart (the same search with an
+exact vector path for ``search``). The target line checks: embedded ``search`` p50 <= 1.5 x (bare
+HNSW p50 + link p50 + embed p50). The load average is printed beside every row: the machine is
+shared, so quote medians.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+QUERIES = [
+    "a crane lifting steel beams on a building site", "a crane standing in the marsh",
+    "bass guitar on a stage", "a bass caught in the lake", "the river bank at dawn",
+    "a bank teller counting money", "a mouse next to the keyboard", "a mouse eating cheese",
+    "a bat flying at night", "a baseball bat and a glove", "a seal resting on the beach",
+    "a wax seal on an old letter", "a jaguar in the rainforest", "the pitcher throws the ball",
+    "a pitcher of lemonade", "a rock concert with a big crowd", "a rock on the mountain path",
+    "a plant growing in a pot", "a power plant chimney", "a spring flowing from the hill",
+    "a coiled metal spring", "a palm tree on the island", "the palm of a hand",
+    "a bow and arrow", "the bow of a ship", "a tank in the desert", "a fish tank with coral",
+    "a match burning in the dark", "a football match in the stadium", "a dog chasing a ball",
+    "a bridge over the river", "a key in a lock", "a pen on a notebook", "a pig in a pen",
+    "a horse in the field", "a coffee cup on a table", "a clock tower in the city",
+    "a glass of water", "an organ in the church", "a tie and a suit",
+]
+JOINT_DIM = 384
+
+
+class BenchEncoder:
+    """MiniLM for text; declares a native dimension for the synthetic media (never embeds media)."""
+
+    joint_dim = JOINT_DIM
+
+    def __init__(self, native_dim: int) -> None:
+        from sensegraph.encoders.text import MiniLMTextEncoder
+
+        self.native_dim = native_dim
+        self.encoder_id = f"bench-minilm+native{native_dim}"
+        self._text = MiniLMTextEncoder()
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        return self._text.embed_texts(texts)
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def pct(times: Sequence[float]) -> tuple[float, float]:
+    """(p50, p95) in milliseconds."""
+    a = np.asarray(times) * 1000
+    return float(np.percentile(a, 50)), float(np.percentile(a, 95))
+
+
+def interleaved(fns: dict[str, Callable[[int], object]], count: int, repeat: int) -> dict[str, tuple[list, list[float]]]:
+    """Time every path on query i in turn, so bursts of load from other jobs hit all paths alike."""
+    outs: dict[str, list] = {name: [] for name in fns}
+    secs: dict[str, list[float]] = {name: [] for name in fns}
+    for r in range(repeat):
+        for i in range(count):
+            for name, fn in fns.items():
+                t0 = time.perf_counter()
+                out = fn(i)
+                secs[name].append(time.perf_counter() - t0)
+                if r == 0:
+                    outs[name].append(out)
+    return {name: (outs[name], secs[name]) for name in fns}
+
+
+def recall(got: Sequence[Sequence[object]], want: Sequence[Sequence[object]], k: int) -> float:
+    return float(np.mean([len(set(g[:k]) & set(w[:k])) / max(1, min(k, len(w))) for g, w in zip(got, want)]))
+
+
+class Corpus:
+    """Deterministic clustered media around WordNet topics; vectors kept in memory-mapped files."""
+
+    def __init__(self, work: Path, topics_joint: np.ndarray, native_dim: int, subtopics: int, n_max: int, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        t = len(topics_joint)
+        self.topic_native = unit(rng.normal(size=(t, native_dim)))
+        self.sub_joint = unit(topics_joint[:, None, :] + 0.45 * unit(rng.normal(size=(t, subtopics, JOINT_DIM))))
+        self.sub_native = unit(self.topic_native[:, None, :] + 0.45 * unit(rng.normal(size=(t, subtopics, native_dim))))
+        self.joint = np.lib.format.open_memmap(work / "joint.npy", "w+", np.float32, (n_max, JOINT_DIM))
+        self.native = np.lib.format.open_memmap(work / "native.npy", "w+", np.float32, (n_max, native_dim))
+        self.seed, self.n = seed, 0
+
+    def grow(self, n: int) -> tuple[int, int]:
+        """Generate media rows [self.n, n); returns that range."""
+        start = self.n
+        for lo in range(start, n, 10_000):
+            hi = min(n, lo + 10_000)
+            rng = np.random.default_rng((self.seed, lo))
+            t = rng.integers(0, self.sub_joint.shape[0], hi - lo)
+            s = rng.integers(0, self.sub_joint.shape[1], hi - lo)
+            self.joint[lo:hi] = unit(self.sub_joint[t, s] + 0.35 * unit(rng.normal(size=(hi - lo, JOINT_DIM))))
+            self.native[lo:hi] = unit(self.sub_native[t, s] + 0.35 * unit(rng.normal(size=(hi - lo, self.native.shape[1]))))
+        self.n = n
+        return start, n
+
+
+def media_id(i: int) -> str:
+    return f"m{i:07d}"
+
+
+def write_media(store, corpus: Corpus, lo: int, hi: int, batch: int) -> None:
+    from sensegraph.graph.model import Media
+
+    for a in range(lo, hi, batch):
+        b = min(hi, a + batch)
+        store.upsert_media([
+            Media(media_id(i), f"file:///synthetic/{i}.jpg", "image", embedding=corpus.joint[i], features=corpus.native[i])
+            for i in range(a, b)
+        ])
+
+
+def prepare_graph(store, encoder: BenchEncoder, texts: Sequence[str], topics: int, seed: int):
+    """Import WordNet, link the queries (warming the linker's caches); returns the SenseGraph,
+    topic sense ids, their joint centres and linked sense -> topic."""
+    from sensegraph import SenseGraph
+    from sensegraph.graph.importers import import_wordnet
+
+    if store.counts()["senses"] < 80_000:
+        import_wordnet(store)
+    store.bind_encoder(encoder.encoder_id, encoder.joint_dim, encoder.native_dim)
+    sg = SenseGraph(store, encoder=encoder)
+    linked = list(dict.fromkeys(m.sense_id for q in texts for m in sg.link(q) if m.sense_id))
+    rng = np.random.default_rng(seed)
+    others = [s.sense_id for batch in store.iter_senses() for s in batch]
+    others = [others[i] for i in rng.permutation(len(others))[: max(0, topics - len(linked)) * 2]]
+    ids = list(dict.fromkeys(linked + others))[:max(topics, len(linked))]
+    senses = store.get_senses(ids)
+    centres = [f"{senses[i].label}: {senses[i].gloss}" if i in senses else i for i in ids]
+    return sg, ids, encoder.embed_texts(centres), {sid: ids.index(sid) for sid in linked}
+
+
+def set_prototypes(store, corpus: Corpus, linked: dict[str, int], topic_joint: np.ndarray) -> None:
+    from sensegraph.graph.model import Prototype
+
+    store.set_prototypes([
+        Prototype(sid, corpus.topic_native[t], source="media", media_count=10, joint=topic_joint[t], weight=10.0)
+        for sid, t in linked.items()
+    ])
+
+
+def bare_hnsw(store_dir: Path | None, vectors: np.ndarray, ef: int):
+    """(query fn returning row numbers, note): the store's own index file if present, else a fresh build."""
+    import hnswlib
+
+    index = hnswlib.Index(space="cosine", dim=vectors.shape[1])
+    path = store_dir / "hnsw-joint.bin" if store_dir is not None else None
+    if path is not None and path.exists():
+        index.load_index(str(path))
+        with sqlite3.connect(f"file:{store_dir / 'graph.sqlite'}?mode=ro", uri=True) as conn:
+            pairs = conn.execute("SELECT id, media_id FROM media").fetchall()
+        row_of = np.full(max(k for k, _ in pairs) + 1, -1, dtype=np.int64)
+        for key, mid in pairs:
+            row_of[key] = int(mid[1:])
+        note = "store's index"
+    else:
+        index.init_index(max_elements=len(vectors), ef_construction=200, M=16)
+        index.add_items(vectors, np.arange(len(vectors)), num_threads=-1)
+        row_of = np.arange(len(vectors))
+        note = "built"
+    index.set_ef(ef)
+    return (lambda q: row_of[index.knn_query(q[None, :], k=10, num_threads=1)[0][0].astype(np.int64)]), note
+
+
+def exact_topk(vectors: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
+    s = vectors @ q
+    part = np.argpartition(-s, k - 1)[:k]
+    return part[np.argsort(-s[part])]
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def rows_of(found: Sequence[tuple[str, float]]) -> list[int]:
+    return [int(m[1:]) for m, _ in found]
+
+
+def hit_ids(result) -> list[str]:
+    return [h.media_id for h in result.hits]
+
+
+def search_row(res: dict, name: str, search_recall: float) -> dict[str, object]:
+    results, secs = res[name]
+    return {
+        "search": pct(secs), "link": pct(res["link"][1]), "embed": pct(res["embed"][1]), "recall": search_recall,
+        "vector_in_search": pct([r.metadata.get("vector_seconds", 0.0) for r in results]),
+        "candidates": float(np.median([r.metadata.get("candidates", 0) for r in results])),
+    }
+
+
+def fmt(p: tuple[float, float]) -> str:
+    return f"{p[0]:8.2f} {p[1]:8.2f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000,100000,1000000", help="comma-separated media counts, ascending")
+    ap.add_argument("--queries", type=int, default=len(QUERIES), help=f"how many of the {len(QUERIES)} built-in queries")
+    ap.add_argument("--native-dim", type=int, default=128)
+    ap.add_argument("--topics", type=int, default=400)
+    ap.add_argument("--subtopics", type=int, default=25)
+    ap.add_argument("--neo4j", default=None, help="bolt:// URI of a Neo4j to measure too (it is wiped!)")
+    ap.add_argument("--neo4j-max", type=int, default=100_000, help="largest size loaded into Neo4j")
+    ap.add_argument("--neo4j-budget", type=float, default=1200.0, help="stop growing Neo4j after this many loading seconds")
+    ap.add_argument("--work", default=None, help="working directory (default: a temporary one, removed)")
+    ap.add_argument("--repeat", type=int, default=1, help="timed passes over the queries")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    texts = QUERIES[: args.queries]
+
+    from sensegraph.graph.embedded import EmbeddedStore
+
+    work = Path(args.work or tempfile.mkdtemp(prefix="bench-search-"))
+    work.mkdir(parents=True, exist_ok=True)
+    encoder = BenchEncoder(args.native_dim)
+    qvecs = encoder.embed_texts(texts)
+    t0 = time.perf_counter()
+    store = EmbeddedStore(work / "embedded")
+    sg, topic_ids, topic_joint, linked = prepare_graph(store, encoder, texts, args.topics, args.seed)
+    print(f"WordNet store + linking the queries: {time.perf_counter() - t0:.1f} s; {len(texts)} queries link "
+          f"{len(linked)} senses; {len(topic_ids)} topics x {args.subtopics} subtopics; joint {JOINT_DIM}-d, "
+          f"native {args.native_dim}-d; {os.cpu_count()} cpus")
+    corpus = Corpus(work, topic_joint, args.native_dim, args.subtopics, sizes[-1], args.seed)
+    set_prototypes(store, corpus, linked, topic_joint)
+    default_threshold = store.ann_threshold
+
+    neo = neo_sg = None
+    neo_loading = 0.0
+    if args.neo4j:
+        from sensegraph.graph.neo4j_store import Neo4jStore
+
+        neo = Neo4jStore(args.neo4j)
+        neo.wipe()
+        t1 = time.perf_counter()
+        neo_sg = prepare_graph(neo, encoder, texts, args.topics, args.seed)[0]
+        set_prototypes(neo, corpus, linked, topic_joint)
+        print(f"Neo4j: WordNet import + linking {time.perf_counter() - t1:.1f} s")
+    neo_n = 0
+
+    vec_rows, search_rows = [], []
+    try:
+        for n in sizes:
+            lo, hi = corpus.grow(n)
+            t1 = time.perf_counter()
+            write_media(store, corpus, lo, hi, 10_000)
+            write_s = time.perf_counter() - t1
+            joint = np.array(corpus.joint[:n])
+            truth = [exact_topk(joint, q, 10) for q in qvecs]
+            # warm-up: load tables; past the threshold the first search builds/updates the HNSW index
+            t1 = time.perf_counter()
+            for t in texts[:3]:
+                sg.search_result(t, 10)
+            warm_s = time.perf_counter() - t1
+            mode = "hnsw" if n >= default_threshold else "exact"
+            query_bare, note = bare_hnsw(work / "embedded" if mode == "hnsw" else None, joint, 200)
+            fns: dict[str, Callable[[int], object]] = {
+                "exact": lambda i: exact_topk(joint, qvecs[i], 10),
+                "bare": lambda i: query_bare(qvecs[i]),
+                "store": lambda i: rows_of(store.search_media(qvecs[i], 10, space="joint")),
+                "search": lambda i: sg.search_result(texts[i], 10),
+                "link": lambda i: sg.linker.link(texts[i]),
+                "embed": lambda i: encoder.embed_texts([texts[i]]),
+            }
+            neo_write = None
+            if neo is not None and n <= args.neo4j_max and neo_loading < args.neo4j_budget:
+                t1 = time.perf_counter()
+                write_media(neo, corpus, neo_n, n, 5000)
+                neo._run("CALL db.awaitIndexes(3600)")
+                neo_write = time.perf_counter() - t1
+                neo_loading += neo_write
+                neo_n = n
+                neo_sg.search_result(texts[0], 10)
+                fns["neo_store"] = lambda i: rows_of(neo.search_media(qvecs[i], 10, space="joint"))
+                fns["neo_search"] = lambda i: neo_sg.search_result(texts[i], 10)
+            la = load()
+            res = interleaved(fns, len(texts), args.repeat)
+            want_rows = [list(t) for t in truth]
+            store.ann_threshold = n + 1  # the same search with exact vector paths
+            want = [hit_ids(sg.search_result(t, 10)) for t in texts]
+            store.ann_threshold = default_threshold
+            rec = {name: recall(res[name][0], want_rows, 10) for name in ("bare", "store", "neo_store") if name in res}
+            vec_rows.append([n, mode, res["exact"][1], res["bare"][1], rec["bare"], note, pct(res["store"][1]), rec["store"],
+                             (pct(res["neo_store"][1]), rec["neo_store"]) if "neo_store" in res else None, la,
+                             f"{write_s:.0f}" + (f"/{neo_write:.0f}" if neo_write is not None else ""), f"{warm_s:.1f}"])
+            search_rows.append((n, "embedded", mode, search_row(res, "search", recall([hit_ids(r) for r in res["search"][0]], want, 10)), la))
+            if "neo_search" in res:
+                search_rows.append((n, "neo4j", "index", search_row(res, "neo_search", recall([hit_ids(r) for r in res["neo_search"][0]], want, 10)), la))
+            print_tables(vec_rows, search_rows, default_threshold)
+            del joint
+    finally:
+        store.close()
+        if neo is not None:
+            neo.close()
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def print_tables(vec_rows, search_rows, threshold: int) -> None:
+    """Both tables so far (reprinted after every size, so a long run shows progress)."""
+    print(f"\nvector part, joint space, k=10 (ms p50 p95; recall@10 vs exact numpy); embedded store exact below {threshold:,} media")
+    print(f"{'media':>9} | {'exact numpy':>17} | {'bare hnswlib':>17} {'rec':>5} | {'embedded search_media':>23} {'rec':>5} | "
+          f"{'neo4j search_media':>17} {'rec':>5} | {'write s':>9} {'warm s':>6} | load 1/5/15")
+    for n, mode, ex, bare, brec, note, ev, erec, nv, la, write_s, warm_s in vec_rows:
+        neo = f"{fmt(nv[0])} {nv[1]:5.3f}" if nv else f"{'-':>17} {'-':>5}"
+        print(f"{n:>9,} | {fmt(pct(ex))} | {fmt(pct(bare))} {brec:5.3f} | {mode:>5} {fmt(ev)} {erec:5.3f} | "
+              f"{neo} | {write_s:>9} {warm_s:>6} | {la}")
+    print(f"\nwhole search, k=10, K'=100 (ms p50 p95; recall@10 vs the same search with exact vector paths)")
+    print(f"{'media':>9} | {'store':>8} {'path':>5} | {'search':>17} {'rec':>5} | {'link':>17} | {'embed':>17} | "
+          f"{'vector in search':>17} {'cand':>5} | {'ratio':>5} | load 1/5/15")
+    bare_of = {n: pct(bare)[0] for n, _, _, bare, *_ in vec_rows}
+    for n, name, mode, r, la in search_rows:
+        base = bare_of.get(n, float("nan")) + r["link"][0] + r["embed"][0]
+        print(f"{n:>9,} | {name:>8} {mode:>5} | {fmt(r['search'])} {r['recall']:5.3f} | {fmt(r['link'])} | {fmt(r['embed'])} | "
+              f"{fmt(r['vector_in_search'])} {r['candidates']:5.0f} | {r['search'][0] / base:5.2f} | {la}")
+    print("ratio = search p50 / (bare hnswlib p50 + link p50 + embed p50); target <= 1.5 at 1M, recall >= 0.95", flush=True)
+
+
+if __name__ == "__main__":
+    main()
