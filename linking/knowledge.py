@@ -30,7 +30,9 @@ def definition_only(gloss: str) -> str:
 
 def sense_text(sense: Sense, aliases: Sequence[str], related: Sequence[str]) -> str:
     """The text a sense is embedded from for context scoring (no usage examples)."""
-    others = [a for a in aliases if a.lower() != sense.label.lower()][:MAX_ALIASES_IN_TEXT]
+    # sorted: stores list aliases in no particular order, and the text must not depend on the store
+    others = sorted((a for a in aliases if a.lower() != sense.label.lower()), key=lambda a: (a.lower(), a))
+    others = others[:MAX_ALIASES_IN_TEXT]
     head = sense.label + (f" ({', '.join(others)})" if others else "")
     text = head
     definition = definition_only(sense.gloss)
@@ -121,12 +123,12 @@ class SenseKnowledge:
             rels = self.relations(list(senses))
             picked: dict[str, list[str]] = {}
             for sid, rs in rels.items():
-                up = [r.target for r in rs if r.source == sid and r.type in UPWARD_TYPES]
-                other = [
+                up = sorted(r.target for r in rs if r.source == sid and r.type in UPWARD_TYPES)
+                other = sorted(  # sorted: neighbours() order is the store's, not part of the contract
                     r.target if r.source == sid else r.source
                     for r in rs
                     if not (r.source == sid and r.type in UPWARD_TYPES)
-                ]
+                )
                 picked[sid] = list(dict.fromkeys(x for x in up + other if x != sid))[:MAX_RELATED_LABELS]
             labels = self.senses({x for xs in picked.values() for x in xs})
             for sid, sense in senses.items():
