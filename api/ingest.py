@@ -204,6 +204,7 @@ class Ingestor:
         embedded = self._embed(items, report)
         if not embedded:
             return report
+        self._refresh_linker()
         media: list[Media] = []
         evidence: list[Evidence] = []
         for item, joint, native, labels in embedded:
@@ -214,7 +215,8 @@ class Ingestor:
             else:
                 report.ingested += 1
             media.append(Media(media_id, item.uri, item.modality, item.sha256, joint, native, item.record.text, item.record.metadata))
-            evidence += self._evidence(media_id, item.record.text, labels)
+            stored = self._stored_links(existing, item.record.text)
+            evidence += stored if stored else self._evidence(media_id, item.record.text, labels)
         self.store.upsert_media(media)
         before = {(e.media_id, e.sense_id) for m in media for e in self.store.evidence(media_id=m.media_id)}
         self.store.upsert_evidence(evidence)
@@ -250,6 +252,23 @@ class Ingestor:
                 continue
             out.append((it, emb.joint[0], emb.native[0], (emb.labels or [[]])[0]))
         return out
+
+    def _refresh_linker(self) -> None:
+        """Link each batch against the evidence stored so far (priors count it), not a count cached
+        batches ago, so a resumed ingest links the remaining records exactly as a clean run does."""
+        linker = self.sg.__dict__.get("linker")  # not built yet = nothing cached
+        if linker is not None and hasattr(linker, "refresh_counts"):
+            linker.refresh_counts()
+
+    def _stored_links(self, existing: Media | None, text: str | None) -> list[Evidence]:
+        """The linker/classifier edges of a medium already ingested with this caption, else [].
+
+        Linking depends on the graph (priors count evidence), so re-linking a medium a re-run has
+        already seen would drift from what a clean run wrote; its stored links are kept instead.
+        """
+        if existing is None or existing.caption != text:
+            return []
+        return [e for e in self.store.evidence(media_id=existing.media_id) if e.source != "editor"]
 
     def _evidence(self, media_id: str, text: str | None, labels: list[tuple[str, float]]) -> list[Evidence]:
         best: dict[str, Evidence] = {}

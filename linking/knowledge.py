@@ -65,6 +65,10 @@ class SenseKnowledge:
                 self._senses[i] = found.get(i)
         return {i: s for i in ids if (s := self._senses.get(i)) is not None}
 
+    def forget_senses(self) -> None:
+        """Drop cached sense records, so the next read sees current media counts (the prior's input)."""
+        self._senses.clear()
+
     def total_senses(self) -> int:
         """Number of senses in the store (Milne–Witten's N), read once."""
         if self._total is None:

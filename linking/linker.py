@@ -178,6 +178,12 @@ class EntityLinker:
             invalidate()
         return added
 
+    def refresh_counts(self) -> None:
+        """Re-read senses (and their media counts) on the next link: call after evidence was written."""
+        knowledge = getattr(self._disambiguator, "knowledge", None)
+        if knowledge is not None and hasattr(knowledge, "forget_senses"):
+            knowledge.forget_senses()
+
     # -- steps --------------------------------------------------------------------------------------
     def _with_candidates(
         self, text: str, mentions: Sequence[Mention], keep_empty: Sequence[Mention] = ()
