@@ -7,9 +7,11 @@ model. Neo4j cases use ``SENSEGRAPH_TEST_NEO4J`` (wiped first) and are skipped w
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -61,6 +63,7 @@ class Snapshot:
     counts: dict
     evidence: dict  # (media sha-or-id, sense) -> (source, detached, rounded confidence)
     prototypes: dict  # sense -> Prototype
+    writes: int = 0  # embedded store: write transactions the ingest took (revision delta)
 
     def assert_matches(self, other: Snapshot, atol: float = 1e-5) -> None:
         assert self.counts == other.counts
@@ -142,6 +145,12 @@ def fresh_store_dir(template: Path, where: Path) -> Path:
     return where
 
 
+def embedded_revision(store_dir: Path) -> int:
+    """The embedded store's write revision (one bump per write transaction), read without the store's code."""
+    with sqlite3.connect(f"file:{store_dir / 'graph.sqlite'}?mode=ro", uri=True, timeout=5) as conn:
+        return int(conn.execute("SELECT value FROM counters WHERE name = 'rev'").fetchone()[0])
+
+
 def cli_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(PYTHONUNBUFFERED="1", TQDM_DISABLE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -165,9 +174,10 @@ def clean(tmp_path_factory, template, corpus) -> Snapshot:
     from sensegraph.graph.embedded import EmbeddedStore
 
     d = fresh_store_dir(template, tmp_path_factory.mktemp("clean") / "store")
+    rev0 = embedded_revision(d)
     run_cli("ingest", str(corpus / "manifest.jsonl"), "--store", str(d), "--json")
     with EmbeddedStore(d) as s:
-        snap = snapshot(s)
+        snap = dataclasses.replace(snapshot(s), writes=embedded_revision(d) - rev0)
     assert snap.counts["media"] >= 30 and snap.counts["prototypes_media"] >= 10, snap.counts
     return snap
 

@@ -1,0 +1,275 @@
+"""Faults: SIGKILLed ingests, a killed Neo4j, injected transient driver errors. Nothing is lost or doubled.
+
+Each kill happens at a seeded random point *inside* the ingest (after a seeded number of media are
+stored, plus a seeded delay), and the test checks that at least one kill really left a partial graph,
+so a kill that came too late cannot make the test pass vacuously.
+"""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .conftest import Snapshot, cli, cli_env, fresh_store_dir, neo4j_uri, run_cli, snapshot
+
+SEED = 20240611
+KILLS = 3
+
+
+def _progress(store) -> Callable[[], int]:
+    """Rows an ingest has written so far (media + evidence + media prototypes), read through ``store``."""
+    from sensegraph.errors import StoreError
+
+    def count() -> int:
+        try:
+            c = store.counts()
+        except StoreError:
+            return -1
+        return c["media"] + c["evidence"] + c["prototypes_media"]
+    return count
+
+
+def _kill_when(proc: subprocess.Popen, count: Callable[[], int], at_least: int, delay: float,
+               victim: Callable[[], None] | None = None, limit: float = 240) -> bool:
+    """Wait until ``count() >= at_least``, sleep ``delay``, then SIGKILL (``victim`` or ``proc``).
+    Returns False when the process finished first."""
+    deadline = time.monotonic() + limit
+    while count() < at_least:
+        if proc.poll() is not None:
+            return False
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("the ingest made no progress")
+        time.sleep(0.001)
+    time.sleep(delay)
+    if proc.poll() is not None:
+        return False
+    (victim or (lambda: proc.send_signal(signal.SIGKILL)))()
+    return True
+
+
+def _interrupted_runs(manifest: Path, target: str, progress: Callable[[], int], total: int, rng: random.Random,
+                      counts: Callable[[], dict]) -> list[tuple]:
+    """Up to KILLS runs of `sensegraph ingest`, each SIGKILLed once ``progress()`` passed a seeded random
+    point beyond where the previous run left off; the (killed, rc, media, evidence, prototypes) left."""
+    states = []
+    for _ in range(KILLS):
+        done = max(progress(), 0)
+        if done >= total - 1:
+            break
+        proc = subprocess.Popen(cli("ingest", str(manifest), "--store", target, "--json"), env=cli_env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        killed = _kill_when(proc, progress, rng.randint(done + 1, total - 1), rng.uniform(0.0, 0.005))
+        proc.wait(timeout=60)
+        c = counts()
+        states.append((killed, proc.returncode, c["media"], c["evidence"], c["prototypes_media"]))
+    return states
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def test_sigkilled_ingest_reruns_to_the_clean_graph(kind, tmp_path, template, corpus, clean, kg, cache_dir):
+    """kill -9 the CLI ingest at random points, re-run it to completion: same counts, evidence, prototypes."""
+    from sensegraph.graph.factory import open_store
+
+    from .conftest import embedded_revision, fill_kg
+
+    rng = random.Random(SEED)
+    full = (clean.counts["media"], clean.counts["evidence"], clean.counts["prototypes_media"])
+    if kind == "embedded":  # progress = write transactions, so a kill can land between any two of them
+        d = fresh_store_dir(template, tmp_path / "store")
+        target, rev0 = str(d), embedded_revision(d)
+        progress, total = (lambda: embedded_revision(d) - rev0), clean.writes
+    else:  # Neo4j writes are slower: rows written are fine-grained enough
+        target = neo4j_uri()
+        with open_store(target) as s:
+            s.wipe()
+            fill_kg(s, kg, cache_dir)
+        total = sum(full)
+    with open_store(target) as watch:
+        if kind != "embedded":
+            progress = _progress(watch)
+        states = _interrupted_runs(corpus / "manifest.jsonl", target, progress, total, rng, watch.counts)
+    print("\nkill states (killed, rc, media, evidence, prototypes):", states)
+    assert any(killed and rc == -signal.SIGKILL and (m, e, p) != full for killed, rc, m, e, p in states), states
+    run_cli("ingest", str(corpus / "manifest.jsonl"), "--store", target, "--json")
+    with open_store(target) as s:
+        snapshot(s).assert_matches(clean)
+    # and one more run changes nothing (idempotent)
+    out = json.loads(run_cli("ingest", str(corpus / "manifest.jsonl"), "--store", target, "--json").stdout)
+    assert out["ingested"] == 0 and out["prototypes_changed"] == 0 and out["prototypes_created"] == 0
+    with open_store(target) as s:
+        snapshot(s).assert_matches(clean)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+@pytest.mark.neo4j
+@pytest.mark.skipif(shutil.which("java") is None or shutil.which("mvn") is None, reason="needs java and mvn")
+def test_neo4j_killed_mid_ingest_restarts_and_the_rerun_converges(tmp_path, corpus, clean, kg, cache_dir, record_property):
+    """SIGKILL the Neo4j JVM during an ingest, `sensegraph neo4j start` the same data dir, re-run: clean graph."""
+    import os
+
+    from sensegraph.graph import neo4j_server as srv
+    from sensegraph.graph.factory import open_store
+
+    from .conftest import fill_kg
+
+    data, port = tmp_path / "neo4j", _free_port()
+    uri = f"bolt://127.0.0.1:{port}"
+    st = srv.start(data, port)
+    try:
+        with open_store(uri) as s:
+            fill_kg(s, kg, cache_dir)
+        proc = subprocess.Popen(cli("ingest", str(corpus / "manifest.jsonl"), "--store", uri, "--json"), env=cli_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        rng = random.Random(SEED + 1)
+        total = clean.counts["media"] + clean.counts["evidence"] + clean.counts["prototypes_media"]
+        with open_store(uri) as watch:
+            killed = _kill_when(proc, _progress(watch), rng.randint(1, total - 1), rng.uniform(0.0, 0.15),
+                                victim=lambda: os.kill(st.pid, signal.SIGKILL))
+        assert killed, "the ingest finished before Neo4j could be killed"
+        t0 = time.monotonic()
+        _, err = proc.communicate(timeout=180)
+        failed_after = time.monotonic() - t0
+        assert proc.returncode not in (0, -signal.SIGKILL), "the ingest should fail cleanly without its store"
+        assert "Neo4j" in err and "Traceback" not in err, err[-2000:]
+        t0 = time.monotonic()
+        restarted = subprocess.run(cli("neo4j", "start", "--port", str(port), "--data", str(data)), env=cli_env(),
+                                   capture_output=True, text=True, timeout=300)
+        restart_s = time.monotonic() - t0
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+        run_cli("ingest", str(corpus / "manifest.jsonl"), "--store", uri, "--json")
+        with open_store(uri) as s:
+            snapshot(s).assert_matches(clean)
+        record_property("ingest_failed_after_s", round(failed_after, 1))
+        record_property("neo4j_restart_s", round(restart_s, 1))
+        print(f"\ningest gave up {failed_after:.1f} s after the kill; `neo4j start` took {restart_s:.1f} s")
+    finally:
+        srv.stop(data, timeout=60)
+
+
+# -- transient errors inside managed transactions ------------------------------------------------------------
+
+
+def _transient(kind: str) -> Exception:
+    from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
+
+    if kind == "deadlock":
+        return Neo4jError._hydrate_neo4j(code="Neo.TransientError.Transaction.DeadlockDetected",
+                                         message="injected deadlock")
+    if kind == "leader-switch":
+        return SessionExpired("injected: the leader moved")
+    return ServiceUnavailable("injected: connection reset by peer")
+
+
+class _Injector:
+    """Makes the next ``times`` commits of managed transactions fail (before or after really committing)."""
+
+    def __init__(self, monkeypatch, kind: str, after_commit: bool, times: int = 1) -> None:
+        from neo4j._sync.work.transaction import TransactionBase
+
+        self.left, self.fired = times, 0
+        real = TransactionBase._commit
+        injector = self
+
+        def commit(tx):  # noqa: ANN001, ANN202
+            if injector.left <= 0:
+                return real(tx)
+            injector.left -= 1
+            injector.fired += 1
+            if after_commit:
+                real(tx)
+            raise _transient(kind)
+
+        monkeypatch.setattr(TransactionBase, "_commit", commit)
+
+
+def _audit_counter(store) -> int:
+    rows = store._run("MATCH (c:SenseGraphCounter {name: 'audit'}) RETURN c.value AS v")
+    return int(rows[0]["v"]) if rows else 0
+
+
+@pytest.fixture
+def neo4j_store():
+    from sensegraph.graph.factory import open_store
+
+    store = open_store(neo4j_uri())
+    store.wipe()
+    store.bind_encoder("transient-test", 4, 3)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("kind", ["deadlock", "leader-switch", "connection-reset"])
+def test_transient_errors_before_commit_are_retried_and_the_write_lands_once(neo4j_store, monkeypatch, kind):
+    import numpy as np
+
+    from sensegraph.graph.model import AuditEntry, Evidence, Media, Sense
+
+    s = neo4j_store
+    s.upsert_senses([Sense("a", "A"), Sense("b", "B")])
+    s.upsert_media([Media(f"m{i}", "", "image", embedding=np.ones(4, np.float32) * (i + 1), features=np.ones(3, np.float32))
+                    for i in range(3)])
+    inj = _Injector(monkeypatch, kind, after_commit=False, times=2)
+    assert s.upsert_evidence([Evidence(f"m{i}", "a", 0.5) for i in range(3)]) >= 0  # execute_query path
+    assert inj.fired == 2 and s.counts()["evidence"] == 3
+    inj.left = 2
+    assert s.move_evidence(["m0", "m1"], "a", "b") == 2  # one transaction function (session.execute_write)
+    assert inj.fired == 4
+    moved = {(e.media_id, e.sense_id): (e.source, e.detached) for e in s.evidence()}
+    assert moved[("m0", "b")] == ("editor", False) and moved[("m0", "a")] == ("editor", True)
+    inj.left = 1
+    s.add_audit(AuditEntry("x1", "ann", "2024-01-01T00:00:00", "move", ("a", "b"), "{}", "{}"))
+    assert inj.fired == 5 and _audit_counter(s) == 1  # the first attempt was rolled back: counted once
+    assert [e.audit_id for e in s.audit_log()] == ["x1"]
+
+
+@pytest.mark.neo4j
+def test_a_connection_lost_after_commit_is_retried_and_idempotent_upserts_absorb_it(neo4j_store, monkeypatch):
+    """The ambiguous case: the commit landed but the client saw a reset. The retry runs the work again;
+    keyed MERGE upserts make that harmless (same counts, same values)."""
+    from sensegraph.graph.model import Evidence, Media, Sense
+
+    s = neo4j_store
+    s.upsert_senses([Sense("a", "A")])
+    s.upsert_media([Media("m0", "", "image")])
+    inj = _Injector(monkeypatch, "connection-reset", after_commit=True, times=1)
+    s.upsert_evidence([Evidence("m0", "a", 0.7)])
+    s.upsert_senses([Sense("a", "A again", "new gloss")])
+    assert inj.fired == 1
+    c = s.counts()
+    assert (c["evidence"], c["senses"], c["media"]) == (1, 1, 1)
+    assert s.get_senses(["a"])["a"].label == "A again"
+
+
+@pytest.mark.neo4j
+def test_a_transient_error_that_never_clears_surfaces_as_store_error(neo4j_store, monkeypatch):
+    from neo4j import GraphDatabase  # noqa: F401 - the driver is what retries
+
+    from sensegraph.errors import StoreError
+    from sensegraph.graph.model import Sense
+
+    s = neo4j_store
+    monkeypatch.setattr(s._driver._default_workspace_config, "max_transaction_retry_time", 1.0, raising=False)
+    _Injector(monkeypatch, "deadlock", after_commit=False, times=10_000)
+    with pytest.raises(StoreError, match="Neo4j at .* failed"):
+        s.upsert_senses([Sense("z", "Z")])
+    monkeypatch.undo()
+    assert s.get_senses(["z"]) == {}  # nothing half-written
