@@ -38,6 +38,9 @@ class TrainConfig:
     batch_size: int = 512
     fanout: tuple[int, ...] = (25, 10)
     seed: int = 0
+    contrastive: float = 0.0  # weight of an InfoNCE term: the prediction must pick its own prototype among the training ones
+    temperature: float = 0.1
+    val_metric: str = "cosine"  # "cosine" to the true prototype, or "mrr" of the true prototype among all evidenced ones
 
 
 @dataclass
@@ -112,7 +115,10 @@ def train(
     gen = torch.Generator().manual_seed(config.seed + 1)
     n_mask = max(1, round(config.mask_ratio * train_rows.numel()))
     base_visible = d.has_proto & ~hidden_always
-    validate = _validator(graph, val_rows, base_visible, hops)
+    validate = _validator(graph, val_rows, base_visible, hops, config.val_metric, d.proto[evidenced])
+    bank = d.proto[train_rows]
+    bank_pos = torch.full((graph.num_nodes,), -1, dtype=torch.long)
+    bank_pos[train_rows] = torch.arange(train_rows.numel())
     best = (-2.0, 0, copy.deepcopy(model.state_dict()))
     history: list[tuple[float, float]] = []
     from tqdm import tqdm
@@ -133,6 +139,9 @@ def train(
             seeds = torch.arange(batch.batch_size)
             pred = model(batch.x, batch.proto, batch.visible, batch.log_count, batch.edge_index, batch.edge_type, seeds)
             loss = cosine_loss(pred, batch.proto[: batch.batch_size])
+            if config.contrastive > 0:
+                logits = pred @ bank.T / config.temperature
+                loss = loss + config.contrastive * F.cross_entropy(logits, bank_pos[batch.n_id[: batch.batch_size]])
             loss.backward()
             opt.step()
             losses.append(loss.item())
@@ -150,8 +159,15 @@ def train(
                        train_rows.tolist(), val_rows.tolist(), history)
 
 
-def _validator(graph: SenseGraphData, val_rows: torch.Tensor, visible: torch.Tensor, hops: int):
-    """Mean validation cosine, computed on the fixed ``hops``-hop subgraph around the validation senses."""
+def _validator(graph: SenseGraphData, val_rows: torch.Tensor, visible: torch.Tensor, hops: int,
+               metric: str = "cosine", candidates: torch.Tensor | None = None):
+    """The validation score on the fixed ``hops``-hop subgraph around the validation senses.
+
+    ``cosine``: mean cosine to the true prototype; ``mrr``: mean reciprocal rank of the true prototype
+    among ``candidates`` (every evidenced prototype), a retrieval-like criterion.
+    """
+    if metric not in ("cosine", "mrr"):
+        raise ValidationError(f"val_metric must be 'cosine' or 'mrr', got {metric!r}")
     d = graph.data
     subset, edge_index, mapping, edge_mask = k_hop_subgraph(val_rows, hops, d.edge_index, relabel_nodes=True,
                                                             num_nodes=graph.num_nodes)
@@ -162,7 +178,11 @@ def _validator(graph: SenseGraphData, val_rows: torch.Tensor, visible: torch.Ten
         model.eval()
         with torch.no_grad():
             out = model(d.x[subset], d.proto[subset], visible[subset], d.log_count[subset], edge_index, edge_type, mapping)
-        return float(F.cosine_similarity(out, target).mean())
+        own = F.cosine_similarity(out, target)
+        if metric == "cosine":
+            return float(own.mean())
+        rank = 1 + (out @ candidates.T > own.view(-1, 1) + 1e-7).sum(dim=1)
+        return float((1.0 / rank).mean())
 
     return validate
 

@@ -28,11 +28,13 @@ class VisibleMeanConv(MessagePassing):
 
     def forward(self, x: Tensor, weight: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:
         n = x.size(0)
+        deg = torch.bincount(edge_index[1], minlength=n).clamp(min=1).to(x.dtype)
+        keep = weight[edge_index[0]] > 0  # only edges from (partly) visible nodes carry anything
         w = weight.to(x.dtype).view(-1, 1)
-        total = self.propagate(edge_index, x=torch.cat([x * w, w, torch.ones_like(w)], dim=1), size=(n, n))
-        vec, mass, deg = total[:, :-2], total[:, -2:-1], total[:, -1:]
-        out = vec / mass.clamp(min=1e-12)
-        return out * (mass > 0), (mass / deg.clamp(min=1)).view(-1)
+        total = self.propagate(edge_index[:, keep], x=torch.cat([x * w, w], dim=1), size=(n, n))
+        vec, mass = total[:, :-1], total[:, -1]
+        out = vec / mass.clamp(min=1e-12).view(-1, 1)
+        return out * (mass > 0).view(-1, 1).to(x.dtype), mass / deg
 
     def message(self, x_j: Tensor) -> Tensor:
         return x_j
