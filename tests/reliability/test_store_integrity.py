@@ -123,3 +123,17 @@ def test_a_copied_store_directory_is_a_working_backup(tmp_path, rng):
     shutil.copytree(d, tmp_path / "copy")
     with EmbeddedStore(tmp_path / "copy") as c:
         assert (c.counts(), c.search_media(vecs[3], 4)) == before
+
+
+def test_a_store_with_audited_edits_reopens(tmp_path):
+    """Regression: SQLite 3.40's quick_check flagged every audit_senses row ("NULL value in
+    audit_senses.audit_id", a false positive for WITHOUT ROWID tables keyed out of column order), so
+    any store a curator had edited was refused as corrupted on its next open."""
+    from sensegraph.graph.model import AuditEntry
+
+    d = tmp_path / "store"
+    with EmbeddedStore(d) as s:
+        s.upsert_senses([Sense("a", "A"), Sense("b", "B")])
+        s.add_audit(AuditEntry("x1", "ann", "2024-01-01T00:00:00", "move", ("a", "b"), "{}", "{}"))
+    with EmbeddedStore(d) as s:
+        assert [e.audit_id for e in s.audit_log(sense_id="b")] == ["x1"]
