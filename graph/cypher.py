@@ -131,13 +131,17 @@ SET r.weight = row.weight
 """
 
 # -- media and evidence -----------------------------------------------------------------------------
+# A vector is only written when it changed: every SET of an indexed vector (even to the same value)
+# costs a vector-index update at commit, which made a re-ingest as slow as the first one.
 UPSERT_MEDIA = """
 UNWIND $rows AS row
 MERGE (m:Media {media_id: row.media_id})
 SET m.uri = row.uri, m.modality = row.modality, m.sha256 = row.sha256, m.caption = row.caption,
-    m.metadata = row.metadata,
-    m.embedding = coalesce(row.embedding, m.embedding),
-    m.features = coalesce(row.features, m.features)
+    m.metadata = row.metadata
+FOREACH (_ IN CASE WHEN row.embedding IS NULL OR m.embedding = row.embedding THEN [] ELSE [1] END |
+    SET m.embedding = row.embedding)
+FOREACH (_ IN CASE WHEN row.features IS NULL OR m.features = row.features THEN [] ELSE [1] END |
+    SET m.features = row.features)
 """
 # One edge per (media, sense); an editor edge is only replaced by another editor edge; edges to
 # media or senses that do not exist are skipped.
