@@ -138,3 +138,14 @@ def test_propagate_without_evidence_says_what_to_do(tmp_path, text_encoder):
     with EmbeddedStore(tmp_path / "empty") as st:
         with pytest.raises(Exception, match="ingest media"):
             propagate(st, text_encoder=text_encoder)
+
+
+def test_cli_changed_without_checkpoint_exits_2_with_the_fix(store):
+    from typer.testing import CliRunner
+
+    from sensegraph.cli import app
+
+    result = CliRunner().invoke(app, ["propagate", "--changed", "--store", store.describe()])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())  # rich wraps long lines
+    assert "no GNN checkpoint" in text and "run a full `sensegraph propagate` first" in text
