@@ -79,6 +79,45 @@ class RateLimiter:
             return True
 
 
+class BodyLimit:
+    """ASGI middleware: 413 once a request body passes ``limit`` bytes, also when it is streamed
+    (chunked, no Content-Length), so a client cannot make the service buffer an unbounded body."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen, refused, started = 0, False, False
+
+        async def limited_receive() -> dict:
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    refused = True
+                    if not started:
+                        response = JSONResponse({"error": "PayloadTooLarge", "detail": f"body over {self.limit} bytes"},
+                                                status_code=413)
+                        await response(scope, receive, send)
+                    return {"type": "http.disconnect"}  # the app stops reading; its answer is dropped
+            return message
+
+        async def guarded_send(message: dict) -> None:
+            nonlocal started
+            if refused:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
+
+
 def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> FastAPI:
     """The FastAPI application over one ``SenseGraph`` (opened from ``store`` when not given)."""
     sg = sg or SenseGraph(store)
@@ -102,6 +141,8 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
         if not limiter.allow(client):
             return JSONResponse({"error": "TooManyRequests", "detail": "rate limit exceeded"}, status_code=429, headers={"Retry-After": "60"})
         return await call_next(request)
+
+    app.add_middleware(BodyLimit, limit=cfg.max_body_bytes)  # outermost: counts streamed bodies too
 
     @app.exception_handler(SenseGraphError)
     async def sg_error(_: Request, exc: SenseGraphError) -> JSONResponse:
