@@ -33,7 +33,7 @@ class EncoderConfig(_Section):
     name: str = Field("default", description="'default' (offline ConSE) or 'open_clip:<model>'")
     pretrained: str | None = Field(None, description="open_clip pretrained tag or checkpoint path")
     allow_download: bool = Field(False, description="let open_clip fetch weights (never in tests)")
-    cache_dir: str | None = Field(None, description="embedding cache; default <store>/cache")
+    cache_dir: str | None = Field(None, description="embedding cache; default $SENSEGRAPH_CACHE_DIR, else <store>/cache")
     batch_size: int = Field(16, ge=1, le=1024)
 
 

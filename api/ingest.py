@@ -207,6 +207,7 @@ class Ingestor:
         self._refresh_linker()
         media: list[Media] = []
         evidence: list[Evidence] = []
+        to_link: list[tuple[str, str | None, list[tuple[str, float]]]] = []
         for item, joint, native, labels in embedded:
             existing = self.store.media_by_sha256(item.sha256)
             media_id = existing.media_id if existing is not None else (item.record.id or f"m{item.sha256[:16]}")
@@ -216,7 +217,14 @@ class Ingestor:
                 report.ingested += 1
             media.append(Media(media_id, item.uri, item.modality, item.sha256, joint, native, item.record.text, item.record.metadata))
             stored = self._stored_links(existing, item.record.text)
-            evidence += stored if stored else self._evidence(media_id, item.record.text, labels)
+            if stored:
+                evidence += stored
+            else:
+                to_link.append((media_id, item.record.text, labels))
+        texts = [t for _, t, _ in to_link if t]
+        linked = dict(zip(texts, self.sg.link_many(texts))) if texts else {}
+        for media_id, text, labels in to_link:
+            evidence += self._evidence(media_id, linked.get(text, []) if text else [], labels)
         self.store.upsert_media(media)
         before = {(e.media_id, e.sense_id) for m in media for e in self.store.evidence(media_id=m.media_id)}
         self.store.upsert_evidence(evidence)
@@ -270,15 +278,15 @@ class Ingestor:
             return []
         return [e for e in self.store.evidence(media_id=existing.media_id) if e.source != "editor"]
 
-    def _evidence(self, media_id: str, text: str | None, labels: list[tuple[str, float]]) -> list[Evidence]:
+    def _evidence(self, media_id: str, mentions: list[Any], labels: list[tuple[str, float]]) -> list[Evidence]:
+        """Linker edges from the caption's linked mentions (best confidence per sense), then classifier edges."""
         best: dict[str, Evidence] = {}
-        if text:
-            for m in self.sg.link(text):
-                if m.sense_id is None:
-                    continue
-                ev = Evidence(media_id, m.sense_id, float(m.confidence), "linker", False, m.text)
-                if m.sense_id not in best or ev.confidence > best[m.sense_id].confidence:
-                    best[m.sense_id] = ev
+        for m in mentions:
+            if m.sense_id is None:
+                continue
+            ev = Evidence(media_id, m.sense_id, float(m.confidence), "linker", False, m.text)
+            if m.sense_id not in best or ev.confidence > best[m.sense_id].confidence:
+                best[m.sense_id] = ev
         pc = self.cfg.prototypes
         if pc.classifier_evidence and labels:
             top = labels[: pc.classifier_top]

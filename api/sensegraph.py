@@ -102,6 +102,8 @@ class SenseGraph:
     def _cache_dir(self) -> Path:
         if self.config.encoder.cache_dir:
             return Path(self.config.encoder.cache_dir)
+        if os.environ.get("SENSEGRAPH_CACHE_DIR"):
+            return Path(os.environ["SENSEGRAPH_CACHE_DIR"])
         from sensegraph.graph import store_kind
 
         uri = self.store.describe()
@@ -113,6 +115,10 @@ class SenseGraph:
     def link(self, text: str) -> list[Any]:
         """Mentions in ``text`` with their senses, confidences and every candidate's scores."""
         return self.linker.link(text)
+
+    def link_many(self, texts: Sequence[str]) -> list[list[Any]]:
+        """``link`` for several texts, with the linker's embedding calls batched across them."""
+        return self.linker.link_many(list(texts))
 
     def ingest(self, records: Iterable[Mapping[str, Any]], *, base_dir: str | Path | None = None, progress: bool = False) -> IngestReport:
         """Embed, link and store media records ``{"media", "text"?, "id"?, ...}``; update touched prototypes."""
