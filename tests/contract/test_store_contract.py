@@ -1,6 +1,8 @@
 """The store contract: one test per clause, run on every ``GraphStore`` (see conftest ``store``)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -617,8 +619,6 @@ def test_merge_is_undone_by_one_patch_from_its_snapshot(bound, rng):
     assert snapshot(bound) == before
     assert bound.resolve("n_crane_bird") == "n_crane_bird"
     # the snapshot survives a JSON round trip (the audit trail keeps it as JSON)
-    import json
-
     again = type(snap).from_json(json.loads(json.dumps(snap.to_json())))
     assert unmerge_patch(again) == unmerge_patch(snap)
 
