@@ -80,11 +80,32 @@ def cluster_labels(features: np.ndarray, distance_threshold: float) -> np.ndarra
     return model.fit_predict(features)
 
 
+MAX_CLUSTER_SAMPLE = 1000
+
+
+def cluster_labels_scalable(features: np.ndarray, distance_threshold: float, sample: int = MAX_CLUSTER_SAMPLE) -> np.ndarray:
+    """``cluster_labels`` on at most ``sample`` evenly spaced media; the rest join the nearest centre.
+
+    Agglomerative clustering is quadratic, so beyond a thousand media a deterministic sample is
+    clustered and every medium is assigned to the closest (cosine) cluster centre.
+    """
+    n = len(features)
+    if n <= sample:
+        return cluster_labels(features, distance_threshold)
+    idx = np.linspace(0, n - 1, sample).astype(int)
+    sub = cluster_labels(features[idx], distance_threshold)
+    f = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    ids = np.unique(sub)
+    centres = np.stack([f[idx][sub == c].mean(axis=0) for c in ids])
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    return ids[np.argmax(f @ centres.T, axis=1)]
+
+
 def cluster_prototype(
     sense_id: str, features: np.ndarray, weights: np.ndarray, distance_threshold: float = 0.85
 ) -> Prototype:
     """Centre of the heaviest cluster (ties: the larger, then the first)."""
-    labels = cluster_labels(features, distance_threshold)
+    labels = cluster_labels_scalable(features, distance_threshold)
     w = np.asarray(weights, dtype=np.float64)
     best = max(set(labels.tolist()), key=lambda c: (w[labels == c].sum(), (labels == c).sum(), -c))
     keep = labels == best

@@ -70,3 +70,18 @@ def test_evidence_weights():
     assert evidence_weight(Evidence("m", "s", 0.05, "linker"), policy) == 0.0
     assert evidence_weight(Evidence("m", "s", 0.0, "editor"), policy) == 1.0  # pinned always counts
     assert evidence_weight(Evidence("m", "s", 1.0, "editor", detached=True), policy) == 0.0
+
+
+def test_cluster_scales_past_the_sample_and_keeps_the_majority():
+    from sensegraph.graph.prototypes import cluster_labels_scalable
+
+    rng = np.random.default_rng(4)
+    centre = _unit(rng, 1)[0]
+    kind = centre + 0.2 * _unit(rng, 1500)
+    other = -centre + 0.2 * _unit(rng, 300)
+    feats = np.vstack([kind, other]).astype(np.float32)
+    labels = cluster_labels_scalable(feats, 0.85, sample=200)
+    assert len(labels) == 1800
+    assert len(set(labels[:1500].tolist())) == 1 and not set(labels[:1500].tolist()) & set(labels[1500:].tolist())
+    p = build_prototype("s", feats, np.ones(1800), "cluster")
+    assert float(p.vector @ centre) > 0.9
