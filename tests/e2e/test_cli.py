@@ -66,3 +66,27 @@ def test_stats_and_sense(store_dir):
     assert len(view["prototype"]) == 1280
     missing = runner.invoke(app, ["sense", "n00000000", "--store", store_dir])
     assert missing.exit_code == 2 and "no sense with id" in missing.output
+
+
+def test_edit_detach_audit_and_undo(store_dir):
+    from sensegraph.graph import open_store
+
+    def evidence():
+        st = open_store(store_dir)
+        try:
+            return {(e.sense_id, e.detached) for e in st.evidence(media_id="chelsea")}
+        finally:
+            st.close()
+
+    assert ("n02123045", False) in evidence()
+    r = runner.invoke(app, ["edit", "detach", "chelsea", "n02123045", "--user", "ana", "--store", store_dir, "--json"])
+    assert r.exit_code == 0, r.output
+    audit_id = json.loads(r.stdout)["audit_id"]
+    assert ("n02123045", True) in evidence()
+    log = json.loads(runner.invoke(app, ["edit", "audit", "n02123045", "--store", store_dir, "--json"]).stdout)
+    assert log[0]["audit_id"] == audit_id and log[0]["user"] == "ana" and not log[0]["undone"]
+    r = runner.invoke(app, ["edit", "undo", audit_id, "--store", store_dir])
+    assert r.exit_code == 0, r.output
+    assert ("n02123045", False) in evidence()
+    bad = runner.invoke(app, ["edit", "detach", "chelsea", "n00000000", "--store", store_dir])
+    assert bad.exit_code == 2 and "n00000000" in bad.output

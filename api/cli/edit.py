@@ -1,0 +1,114 @@
+"""``sensegraph edit …``: the curator's edits from the shell (the same operations as the web editor).
+
+Each edit is one store transaction, recomputes the prototypes it affects and is recorded in the audit
+trail (``sensegraph edit audit``), from which ``sensegraph edit undo AUDIT_ID`` reverts it.
+"""
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from . import app
+from ._common import JsonOption, StoreOption, console, handle_errors, print_json
+
+edit_app = typer.Typer(help="Curate senses: attach, detach, move, split, merge, relabel, pin, undo, audit.",
+                       no_args_is_help=True)
+app.add_typer(edit_app, name="edit")
+
+UserOption = typer.Option("cli", "--user", help="who the audit trail names")
+
+
+def _run(store: str | None, as_json: bool, action) -> None:
+    from sensegraph import SenseGraph
+
+    with SenseGraph(store) as sg:
+        entry = action(sg)
+    if as_json:
+        print_json({"audit_id": entry.audit_id, "action": entry.action, "sense_ids": list(entry.sense_ids), "at": entry.at})
+    else:
+        console.print(f"{entry.action}: {', '.join(entry.sense_ids)} (audit {entry.audit_id}; undo with "
+                      f"`sensegraph edit undo {entry.audit_id}`)", highlight=False)
+
+
+@edit_app.command("attach")
+@handle_errors
+def attach(media_id: str, sense_id: str, user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
+    """Pin a medium to a sense (editor evidence: always counts)."""
+    _run(store, as_json, lambda sg: sg.attach(media_id, sense_id, user=user))
+
+
+@edit_app.command("detach")
+@handle_errors
+def detach(media_id: str, sense_id: str, user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
+    """Detach a medium from a sense (never counts again, even after a re-ingest)."""
+    _run(store, as_json, lambda sg: sg.detach(media_id, sense_id, user=user))
+
+
+@edit_app.command("move")
+@handle_errors
+def move(from_sense: str, to_sense: str, media_ids: list[str] = typer.Argument(..., help="media to move"),
+         user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
+    """Move evidence media from one sense to another."""
+    _run(store, as_json, lambda sg: sg.move_evidence(media_ids, from_sense, to_sense, user=user))
+
+
+@edit_app.command("split")
+@handle_errors
+def split(sense_id: str, new_id: str, label: str = typer.Option(..., help="label of the new sense"),
+          gloss: str = typer.Option("", help="gloss of the new sense"),
+          media: list[str] = typer.Option(None, "--media", help="media that go to the new sense (repeatable)"),
+          cluster: int = typer.Option(None, help="or: the index of one of the sense's clusters"),
+          user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
+    """Split selected media (or one cluster) of a sense into a new sense."""
+    _run(store, as_json, lambda sg: sg.split_sense(sense_id, new_id, label, gloss, media_ids=media or None,
+                                                   cluster=cluster, user=user))
+
+
+@edit_app.command("merge")
+@handle_errors
+def merge(keep: str, drop: str, user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
+    """Merge DROP into KEEP (aliases, evidence, relations carried over; DROP redirects to KEEP)."""
+    _run(store, as_json, lambda sg: sg.merge_senses(keep, drop, user=user))
+
+
+@edit_app.command("relabel")
+@handle_errors
+def relabel(sense_id: str, label: str = typer.Option(None), gloss: str = typer.Option(None),
+            alias: list[str] = typer.Option(None, "--alias", help="an alias to add (repeatable)"),
+            user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
+    """Edit a sense's label and gloss, add aliases (the linker sees them at once)."""
+    _run(store, as_json, lambda sg: sg.edit_sense(sense_id, label=label, gloss=gloss, add_aliases=alias or (), user=user))
+
+
+@edit_app.command("pin")
+@handle_errors
+def pin(media_id: str, mention: str, sense_id: str, user: str = UserOption, store: str = StoreOption,
+        as_json: bool = JsonOption) -> None:
+    """Pin the sense of a mention in a medium's caption (overrides the linker for that medium)."""
+    _run(store, as_json, lambda sg: sg.pin_mention(media_id, mention, sense_id, user=user))
+
+
+@edit_app.command("undo")
+@handle_errors
+def undo(audit_id: str, user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
+    """Revert an edit from the audit trail."""
+    _run(store, as_json, lambda sg: sg.undo(audit_id, user=user))
+
+
+@edit_app.command("audit")
+@handle_errors
+def audit(sense_id: str = typer.Argument(None), limit: int = typer.Option(50, min=1),
+          store: str = StoreOption, as_json: bool = JsonOption) -> None:
+    """The audit trail (newest first), for one sense or all."""
+    from sensegraph import SenseGraph
+
+    with SenseGraph(store) as sg:
+        entries = sg.audit(sense_id, limit)
+    if as_json:
+        print_json([{"audit_id": e.audit_id, "user": e.user, "at": e.at, "action": e.action,
+                     "sense_ids": list(e.sense_ids), "undone": e.undone} for e in entries])
+        return
+    t = Table("when", "who", "action", "senses", "audit id", "undone")
+    for e in entries:
+        t.add_row(e.at, e.user, e.action, ", ".join(e.sense_ids), e.audit_id, "yes" if e.undone else "")
+    console.print(t)
