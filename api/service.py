@@ -31,15 +31,16 @@ from .errors import (
 )
 from .sensegraph import SenseGraph
 
+MAX_WEIGHT = 1e6  # α, β above this (or inf) overflow the float32 match score into NaN rankings
 STATUS = {ValidationError: 422, NotFound: 404, AuthError: 401, EncoderUnavailable: 503, StoreError: 503, ConfigError: 500}
 
 
 class SearchRequest(BaseModel):
     q: str = Field(min_length=1, max_length=10_000)
     k: int = Field(10, ge=1, le=1000)
-    alpha: float | None = Field(None, ge=0)
-    beta: float | None = Field(None, ge=0)
-    threshold: float | None = None
+    alpha: float | None = Field(None, ge=0, le=MAX_WEIGHT)
+    beta: float | None = Field(None, ge=0, le=MAX_WEIGHT)
+    threshold: float | None = Field(None, allow_inf_nan=False)
     senses: dict[str, str] | None = Field(None, description="pin MENTION → SENSE_ID")
     filters: dict[str, Any] | None = None
 
@@ -176,8 +177,8 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
 
     @app.get("/search")
     def search_get(q: str = Query(..., min_length=1, max_length=10_000), k: int = Query(10, ge=1, le=1000),
-                   alpha: float | None = Query(None, ge=0), beta: float | None = Query(None, ge=0),
-                   threshold: float | None = None) -> dict[str, Any]:
+                   alpha: float | None = Query(None, ge=0, le=MAX_WEIGHT), beta: float | None = Query(None, ge=0, le=MAX_WEIGHT),
+                   threshold: float | None = Query(None, allow_inf_nan=False)) -> dict[str, Any]:
         return search_post(SearchRequest(q=q, k=k, alpha=alpha, beta=beta, threshold=threshold))
 
     @app.post("/search")
