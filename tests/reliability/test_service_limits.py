@@ -137,3 +137,16 @@ def test_bursts_over_the_rate_limit_get_429_not_500(small_store, tmp_path):
     assert len(statuses) == 60
     assert statuses.count(200) == 20 and statuses.count(429) == 40, sorted(set(statuses))
     assert r.status_code == 429 and r.headers.get("retry-after") == "60"
+
+
+def test_search_weights_that_would_overflow_the_score_are_refused(small_store, tmp_path):
+    """Regression: alpha=inf or 1e308 made every match NaN (serialised as null, ranking garbage); 422 now."""
+    from fastapi.testclient import TestClient
+
+    app, _ = _app(small_store, tmp_path / "s")
+    with TestClient(app, raise_server_exceptions=False) as c:
+        for params in ({"alpha": "inf"}, {"beta": 1e308}, {"threshold": "nan"}):
+            assert c.get("/search", params={"q": "a cat", **params}).status_code == 422, params
+        assert c.post("/search", json={"q": "a cat", "alpha": 1e308}).status_code == 422
+        hits = c.get("/search", params={"q": "a cat", "alpha": 1000, "beta": 0.5}).json()["results"]
+        assert hits and all(isinstance(h["match"], float) for h in hits)
