@@ -51,6 +51,7 @@ class LinkerConfig(_Section):
     temperature: float = Field(0.1, gt=0.0, le=10.0, description="softmax temperature for confidences")
     max_text_chars: int = Field(200_000, ge=1, description="longer link input is a ValidationError")
     lang: str = "en"
+    ner_model: str | None = Field(None, description="optional spaCy pipeline package for NER spans no alias covers (NIL mentions)")
 
 
 class PrototypeConfig(_Section):

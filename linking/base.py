@@ -14,13 +14,14 @@ NIL: None = None  # the sense_id of a mention that links to nothing in the graph
 
 @dataclass(frozen=True)
 class Mention:
-    """A span of the input text that names something in the alias table."""
+    """A span of the input text that names something in the alias table (or, from NER, a name)."""
 
     start: int
     end: int
     text: str
     lang: str = "en"
     key: str = ""  # the normalised alias key the detector matched ("" = derive from text)
+    source: str = "alias"  # "alias" (lexicon match) or "ner" (statistical NER; kept even without candidates)
 
 
 @dataclass

@@ -8,6 +8,10 @@ Three passes share one key space with the ``Lexicon``:
 * Chinese — ``spacy.blank("zh")`` character tokens against ``zh`` aliases (黄金, 大鲨鱼, 火箭),
   run only when the text holds CJK characters.
 
+Optionally, a statistical NER pass (a spaCy pipeline package named in ``linker.ner_model``, never
+required) adds named-entity spans that no alias covers, so names missing from the graph come out as
+NIL mentions instead of going unseen.
+
 Overlapping hits resolve to the longest span (then the earliest, then exact over lemma). A
 single-token stop word ("a", "in", "it" — all WordNet nouns) is not a mention unless written in
 capitals exactly as an alias ("US", "IT"); single Latin letters never are.
@@ -18,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sensegraph.errors import ConfigError
 from sensegraph.graph.model import AliasEntry
 from sensegraph.registry import register
 
@@ -32,12 +37,13 @@ class _Hit:
     key: str
     script: str
     exact: bool
+    source: str = "alias"
 
 
 class PhraseMatcherDetector:
     """Finds alias mentions in text; ``add_aliases`` extends the matchers without a rebuild."""
 
-    def __init__(self, lexicon: Lexicon, *, skip_stopwords: bool = True) -> None:
+    def __init__(self, lexicon: Lexicon, *, skip_stopwords: bool = True, ner_model: str | None = None) -> None:
         from spacy.lang.en.stop_words import STOP_WORDS
         from spacy.matcher import PhraseMatcher
 
@@ -48,6 +54,7 @@ class PhraseMatcherDetector:
         self._exact = PhraseMatcher(en_vocab, attr="LOWER")
         self._lemma = PhraseMatcher(en_vocab, attr="NORM")
         self._zh: Any = None
+        self._ner = load_ner(ner_model) if ner_model else None
         self._add_keys([(s, k) for s in (EN, ZH) for k in lexicon.by_key[s]])
 
     # -- building -------------------------------------------------------------------------------
@@ -90,10 +97,19 @@ class PhraseMatcherDetector:
         hits = self._en_hits(_blank_cjk(text) if has_cjk else text)
         if self._zh is not None and has_cjk:
             hits.extend(self._zh_hits(text))
-        return [
-            Mention(h.start, h.end, text[h.start:h.end], ZH if h.script == ZH else EN, h.key)
-            for h in longest_non_overlapping(hits)
-        ]
+        kept = longest_non_overlapping(hits)
+        if self._ner is not None:
+            kept = sorted(kept + self._ner_hits(text, kept), key=lambda h: h.start)
+        return [Mention(h.start, h.end, text[h.start:h.end], ZH if h.script == ZH else EN, h.key, h.source)
+                for h in kept]
+
+    def _ner_hits(self, text: str, taken: list[_Hit]) -> list[_Hit]:
+        """Named entities of the NER model that overlap no alias mention (aliases stay authoritative)."""
+        out = []
+        for ent in self._ner(text).ents:
+            if ent.label_ in NER_LABELS and not any(h.start < ent.end_char and ent.start_char < h.end for h in taken):
+                out.append(_Hit(ent.start_char, ent.end_char, ent.text.lower(), EN, True, "ner"))
+        return out
 
     def _en_hits(self, text: str) -> list[_Hit]:
         doc = self.lexicon.nlp(EN).make_doc(text)
@@ -133,6 +149,22 @@ class PhraseMatcherDetector:
         if self.skip_stopwords and h.key in self._stop:
             return surface.isupper() and surface in self.lexicon.cased.get(h.key, ())
         return True
+
+
+NER_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART"})
+
+
+def load_ner(package: str) -> Any:
+    """A spaCy pipeline package with an ``ner`` component, or a ConfigError saying what to install."""
+    import spacy
+
+    if not spacy.util.is_package(package):
+        raise ConfigError(f"linker.ner_model {package!r} is not an installed spaCy pipeline package "
+                          f"(pip install it, or set linker.ner_model to null)")
+    nlp = spacy.load(package, exclude=["lemmatizer"])
+    if "ner" not in nlp.pipe_names:
+        raise ConfigError(f"spaCy pipeline {package!r} has no 'ner' component")
+    return nlp
 
 
 def _blank_cjk(text: str) -> str:

@@ -94,7 +94,7 @@ class EntityLinker:
     @property
     def detector(self) -> Any:
         if self._detector is None:
-            self._detector = get("linker.detect", DETECTOR)(self.lexicon)
+            self._detector = get("linker.detect", DETECTOR)(self.lexicon, ner_model=self.config.ner_model)
         return self._detector
 
     @property
@@ -195,7 +195,7 @@ class EntityLinker:
         kept_m, kept_c = [], []
         for m, cl in zip(mentions, raw):
             cands = _resolve(cl, live)
-            if cands or m in keep_empty:
+            if cands or m in keep_empty or m.source == "ner":  # a named entity not in the graph is NIL
                 kept_m.append(m)
                 kept_c.append(cands)
         return text, kept_m, kept_c
