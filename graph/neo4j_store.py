@@ -37,7 +37,7 @@ from .model import (
     Relation,
     Sense,
 )
-from .patch import check_patch, required_ids
+from .patch import PatchOps, check_patch, required_ids
 from .vector_index import as_unit
 
 T = TypeVar("T")
@@ -142,7 +142,7 @@ def _audit(r: Any) -> AuditEntry:
                       undone=bool(r["undone"]))
 
 
-class Neo4jStore:
+class Neo4jStore(PatchOps):
     """A ``GraphStore`` on Neo4j 5.26 (Community or Enterprise), reached over Bolt."""
 
     name = "neo4j"
@@ -669,24 +669,7 @@ class Neo4jStore:
 
         return self._write_tx(work)
 
-    # -- inverse edits (the curator's undo) ---------------------------------------------------------
-    def set_redirect(self, sense_id: str, target: str | None) -> None:
-        """Point ``sense_id`` at ``target`` or clear its redirect (``None``)."""
-        self._patch(GraphPatch(redirects=((sense_id, target),)))
-
-    def delete_has_sense(self, pairs: Iterable[tuple[str, str]]) -> int:
-        return self._patch(GraphPatch(delete_has_sense=tuple(pairs)))["delete_has_sense"]
-
-    def delete_relations(self, relations: Iterable[Relation]) -> int:
-        return self._patch(GraphPatch(delete_relations=tuple(relations)))["delete_relations"]
-
-    def delete_aliases(self, aliases: Iterable[Alias]) -> int:
-        return self._patch(GraphPatch(delete_aliases=tuple(aliases)))["delete_aliases"]
-
-    def apply_patch(self, patch: GraphPatch) -> None:
-        """Put every key of ``patch`` in its given state in one transaction (see ``GraphPatch``)."""
-        self._patch(patch)
-
+    # -- inverse edits (the curator's undo): set_redirect, delete_*, apply_patch from PatchOps ----
     def _patch(self, patch: GraphPatch) -> dict[str, int]:
         """Validate, check every named id exists, then delete and put, in one transaction."""
         p = check_patch(patch)

@@ -116,3 +116,30 @@ def required_ids(patch: GraphPatch) -> PatchIds:
     senses += [x for s, t in patch.redirects for x in (s, t) if x is not None]
     media = [m for m, _ in patch.delete_evidence] + [e.media_id for e in patch.evidence]
     return PatchIds(tuple(dict.fromkeys(entities)), tuple(dict.fromkeys(senses)), tuple(dict.fromkeys(media)))
+
+
+class PatchOps:
+    """The single-purpose inverse edits, each a one-field ``GraphPatch`` through the store's ``_patch``.
+
+    A store implements ``_patch(patch) -> {field: rows changed}`` (one transaction); these follow.
+    """
+
+    def _patch(self, patch: GraphPatch) -> dict[str, int]:  # pragma: no cover - implemented by stores
+        raise NotImplementedError
+
+    def set_redirect(self, sense_id: str, target: str | None) -> None:
+        """Point ``sense_id`` at ``target`` or clear its redirect (``None``)."""
+        self._patch(GraphPatch(redirects=((sense_id, target),)))
+
+    def delete_has_sense(self, pairs: Iterable[tuple[str, str]]) -> int:
+        return self._patch(GraphPatch(delete_has_sense=tuple(pairs)))["delete_has_sense"]
+
+    def delete_relations(self, relations: Iterable[Relation]) -> int:
+        return self._patch(GraphPatch(delete_relations=tuple(relations)))["delete_relations"]
+
+    def delete_aliases(self, aliases: Iterable[Alias]) -> int:
+        return self._patch(GraphPatch(delete_aliases=tuple(aliases)))["delete_aliases"]
+
+    def apply_patch(self, patch: GraphPatch) -> None:
+        """Put every key of ``patch`` in its given state in one transaction (see ``GraphPatch``)."""
+        self._patch(patch)
