@@ -38,11 +38,13 @@ class Mode:
     beta: float | None = None
     calibrate: bool = False
     config: dict[str, Any] = field(default_factory=dict)
+    propagate: bool = False  # run ``sg.propagate()`` first: senses without media get GNN prototypes
 
 
 TEXT_ONLY = Mode("text-only", alpha=1.0, beta=0.0)
 SENSE_AWARE = Mode("sense-aware", calibrate=True)
-_MODES: dict[str, Mode] = {TEXT_ONLY.name: TEXT_ONLY, SENSE_AWARE.name: SENSE_AWARE}
+PROPAGATED = Mode("sense-aware+propagated", calibrate=True, propagate=True)
+_MODES: dict[str, Mode] = {m.name: m for m in (TEXT_ONLY, SENSE_AWARE, PROPAGATED)}
 
 
 def register_mode(mode: Mode) -> None:
@@ -197,8 +199,13 @@ def evaluate_protocol(evalset: EvalSet, protocol: str, *, split: str = "test", s
             if isinstance(getattr(sg, "linker", None), _MemoLinker):
                 sg.linker.prefill([q.text for q, _ in [*test_pairs, *dev_pairs]])
             reports = []
+            propagated = False
             for mode in modes(mode_names):
                 a, b = mode.alpha, mode.beta
+                if mode.propagate and not propagated:
+                    sg.propagate()
+                    propagated = True
+                    sg.__dict__.pop("engine", None)
                 if mode.config:
                     sg.config = sg.config.merged(mode.config)
                     sg.__dict__.pop("engine", None)

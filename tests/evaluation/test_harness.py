@@ -73,7 +73,8 @@ def _engine_ready() -> bool:
 def test_ci_slice_sense_aware_not_below_text_only(core, tmp_path):
     """The CI gate: on the ambiguous slice, sense-aware must not fall below text-only (captioned protocol)."""
     ids = [l for l in (CORE / "ci.txt").read_text().splitlines() if l and not l.startswith("#")]
-    rep = evaluate_protocol(core, "captioned", split="test", store=str(tmp_path), query_ids=ids)
+    rep = evaluate_protocol(core, "captioned", split="test", store=str(tmp_path), query_ids=ids,
+                            mode_names=["text-only", "sense-aware"])
     by_mode = {m.mode: m.by_kind["all"] for m in rep.modes}
     text, sense = by_mode["text-only"], by_mode["sense-aware"]
     assert rep.queries >= 20
