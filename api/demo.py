@@ -35,14 +35,23 @@ def find_evalset(path: Path | None) -> Path:
 
 
 def prepare(sg: SenseGraph, evalset_dir: Path, *, progress: bool = True) -> tuple[object, set[str]]:
-    """Import WordNet if the store has no senses, ingest the eval set (cold protocol); return it and the gallery."""
+    """Import WordNet if needed, ingest the eval set (cold protocol), calibrate α, β on its dev queries.
+
+    Returns the eval set and the gallery (the media ingested without captions). The calibrated weights
+    are saved in the store's configuration, as ``sensegraph calibrate`` would.
+    """
     from .evaluation.dataset import load_evalset
-    from .evaluation.harness import ensure_kg, ingest_records
+    from .evaluation.harness import calibrate, ensure_kg, ingest_records, restrict
 
     evalset = load_evalset(evalset_dir)
     ensure_kg(sg)
     records, gallery = ingest_records(evalset, "cold")
     sg.ingest(records, progress=progress)
+    dev = restrict(evalset.select("dev"), gallery)
+    if dev:
+        depth = max(int(sg.store.counts().get("media", 0)), len(records))
+        sg.config.search.alpha, sg.config.search.beta = calibrate(sg, dev, gallery, depth)
+        sg.save_config()
     return evalset, gallery
 
 

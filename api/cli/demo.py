@@ -25,8 +25,9 @@ def demo(
     with SenseGraph(store) as sg:
         console.print(f"[bold]store[/] {sg.store.describe()}  [bold]eval set[/] {folder}", highlight=False)
         ev, gallery = prepare(sg, folder)
-        console.print(f"{len(ev.media)} media ingested; {len(gallery)} of them without captions form the gallery searched below")
-        rows = compare(sg, ev, gallery, kinds=("ambiguous_context", "ambiguous"), limit=limit)
+        console.print(f"{len(ev.media)} media ingested; {len(gallery)} of them without captions form the gallery searched below; "
+                      f"α={sg.config.search.alpha}, β={sg.config.search.beta} calibrated on the dev queries")
+        rows = compare(sg, ev, gallery, kinds=("ambiguous_context",), limit=limit)
         t = Table(title="text-only (β=0) beside sense-aware (α, β from the configuration); ✓ = a relevant medium")
         for col in ("query", "linked", "text-only top 3", "sense-aware top 3"):
             t.add_column(col)
