@@ -32,16 +32,34 @@ class PrototypeUpdater:
         self.store, self.config = store, config
         self.policy = WeightPolicy(config.classifier_weight, config.min_confidence)
 
+    #: how often a sense is recomputed when its evidence changed while it was being computed
+    MAX_ATTEMPTS = 8
+
     def update(self, sense_ids: Iterable[str], added: Mapping[str, Sequence[str]] | None = None) -> UpdateReport:
-        """Update ``sense_ids``; ``added[s]`` names media whose evidence edge to ``s`` is new."""
-        added = added or {}
+        """Update ``sense_ids``; ``added[s]`` names media whose evidence edge to ``s`` is new.
+
+        Optimistic concurrency: after writing, each sense's evidence is read again, and a sense whose
+        evidence changed meanwhile (a concurrent ingest or edit) is recomputed, so the last writer
+        never leaves a prototype built from evidence that is no longer there.
+        """
         report = UpdateReport()
-        ids = sorted(set(sense_ids))
+        todo, added = sorted(set(sense_ids)), dict(added or {})
+        for _ in range(self.MAX_ATTEMPTS):
+            used = self._update_once(todo, added, report)
+            todo = [sid for sid, key in used.items() if self._evidence_key(sid)[0] != key]
+            if not todo:
+                break
+            added = {}  # a re-run recomputes from the evidence as it now is
+        return report
+
+    def _update_once(self, ids: list[str], added: Mapping[str, Sequence[str]], report: UpdateReport) -> dict[str, frozenset]:
+        """One read-compute-write pass; returns the evidence each sense was computed from."""
         old = self.store.get_prototypes(ids)
         out: list[Prototype] = []
+        used: dict[str, frozenset] = {}
         for sid in ids:
-            proto = self._recompute(sid, old.get(sid), list(added.get(sid, ())))
             prev = old.get(sid)
+            proto, used[sid] = self._recompute(sid, prev, list(added.get(sid, ())))
             if prev is not None and prev.source == "curated":
                 continue
             if proto is None:
@@ -56,7 +74,7 @@ class PrototypeUpdater:
                 report.changed += 1
         if out:
             self.store.set_prototypes(out)
-        return report
+        return used
 
     def rebuild_all(self, *, progress: bool = False) -> int:
         """Recompute every sense that has evidence or a media prototype; returns prototypes written."""
@@ -73,10 +91,15 @@ class PrototypeUpdater:
         return written
 
     # -- internals -----------------------------------------------------------------------------
-    def _recompute(self, sid: str, prev: Prototype | None, added: list[str]) -> Prototype | None:
-        evidence = self.store.evidence(sense_id=sid)
-        weights = {e.media_id: evidence_weight(e, self.policy) for e in evidence}
-        counting = {m for m, w in weights.items() if w > 0}
+    def _evidence_key(self, sid: str) -> tuple[frozenset, dict[str, float]]:
+        """The sense's counting evidence as (a comparable key, media id → weight)."""
+        weights = {e.media_id: evidence_weight(e, self.policy) for e in self.store.evidence(sense_id=sid)}
+        counting = {m: w for m, w in weights.items() if w > 0}
+        return frozenset((m, round(w, 9)) for m, w in counting.items()), counting
+
+    def _recompute(self, sid: str, prev: Prototype | None, added: list[str]) -> tuple[Prototype | None, frozenset]:
+        key, weights = self._evidence_key(sid)
+        counting = set(weights)
         strategy = self.config.strategy
         if (
             strategy == "mean" and prev is not None and prev.source == "media" and prev.strategy == "mean"
@@ -84,18 +107,18 @@ class PrototypeUpdater:
             and len(counting) == prev.media_count + len(added)
         ):
             feats = self._features(added)
-            ok = [m for m in added if m in feats]
-            if len(ok) == len(added):
-                return update_mean(prev, np.stack([feats[m] for m in ok]), np.array([weights[m] for m in ok]))
+            if all(m in feats for m in added):
+                return update_mean(prev, np.stack([feats[m] for m in added]), np.array([weights[m] for m in added])), key
         media_ids = sorted(counting)
         feats = self._features(media_ids)
         media_ids = [m for m in media_ids if m in feats]
         if not media_ids:
-            return None
-        return build_prototype(
+            return None, key
+        proto = build_prototype(
             sid, np.stack([feats[m] for m in media_ids]), np.array([weights[m] for m in media_ids]),
             strategy, distance_threshold=self.config.cluster_distance,
         )
+        return proto, key
 
     def _features(self, media_ids: Sequence[str]) -> dict[str, np.ndarray]:
         media = self.store.get_media(list(media_ids))
