@@ -1,8 +1,12 @@
 """Fixtures shared by every test area (kept small: area fixtures live in each area's conftest)."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+
+NEO4J_ENV = "SENSEGRAPH_TEST_NEO4J"
 
 
 @pytest.fixture
@@ -28,3 +32,27 @@ def shared_embedding_cache(tmp_path_factory):
         os.environ.pop("SENSEGRAPH_CACHE_DIR", None)
     else:
         os.environ["SENSEGRAPH_CACHE_DIR"] = old
+
+
+def _neo4j_store():
+    """The wiped Neo4j at $SENSEGRAPH_TEST_NEO4J; skipped when unset, failing when set but unreachable."""
+    uri = os.environ.get(NEO4J_ENV)
+    if not uri:
+        pytest.skip(f"{NEO4J_ENV} is not set (set it to a bolt:// URI of Neo4j 5.26, auth disabled, to run this)")
+    from sensegraph.graph.factory import open_store
+
+    store = open_store(uri)
+    store.wipe()
+    return store
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store(request, tmp_path):
+    """An empty store of each kind (the contract and KG-import suites run on both)."""
+    from sensegraph.graph.embedded import EmbeddedStore
+
+    s = EmbeddedStore(tmp_path / "store") if request.param == "embedded" else _neo4j_store()
+    try:
+        yield s
+    finally:
+        s.close()
