@@ -167,33 +167,38 @@ class SearchEngine:
             for ls in linked:
                 cand.update(dict.fromkeys(m for m, _ in self.store.search_media(ls.prototype.vector, kp, space="native", filters=flt)))
         t_vec = time.perf_counter() - t0
-        ids = list(cand)
-        media = self.store.get_media(ids)
-        ids = [i for i in ids if i in media and media[i].embedding is not None]
+        ids, joint = self.store.media_vectors(list(cand), "joint")
         if not ids:
             return SearchResult(query=label, hits=[], metadata=self._meta(alpha=a, beta=b, vector_seconds=t_vec))
-        joint = np.stack([media[i].embedding for i in ids])
         sim1 = cosine_rows(joint, q)
         weights = normalise_weights([ls.confidence for ls in linked]) if b > 0 else np.zeros(0)
         if b > 0 and linked:
-            native = np.stack([
-                media[i].features if media[i].features is not None else np.zeros_like(linked[0].prototype.vector)
-                for i in ids
-            ])
+            native = self._native_rows(ids, len(linked[0].prototype.vector))
             per_sense = np.stack([cosine_rows(native, ls.prototype.vector) for ls in linked], axis=1)
         else:
             per_sense = np.zeros((len(ids), 0), dtype=np.float32)
         match, sim2 = match_scores(sim1, per_sense, weights, a, b)
+        top = rank(match, k, threshold)
+        records = self.store.get_media([ids[i] for i in top], vectors=False)  # full records for the hits only
         hits = []
-        for r, idx in enumerate(rank(match, k, threshold)):
-            m = media[ids[idx]]
+        for r, idx in enumerate(top):
+            m = records.get(ids[idx])
             senses = [
                 SenseScore(sense_id=ls.sense_id, weight=float(weights[j]), sim=float(per_sense[idx, j]), prototype=ls.prototype.source)
                 for j, ls in enumerate(linked)
             ] if per_sense.shape[1] else []
-            hits.append(Hit(rank=r + 1, media_id=m.media_id, uri=m.uri, match=float(match[idx]), sim1=float(sim1[idx]),
-                            sim2=float(sim2[idx]), senses=senses, caption=m.caption))
+            hits.append(Hit(rank=r + 1, media_id=ids[idx], uri=m.uri if m else "", match=float(match[idx]), sim1=float(sim1[idx]),
+                            sim2=float(sim2[idx]), senses=senses, caption=m.caption if m else None))
         return SearchResult(query=label, hits=hits, metadata=self._meta(alpha=a, beta=b, candidates=len(ids), vector_seconds=round(t_vec, 6)))
+
+    def _native_rows(self, ids: list[str], dim: int) -> np.ndarray:
+        """Native features of ``ids`` row-aligned; a medium without features gets a zero row (scores 0)."""
+        found, vectors = self.store.media_vectors(ids, "native")
+        native = np.zeros((len(ids), dim), dtype=np.float32)
+        if found:
+            pos = {m: i for i, m in enumerate(ids)}
+            native[[pos[m] for m in found]] = vectors
+        return native
 
     def _meta(self, **extra: object) -> dict[str, object]:
         return {"store": self.store.name, "encoder": self.encoder.encoder_id, **extra}

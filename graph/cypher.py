@@ -243,6 +243,10 @@ CASE WHEN $vectors THEN m.embedding END AS embedding,
 CASE WHEN $vectors THEN m.features END AS features
 """
 GET_MEDIA = "UNWIND $ids AS id MATCH (m:Media {media_id: id}) RETURN " + _MEDIA_FIELDS
+MEDIA_VECTORS = (
+    "UNWIND $ids AS id MATCH (m:Media {media_id: id}) WITH m, m[$property] AS vector "
+    "WHERE vector IS NOT NULL RETURN m.media_id AS media_id, vector"
+)
 MEDIA_BY_SHA256 = (
     "MATCH (m:Media {sha256: $sha256}) WITH m ORDER BY m.media_id LIMIT 1 RETURN " + _MEDIA_FIELDS
 )

@@ -466,6 +466,17 @@ class EmbeddedStore(PatchOps):
                 out[row[1]] = _media(row)
         return out
 
+    def media_vectors(self, media_ids: Sequence[str], space: str = "joint") -> tuple[list[str], np.ndarray]:
+        """Rows of the in-memory vector table (no SQLite read, no record decoding)."""
+        if space not in SPACES:
+            raise ValidationError(f"space must be one of {sorted(SPACES)}, got {space!r}")
+        with self._lock:
+            table = self._media_table(space)[0]
+            if table is None:
+                return [], np.empty((0, 0), dtype=np.float32)
+            ids = [m for m in dict.fromkeys(media_ids) if m in table.index]
+            return ids, table.matrix[table.rows_of(ids)]
+
     def media_by_sha256(self, sha256: str) -> Media | None:
         if not sha256:
             return None

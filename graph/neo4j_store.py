@@ -44,6 +44,7 @@ T = TypeVar("T")
 BATCH = 5000  # rows per UNWIND for knowledge-graph writes
 MEDIA_BATCH = 500  # media rows carry two vectors each; vector-index inserts slow big transactions down
 SPACES = {"joint": ("sg_media_embedding", 0), "native": ("sg_media_features", 1)}
+VECTOR_PROPERTY = {"joint": "embedding", "native": "features"}
 INDEX_WAIT_S = 300
 OVERFETCH = 4  # index candidates per result wanted, re-scored exactly
 MIN_FETCH = 100
@@ -452,6 +453,19 @@ class Neo4jStore(PatchOps):
             for r in self._run(q.GET_MEDIA, {"ids": chunk, "vectors": vectors}):
                 out[r["media_id"]] = _media(r)
         return out
+
+    def media_vectors(self, media_ids: Sequence[str], space: str = "joint") -> tuple[list[str], np.ndarray]:
+        """Only the one vector property per medium crosses Bolt, not the whole record."""
+        if space not in SPACES:
+            raise ValidationError(f"space must be one of {sorted(SPACES)}, got {space!r}")
+        found: dict[str, np.ndarray] = {}
+        for chunk in _chunks(list(dict.fromkeys(media_ids)), MEDIA_BATCH):
+            for r in self._run(q.MEDIA_VECTORS, {"ids": chunk, "property": VECTOR_PROPERTY[space]}):
+                found[r["media_id"]] = as_unit(r["vector"], what=f"stored {space} vector of {r['media_id']!r}")
+        ids = [m for m in dict.fromkeys(media_ids) if m in found]
+        if not ids:
+            return [], np.empty((0, 0), dtype=np.float32)
+        return ids, np.stack([found[m] for m in ids])
 
     def media_by_sha256(self, sha256: str) -> Media | None:
         if not sha256:

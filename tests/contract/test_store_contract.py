@@ -239,6 +239,21 @@ def test_media_round_trip_and_lookup_by_sha256(bound, rng):
     assert bound.media_by_sha256("sha-unknown") is None
 
 
+def test_media_vectors_are_the_stored_unit_vectors_in_the_order_asked(bound, rng):
+    ms = [media(rng, "m0"), media(rng, "m1", native=False), media(rng, "m2")]
+    bound.upsert_media(ms)
+    ids, joint = bound.media_vectors(["m2", "nope", "m0", "m1", "m2"], "joint")
+    assert ids == ["m2", "m0", "m1"]
+    want = np.stack([ms[2].embedding, ms[0].embedding, ms[1].embedding])
+    np.testing.assert_allclose(joint, want / np.linalg.norm(want, axis=1, keepdims=True), atol=1e-6)
+    ids, native = bound.media_vectors(["m0", "m1", "m2"], "native")
+    assert ids == ["m0", "m2"] and native.shape == (2, NATIVE_DIM)
+    np.testing.assert_allclose(native[1], ms[2].features / np.linalg.norm(ms[2].features), atol=1e-6)
+    assert bound.media_vectors(["nope"], "joint")[0] == []
+    with pytest.raises(ValidationError, match="space"):
+        bound.media_vectors(["m0"], "audio")
+
+
 def test_evidence_is_one_edge_per_media_sense_pair(bound, rng):
     crane_graph(bound)
     bound.upsert_media([media(rng, "m0")])
