@@ -224,6 +224,16 @@ class EmbeddedStore(PatchOps):
             except sqlite3.Error as exc:
                 raise StoreError(f"read from store at {self.directory} failed: {exc}") from exc
 
+    def _read_chunks(self, sql: str, params: Sequence[Any] = ()) -> Iterator[list[tuple]]:
+        """The rows of one SELECT in lists of ``_CHUNK``: one statement, so one consistent snapshot."""
+        with self._lock:
+            try:
+                cursor = self._conn.execute(sql, params)
+                while rows := cursor.fetchmany(_CHUNK):
+                    yield rows
+            except sqlite3.Error as exc:
+                raise StoreError(f"read from store at {self.directory} failed: {exc}") from exc
+
     def wipe(self) -> None:
         """Delete everything (tests use it between cases); the encoder binding goes too."""
         with self._write() as (conn, _):
@@ -589,23 +599,26 @@ class EmbeddedStore(PatchOps):
         if table is not None and state == (epoch, rev):
             return table, epoch, rev
         since = state[1] if (table is not None and state is not None and state[0] == epoch) else -1
-        rows = self._read(q.MEDIA_CHANGED.format(column=SPACES[space]), (since,))
-        if since < 0:
-            table = None
-        if rows:
-            dim = len(rows[0][3]) // 4
-            if table is None or table.dim != dim:
-                table = VectorTable(dim)
-                if since >= 0:  # dimension changed under us: reload everything
-                    rows = self._read(q.MEDIA_CHANGED.format(column=SPACES[space]), (-1,))
-            mat = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-            table.upsert([r[1] for r in rows], [r[0] for r in rows], mat, [r[2] for r in rows])
+        table = self._load_media_rows(space, table if since >= 0 else None, since)
+        if table is not None and since >= 0 and table is not self._tables.get(space):
+            table = self._load_media_rows(space, None, -1)  # the dimension changed under us: reload all
         if table is not None:
             self._tables[space] = table
         else:
             self._tables.pop(space, None)
         self._table_state[space] = (epoch, rev)
         return table, epoch, rev
+
+    def _load_media_rows(self, space: str, table: VectorTable | None, since: int) -> VectorTable | None:
+        """Upsert rows changed after ``since`` into ``table`` (a new one when None), a chunk at a time
+        so a million-row load never holds the rows twice; a new table when the dimension differs."""
+        for rows in self._read_chunks(q.MEDIA_CHANGED.format(column=SPACES[space]), (since,)):
+            dim = len(rows[0][3]) // 4
+            if table is None or table.dim != dim:
+                table = VectorTable(dim)
+            mat = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            table.upsert([r[1] for r in rows], [r[0] for r in rows], mat, [r[2] for r in rows])
+        return table
 
     def _allowed(self, table: VectorTable, filters: MediaFilter | None) -> np.ndarray | None:
         """Boolean mask of rows passing ``filters`` (None when nothing is filtered)."""
@@ -638,8 +651,7 @@ class EmbeddedStore(PatchOps):
             if not index.load(epoch) or index.rev > rev:
                 index.rebuild(table, rev, epoch)
         if index.rev < rev:
-            rows = self._read(q.MEDIA_CHANGED.format(column=SPACES[space]), (index.rev,))
-            if rows:
+            for rows in self._read_chunks(q.MEDIA_CHANGED.format(column=SPACES[space]), (index.rev,)):
                 mat = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), -1)
                 index.add(mat, np.array([r[0] for r in rows], dtype=np.int64), rev)
             index.rev = rev

@@ -254,3 +254,32 @@ def test_hnsw_search_matches_exact_top_k_and_honours_filters(tmp_path, rng):
         assert (d / "hnsw-joint.bin").stat().st_mtime_ns == mtime
     finally:
         s2.close()
+
+
+def test_vector_tables_and_hnsw_load_in_chunks_and_miss_no_row(tmp_path, rng, monkeypatch):
+    """Rows are read a chunk at a time (bounded memory at a million media); every row still arrives,
+    on a first load, on incremental refreshes and into the HNSW index."""
+    from sensegraph.graph import embedded
+
+    monkeypatch.setattr(embedded, "_CHUNK", 7)
+    d = tmp_path / "store"
+    writer, reader = EmbeddedStore(d, ann_threshold=40), EmbeddedStore(d, ann_threshold=40)
+    try:
+        ms = random_media(rng, 30)
+        writer.upsert_media(ms)
+        assert len(reader.search_media(ms[0].embedding, 100)) == 30  # exact path, first load
+        ms += random_media(rng, 50, start=30)
+        writer.upsert_media(ms[30:])
+        for m in ms[::9]:  # past the threshold: the index is built, then refreshed
+            assert reader.search_media(m.embedding, 1)[0][0] == m.media_id
+        more = random_media(rng, 23, start=80)
+        writer.upsert_media(more)
+        for m in more[::5]:
+            assert reader.search_media(m.embedding, 1)[0][0] == m.media_id
+            assert reader.search_media(m.features, 1, space="native")[0][0] == m.media_id
+        ids, _ = reader.media_vectors([m.media_id for m in ms + more])
+        assert len(ids) == 103
+    finally:
+        writer.close()
+        reader.close()
+
