@@ -79,8 +79,14 @@ def apply_pins(mentions: list[LinkedMention], pins: Mapping[str, str] | None) ->
 class SearchEngine:
     """Ranks media for a text by the match formula over one store, encoder and linker."""
 
-    def __init__(self, store: GraphStore, encoder, linker, config: SenseGraphConfig) -> None:
+    def __init__(self, store: GraphStore, encoder, linker, config: SenseGraphConfig, *, embed_texts=None) -> None:
         self.store, self.encoder, self.linker, self.config = store, encoder, linker, config
+        self._embed_texts = embed_texts
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Joint-space text vectors through the function the linker embeds context with (behind a
+        memo, when given), so a short query the linker just embedded is not embedded again."""
+        return (self._embed_texts or self.encoder.embed_texts)(texts)
 
     # -- public ------------------------------------------------------------------------------
     def search(
@@ -100,7 +106,7 @@ class SearchEngine:
         t0 = time.perf_counter()
         mentions = self.linker.link(text)
         t_link = time.perf_counter() - t0
-        q = self.encoder.embed_texts([text])[0]
+        q = self.embed_texts([text])[0]
         linked = self.linked_senses(apply_pins(mentions, senses))
         result = self._rank(q, linked, k, alpha, beta, as_filter(filters), threshold, text)
         result.linked = [m.to_dict() for m in mentions]
@@ -125,7 +131,7 @@ class SearchEngine:
         if (query is None) == (media_id is None):
             raise ValidationError("give exactly one of a text or a media_id")
         if query is not None:
-            vec, space, flt, label = self.encoder.embed_texts([validate_query(query)])[0], "joint", None, query
+            vec, space, flt, label = self.embed_texts([validate_query(query)])[0], "joint", None, query
         else:
             medium = self.store.get_media([media_id]).get(media_id)
             if medium is None or medium.features is None:

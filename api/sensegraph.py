@@ -88,16 +88,23 @@ class SenseGraph:
         return enc
 
     @cached_property
+    def text_memo(self) -> Any:
+        """The encoder's text embedding behind a memo of recent texts, shared by linker and engine."""
+        from sensegraph.encoders.recent import RecentTexts
+
+        return RecentTexts(self.encoder.embed_texts)
+
+    @cached_property
     def linker(self) -> Any:
         from sensegraph.linking.linker import EntityLinker
 
-        return EntityLinker(self.store, self.encoder.embed_texts, self.config.linker)
+        return EntityLinker(self.store, self.text_memo, self.config.linker)
 
     @cached_property
     def engine(self) -> Any:
         from .search import SearchEngine
 
-        return SearchEngine(self.store, self.encoder, self.linker, self.config)
+        return SearchEngine(self.store, self.encoder, self.linker, self.config, embed_texts=self.text_memo)
 
     def _cache_dir(self) -> Path:
         if self.config.encoder.cache_dir:

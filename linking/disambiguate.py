@@ -223,7 +223,9 @@ class ContextDisambiguator:
             return
         ids = list(dict.fromkeys(c.sense_id for cands in owners for c in cands))
         sense_vecs = self._sense_vectors(ids)
-        ctx = _as_matrix(self.embed_texts(windows), len(windows))
+        position = {w: i for i, w in enumerate(dict.fromkeys(windows))}  # a short text's windows are all the text
+        vecs = _as_matrix(self.embed_texts(list(position)), len(position))
+        ctx = vecs[[position[w] for w in windows]]
         for row, cands in zip(ctx, owners):
             for c in cands:
                 v = sense_vecs.get(c.sense_id)

@@ -78,3 +78,23 @@ def test_recommend_and_similar(cold_gallery):
     sim = sg.similar(media_id="key-lock-1", k=3)
     assert sim and sim[0].sim2 > 0 and "key-lock-1" not in {h.media_id for h in sim}
     assert sg.similar("a turkey", k=1)[0].sim1 > 0
+
+
+def test_a_short_query_is_embedded_once_for_linking_and_search(cold_gallery):
+    """The linker's context window of a short query is the query; the engine reuses that vector."""
+    from sensegraph import SenseGraph
+
+    inner, seen = cold_gallery.encoder, []
+
+    class Counting:
+        encoder_id, joint_dim, native_dim = inner.encoder_id, inner.joint_dim, inner.native_dim
+
+        def embed_texts(self, texts):
+            seen.extend(texts)
+            return inner.embed_texts(texts)
+
+    query = "a bat flying at night"
+    plain = cold_gallery.search(query, k=5)
+    counted = SenseGraph(cold_gallery.store, encoder=Counting()).search(query, k=5)
+    assert seen.count(query) == 1
+    assert [(h.media_id, round(h.match, 6)) for h in counted] == [(h.media_id, round(h.match, 6)) for h in plain]
