@@ -61,12 +61,13 @@ def create_range_index(name: str) -> str:
 
 
 def create_vector_index(name: str) -> str:
-    """DDL of a cosine vector index; dimensions come as ``$dims`` (quantisation off: exact scores)."""
+    """DDL of a cosine vector index; dimensions come as ``$dims`` (quantisation off: exact scores;
+    HNSW M 32 and ef_construction 200 as the embedded store's, for text queries far from the media)."""
     label, prop, _ = VECTOR_INDEXES[name]
     return (
         f"CREATE VECTOR INDEX {ident(name)} IF NOT EXISTS FOR (n:{ident(label)}) ON (n.{ident(prop)}) "
         "OPTIONS {indexConfig: {`vector.dimensions`: $dims, `vector.similarity_function`: 'cosine', "
-        "`vector.quantization.enabled`: false}}"
+        "`vector.quantization.enabled`: false, `vector.hnsw.m`: 32, `vector.hnsw.ef_construction`: 200}}"
     )
 
 

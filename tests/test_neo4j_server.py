@@ -63,9 +63,12 @@ def test_start_write_stop_restart_keeps_data_and_a_password_turns_auth_on(tmp_pa
     with socket.socket() as sock:  # the port is free again
         assert sock.connect_ex(("127.0.0.1", port)) != 0
 
-    st2 = srv.start(data, port, password="s3cret-pass")  # same data, now with auth
+    st2 = srv.start(data, port, password="s3cret-pass", pagecache_mb=300)  # same data, now with auth
     try:
         assert st2.pid != st.pid and st2.auth
+        setting = _query(port, "SHOW SETTINGS YIELD name, value WHERE name = 'server.memory.pagecache.size' "
+                               "RETURN value", password="s3cret-pass")
+        assert setting[0]["value"] in {"300.00MiB", str(300 * 1024 * 1024)}
         rows = _query(port, "MATCH (p:Probe) RETURN p.name AS name", password="s3cret-pass")
         assert rows == [{"name": "survives'}) DETACH DELETE n //"}]
         with pytest.raises(AuthError):
@@ -83,6 +86,8 @@ def test_bad_arguments_and_busy_port(tmp_path):
         srv.start(tmp_path / "x", 70000)
     with pytest.raises(ConfigError, match="at least 8"):
         srv.start(tmp_path / "x", _free_port(), password="short")
+    with pytest.raises(ConfigError, match="--pagecache-mb"):
+        srv.start(tmp_path / "x", _free_port(), pagecache_mb=0)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -141,6 +146,10 @@ def test_bind_creates_online_cosine_indexes_and_a_rebind_after_wipe_resizes_them
                                            "sg_sense_prototype": 6, "sg_sense_propagated": 6}
     states = {r["name"]: r["state"] for r in neo4j_store._run("SHOW VECTOR INDEXES YIELD name, state")}
     assert set(states.values()) == {"ONLINE"}
+    config = neo4j_store._run("SHOW VECTOR INDEXES YIELD name, options WHERE name = 'sg_media_embedding' "
+                              "RETURN options.indexConfig AS config")[0]["config"]
+    assert (config["vector.hnsw.m"], config["vector.hnsw.ef_construction"]) == (32, 200)
+    assert config["vector.quantization.enabled"] is False
     neo4j_store.wipe()  # the binding goes, the schema stays
     assert neo4j_store.get_meta("encoder_id") is None
     neo4j_store.bind_encoder("enc-b", 16, 12)

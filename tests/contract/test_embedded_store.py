@@ -1,6 +1,7 @@
 """What only the EmbeddedStore promises: persistence, corruption refusal, atomic writes, HNSW, locking."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -254,6 +255,17 @@ def test_hnsw_search_matches_exact_top_k_and_honours_filters(tmp_path, rng):
         assert (d / "hnsw-joint.bin").stat().st_mtime_ns == mtime
     finally:
         s2.close()
+    # an index saved with other graph parameters (an older M) is rebuilt, not reused
+    meta_path = d / "hnsw-joint.json"
+    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "m": 16}))
+    s3 = EmbeddedStore(d, ann_threshold=100)
+    try:
+        assert s3.search_media(new[0].embedding, 1)[0][0] == new[0].media_id
+        s3.close()
+        assert json.loads(meta_path.read_text())["m"] == 32
+        assert (d / "hnsw-joint.bin").stat().st_mtime_ns != mtime
+    finally:
+        s3.close()
 
 
 def test_vector_tables_and_hnsw_load_in_chunks_and_miss_no_row(tmp_path, rng, monkeypatch):
