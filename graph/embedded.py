@@ -484,8 +484,8 @@ class EmbeddedStore(PatchOps):
             table = self._media_table(space)[0]
             if table is None:
                 return [], np.empty((0, 0), dtype=np.float32)
-            ids = [m for m in dict.fromkeys(media_ids) if m in table.index]
-            return ids, table.matrix[table.rows_of(ids)]
+            found = [(m, row) for m in dict.fromkeys(media_ids) if (row := table.index.get(m)) is not None]
+            return [m for m, _ in found], table.matrix[[row for _, row in found]]
 
     def media_by_sha256(self, sha256: str) -> Media | None:
         if not sha256:
@@ -688,8 +688,8 @@ class EmbeddedStore(PatchOps):
             labels, scores = index.query(query, k, allow)
             if len(labels) < min(k, allowed):  # the graph search came up short: answer exactly
                 return table.search(query, k, mask)
-            rows = table.row_of_key
-            return [(table.ids[rows[int(lb)]], float(s)) for lb, s in zip(labels, scores)]
+            rows, ids = table.row_of_key, table.ids
+            return [(ids[rows[lb]], s) for lb, s in zip(labels.tolist(), scores.tolist())]
 
     def _proto_table(self, slot: str) -> VectorTable | None:
         counters = self._counters()
