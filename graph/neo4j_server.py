@@ -27,6 +27,7 @@ PASSWORD_ENV = "SENSEGRAPH_NEO4J_PASSWORD"  # read by Launcher.java; keeps the p
 DEPLOY_ENV = "SENSEGRAPH_NEO4J_DEPLOY"
 DEFAULT_PORT = 7687
 DEFAULT_HEAP = "1g"
+DEFAULT_PAGECACHE_MB = 256  # enough for tests; a million media with vectors wants a few GB
 START_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 60.0
 READY_MARK = b"sensegraph-neo4j ready"
@@ -201,6 +202,7 @@ def start(
     *,
     password: str | None = None,
     heap: str = DEFAULT_HEAP,
+    pagecache_mb: int = DEFAULT_PAGECACHE_MB,
     timeout: float = START_TIMEOUT_S,
 ) -> ServerStatus:
     """Start the launcher detached on ``port`` with data in ``data``; wait until Bolt answers.
@@ -209,6 +211,8 @@ def start(
     """
     if not 1 <= port <= 65535:
         raise ConfigError(f"--port must be 1..65535, got {port}")
+    if pagecache_mb < 16:
+        raise ConfigError(f"--pagecache-mb must be at least 16, got {pagecache_mb}")
     if password is not None and len(password) < 8:
         raise ConfigError("the Neo4j password must be at least 8 characters")
     data_path = Path(data).expanduser().resolve()
@@ -226,7 +230,8 @@ def start(
     if password:
         env[PASSWORD_ENV] = password
     cmd = [java, f"-Xmx{heap}", "-Dfile.encoding=UTF-8", "-cp", classpath,
-           str(deploy / "Launcher.java"), "--port", str(port), "--data", str(data_path)]
+           str(deploy / "Launcher.java"), "--port", str(port), "--data", str(data_path),
+           "--pagecache-mb", str(int(pagecache_mb))]
     t0 = time.monotonic()
     log_offset = (data_path / LOGFILE).stat().st_size if (data_path / LOGFILE).exists() else 0
     with open(data_path / LOGFILE, "ab") as log:

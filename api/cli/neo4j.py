@@ -58,6 +58,7 @@ def start(
         show_default=False,
     ),
     heap: str = typer.Option("1g", "--heap", help="JVM heap (-Xmx)."),
+    pagecache_mb: int = typer.Option(256, "--pagecache-mb", help="Neo4j page cache in MiB (graph and vector properties)."),
     timeout: float = typer.Option(180.0, "--timeout", help="Seconds to wait for Bolt to answer."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -65,7 +66,8 @@ def start(
     from sensegraph.graph import neo4j_server
 
     before = neo4j_server.status(_data(data))
-    st = neo4j_server.start(_data(data), port, password=password or None, heap=heap, timeout=timeout)
+    st = neo4j_server.start(_data(data), port, password=password or None, heap=heap,
+                             pagecache_mb=pagecache_mb, timeout=timeout)
     if before.running and st.port != port:
         console.print(f"[yellow]note:[/] already running on port {st.port}, not {port}", highlight=False, soft_wrap=True)
     _show(st, as_json, "already running" if before.running else "started")
