@@ -315,8 +315,9 @@ RETURN s.sense_id AS sense_id, s.propagated AS vector, 'propagated' AS source,
 """
 
 # -- vector search --------------------------------------------------------------------------------------
-# Scores: Neo4j's cosine is (1 + cos) / 2; the store converts back to cos. The index ranks the
-# candidates, vector.similarity.cosine re-scores them exactly.
+# Scores: Neo4j's cosine is (1 + cos) / 2; the store converts back to cos. With quantisation off the
+# index scores the stored float32 vectors exactly, so its score is kept: reading every candidate's
+# vector property back to re-score it in Cypher cost most of a query (over-fetching is for recall).
 _MEDIA_FILTER = """
 ($modality IS NULL OR node.modality = $modality)
 AND ($source IS NULL OR EXISTS { (node)-[:EVIDENCE {source: $source}]->(:Sense) })
@@ -325,11 +326,9 @@ AND NOT node.media_id IN $exclude
 _SPACE_VECTOR = "CASE $space WHEN 'joint' THEN node.embedding ELSE node.features END"
 SEARCH_MEDIA_INDEX = f"""
 CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node, score
-WITH count(*) AS raw, collect(CASE WHEN {_MEDIA_FILTER} THEN node END) AS kept
-UNWIND (CASE WHEN size(kept) = 0 THEN [null] ELSE kept END) AS node
-WITH raw, node, {_SPACE_VECTOR} AS v
-RETURN raw, node.media_id AS media_id,
-       CASE WHEN node IS NULL THEN null ELSE vector.similarity.cosine(v, $vector) END AS score
+WITH count(*) AS raw, collect(CASE WHEN {_MEDIA_FILTER} THEN [node.media_id, score] END) AS kept
+UNWIND (CASE WHEN size(kept) = 0 THEN [[null, null]] ELSE kept END) AS hit
+RETURN raw, hit[0] AS media_id, hit[1] AS score
 """
 # Exact scans: with a sense filter (that sense's live evidence media), or with no index to ask.
 SEARCH_MEDIA_OF_SENSE = f"""
@@ -350,9 +349,8 @@ RETURN node.media_id AS media_id, vector.similarity.cosine(v, $vector) AS score
 ORDER BY score DESC, media_id LIMIT $k
 """
 SEARCH_PROTOTYPES_INDEX = """
-CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node
-WITH node, CASE WHEN $propagated THEN node.propagated ELSE node.prototype END AS v
-RETURN node.sense_id AS sense_id, vector.similarity.cosine(v, $vector) AS score
+CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node, score
+RETURN node.sense_id AS sense_id, score
 """
 SEARCH_PROTOTYPES_SCAN = """
 MATCH (node:Sense)
