@@ -651,9 +651,18 @@ class EmbeddedStore(PatchOps):
             if not index.load(epoch) or index.rev > rev:
                 index.rebuild(table, rev, epoch)
         if index.rev < rev:
-            for rows in self._read_chunks(q.MEDIA_CHANGED.format(column=SPACES[space]), (index.rev,)):
-                mat = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-                index.add(mat, np.array([r[0] for r in rows], dtype=np.int64), rev)
+            # gathered into one array and added in one call: 90 adds of 10k rows gave a graph with
+            # recall@100 0.925 at 1M media where one add of 900k gave 0.975 (docs/embedded-store.md)
+            window = (index.rev, rev)
+            n = self._read(q.MEDIA_WINDOW_COUNT.format(column=SPACES[space]), window)[0][0]
+            mat, keys, filled = np.empty((n, table.dim), dtype=np.float32), np.empty(n, dtype=np.int64), 0
+            for rows in self._read_chunks(q.MEDIA_WINDOW_ROWS.format(column=SPACES[space]), window):
+                rows = rows[: n - filled]  # a row re-written since the count has left the window: never more
+                mat[filled : filled + len(rows)] = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+                keys[filled : filled + len(rows)] = [r[0] for r in rows]
+                filled += len(rows)
+            if filled:
+                index.add(mat[:filled], keys[:filled], rev)
             index.rev = rev
         if index.count != len(table):  # labels the table lacks (or misses rows): stale, rebuild
             index.rebuild(table, rev, epoch)
