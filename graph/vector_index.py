@@ -146,7 +146,7 @@ class VectorTable:
         return [(self.ids[i], float(scores[i])) for i in topk_scores(scores, k)]
 
 
-EF_PER_RESULT = 8  # beam width per result wanted: K'=100 candidates search with ef 800
+EF_PER_RESULT = 12  # beam width per result wanted: K'=100 candidates search with ef 1200
 
 
 def _headroom(n: int) -> int:
