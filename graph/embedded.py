@@ -79,6 +79,11 @@ def _vec(b: bytes | None) -> np.ndarray | None:
     return None if b is None else np.frombuffer(b, dtype=np.float32).copy()
 
 
+def _matrix(blobs: Iterable[bytes], n: int) -> np.ndarray:
+    """``n`` float32 vector BLOBs of one dimension as an (n, dim) read-only array (one join, no per-row copies)."""
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(n, -1)
+
+
 def _need(value: object, what: str) -> str:
     """A non-empty string, or a ValidationError naming the field."""
     if not isinstance(value, str) or not value:
@@ -616,7 +621,7 @@ class EmbeddedStore(PatchOps):
             dim = len(rows[0][3]) // 4
             if table is None or table.dim != dim:
                 table = VectorTable(dim)
-            mat = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            mat = _matrix((r[3] for r in rows), len(rows))
             table.upsert([r[1] for r in rows], [r[0] for r in rows], mat, [r[2] for r in rows])
         return table
 
@@ -658,7 +663,7 @@ class EmbeddedStore(PatchOps):
             mat, keys, filled = np.empty((n, table.dim), dtype=np.float32), np.empty(n, dtype=np.int64), 0
             for rows in self._read_chunks(q.MEDIA_WINDOW_ROWS.format(column=SPACES[space]), window):
                 rows = rows[: n - filled]  # a row re-written since the count has left the window: never more
-                mat[filled : filled + len(rows)] = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+                mat[filled : filled + len(rows)] = _matrix((r[1] for r in rows), len(rows))
                 keys[filled : filled + len(rows)] = [r[0] for r in rows]
                 filled += len(rows)
             if filled:
@@ -709,7 +714,7 @@ class EmbeddedStore(PatchOps):
         table = None
         if rows:
             table = VectorTable(len(rows[0][1]) // 4)
-            mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            mat = _matrix((r[1] for r in rows), len(rows))
             table.upsert([r[0] for r in rows], list(range(len(rows))), mat, [None] * len(rows))
             self._protos[slot] = table
         else:
