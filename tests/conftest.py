@@ -46,6 +46,17 @@ def _neo4j_store():
     return store
 
 
+@pytest.fixture
+def neo4j_store():
+    """The wiped test Neo4j alone (for what only Neo4jStore does), wiped again and closed after."""
+    store = _neo4j_store()
+    try:
+        yield store
+    finally:
+        store.wipe()
+        store.close()
+
+
 @pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def store(request, tmp_path):
     """An empty store of each kind (the contract and KG-import suites run on both)."""

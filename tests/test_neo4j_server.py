@@ -3,7 +3,6 @@ Neo4jStore specifics the shared contract suite does not reach (connection errors
 recall of the index path)."""
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 
@@ -18,7 +17,6 @@ LAUNCHER_MARKS = [
     pytest.mark.skipif(shutil.which("java") is None, reason="needs `java` (JDK 17+) on PATH"),
     pytest.mark.skipif(shutil.which("mvn") is None, reason="needs `mvn` (Maven) to resolve Neo4j"),
 ]
-NEO4J_ENV = "SENSEGRAPH_TEST_NEO4J"
 
 
 def _launcher(fn):
@@ -115,22 +113,6 @@ def test_identifiers_come_only_from_the_allow_list():
     assert "`sg_media_embedding`" in cypher.create_vector_index("sg_media_embedding")
     with pytest.raises(ConfigError, match="allow-list"):
         cypher.ident("Sense`) DETACH DELETE n //")
-
-
-@pytest.fixture
-def neo4j_store():
-    uri = os.environ.get(NEO4J_ENV)
-    if not uri:
-        pytest.skip(f"{NEO4J_ENV} is not set (a bolt:// URI of Neo4j 5.26, auth disabled, runs this)")
-    from sensegraph.graph.neo4j_store import Neo4jStore
-
-    store = Neo4jStore(uri)
-    store.wipe()
-    try:
-        yield store
-    finally:
-        store.wipe()
-        store.close()
 
 
 def _vector_indexes(store) -> dict[str, int]:
