@@ -68,7 +68,7 @@ class SearchConfig(_Section):
     beta: float = Field(0.5, ge=0.0, description="weight of the second (prototype-media) similarity")
     candidates: int = Field(100, ge=1, le=10000, description="K' per vector query before re-scoring")
     min_own_media: int = Field(1, ge=0, description="below this, a sense uses its propagated prototype")
-    ann_threshold: int = Field(20000, ge=0, description="embedded store: HNSW above this many media")
+    ann_threshold: int = Field(20000, ge=0, description="embedded store: an approximate (IVF) index at or above this many media")
 
 
 class ServiceConfig(_Section):

@@ -1,12 +1,12 @@
-"""Vector search in the embedded store: exact numpy vs HNSW latency and recall@10, with filters.
+"""Vector search in the embedded store: exact numpy vs IVF latency and recall@10, with filters.
 
     python bench/bench_vectors.py                       # 20k and 50k media, dimension 384
     python bench/bench_vectors.py --sizes 5000 50000 --dim 512 --queries 200
 
 Clustered unit vectors (200 centres plus noise, like real embeddings; ``--random`` for isotropic
-noise, the worst case for graph indexes) and queries near them. For each size the
-same store is searched with ``ann_threshold`` above the size (exact) and below it (HNSW); the
-first HNSW search builds the index, reported as "build s". Filters: modality (half the media),
+noise, the worst case for any approximate index) and queries near them. For each size the
+same store is searched with ``ann_threshold`` above the size (exact) and below it (IVF); the
+first IVF search builds the index, reported as "build s". Filters: modality (half the media),
 sense (a tenth, through evidence edges) and a narrow sense (50 media, answered exactly).
 """
 from __future__ import annotations
@@ -68,7 +68,7 @@ def main() -> None:
     centres = None if args.random else rng.normal(size=(200, args.dim))
     filters = {"none": None, "modality": MediaFilter(modality="video"),
                "sense 1/10": MediaFilter(sense_id="n_tenth"), "sense 50": MediaFilter(sense_id="n_fifty")}
-    head = ("media", "filter", "exact ms", "hnsw ms", "recall@k", "build s", "write s")
+    head = ("media", "filter", "exact ms", "ivf ms", "recall@k", "build s", "write s")
     data = "random" if args.random else "clustered"
     print(f"embedded store vector search, {data} vectors, dim {args.dim}, k {args.k}, {args.queries} queries")
     print(" | ".join(f"{h:>10}" for h in head))

@@ -62,7 +62,7 @@ def create_range_index(name: str) -> str:
 
 def create_vector_index(name: str) -> str:
     """DDL of a cosine vector index; dimensions come as ``$dims`` (quantisation off: exact scores;
-    HNSW M 32 and ef_construction 200 as the embedded store's, for text queries far from the media)."""
+    HNSW M 32 and ef_construction 200: text queries sit far from the media, where M 16 lost recall)."""
     label, prop, _ = VECTOR_INDEXES[name]
     return (
         f"CREATE VECTOR INDEX {ident(name)} IF NOT EXISTS FOR (n:{ident(label)}) ON (n.{ident(prop)}) "

@@ -7,8 +7,8 @@ take ``DIR/.write.lock`` (filelock) only for the duration of a write transaction
 
 Vectors are float32 BLOBs. Searches run over in-memory numpy matrices loaded lazily and refreshed
 when the database's write revision moved (only rows stamped with a newer revision are re-read).
-Past ``ann_threshold`` media a space is searched through a persisted hnswlib index instead
-(``DIR/hnsw-<space>.bin``), with ``MediaFilter`` applied inside the search.
+Past ``ann_threshold`` media a space is searched through a persisted faiss IVF index instead
+(``DIR/ann-<space>.faiss``), with ``MediaFilter`` applied inside the search.
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ from .model import (
     Sense,
 )
 from .patch import PatchOps, check_patch, required_ids
-from .vector_index import HnswIndex, VectorTable, as_unit
+from .vector_index import IvfIndex, VectorTable, as_unit
 
 DB_FILE = "graph.sqlite"
 LOCK_FILE = ".write.lock"
@@ -128,7 +128,7 @@ def _audit(row: Sequence[Any]) -> AuditEntry:
 
 
 class EmbeddedStore(PatchOps):
-    """A ``GraphStore`` in a directory: SQLite for the graph, numpy/hnswlib for vector search."""
+    """A ``GraphStore`` in a directory: SQLite for the graph, numpy/faiss for vector search."""
 
     name = "embedded"
 
@@ -145,7 +145,7 @@ class EmbeddedStore(PatchOps):
         self._conn = self._connect(self.directory / DB_FILE)
         self._tables: dict[str, VectorTable] = {}
         self._table_state: dict[str, tuple[int, int]] = {}  # space -> (epoch, rev) loaded
-        self._hnsw: dict[str, HnswIndex] = {}
+        self._ann: dict[str, IvfIndex] = {}
         self._protos: dict[str, VectorTable] = {}
         self._proto_state: dict[str, tuple[int, int]] = {}
         self._dims: tuple[int, int] | None = None
@@ -179,9 +179,9 @@ class EmbeddedStore(PatchOps):
         return conn
 
     def close(self) -> None:
-        """Save any unsaved HNSW updates and close the database."""
+        """Save any unsaved vector-index updates and close the database."""
         with self._lock:
-            for index in self._hnsw.values():
+            for index in self._ann.values():
                 if index.unsaved:
                     index.save()
             self._conn.close()
@@ -249,9 +249,9 @@ class EmbeddedStore(PatchOps):
             conn.execute(q.BUMP_PROTO)
             conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (q.SCHEMA_VERSION,))
         with self._lock:
-            for index in self._hnsw.values():
+            for index in self._ann.values():
                 index.drop()
-            self._hnsw.clear()
+            self._ann.clear()
             self._tables.clear()
             self._table_state.clear()
             self._protos.clear()
@@ -646,27 +646,29 @@ class EmbeddedStore(PatchOps):
             filtered = True
         return mask if filtered else None
 
-    def _hnsw_for(self, space: str, table: VectorTable, epoch: int, rev: int) -> HnswIndex:
-        """The space's HNSW index, loaded from disk or rebuilt, and brought up to ``rev``."""
-        index = self._hnsw.get(space)
+    def _ann_for(self, space: str, table: VectorTable, epoch: int, rev: int) -> IvfIndex:
+        """The space's IVF index, loaded from disk or rebuilt, and brought up to ``rev``."""
+        index = self._ann.get(space)
         if index is None or index.dim != table.dim:
-            index = HnswIndex(self.directory / f"hnsw-{space}.bin", table.dim)
-            self._hnsw[space] = index
+            index = IvfIndex(self.directory / f"ann-{space}.faiss", table.dim)
+            self._ann[space] = index
+            for old in (f"hnsw-{space}.bin", f"hnsw-{space}.json"):  # the graph index of earlier versions
+                (self.directory / old).unlink(missing_ok=True)
         if not index.loaded or index.epoch != epoch:
             if not index.load(epoch) or index.rev > rev:
                 index.rebuild(table, rev, epoch)
         if index.rev < rev:
-            # gathered into one array and added in one call: 90 adds of 10k rows gave a graph with
-            # recall@100 0.925 at 1M media where one add of 900k gave 0.975 (docs/embedded-store.md)
             window = (index.rev, rev)
             n = self._read(q.MEDIA_WINDOW_COUNT.format(column=SPACES[space]), window)[0][0]
-            mat, keys, filled = np.empty((n, table.dim), dtype=np.float32), np.empty(n, dtype=np.int64), 0
-            for rows in self._read_chunks(q.MEDIA_WINDOW_ROWS.format(column=SPACES[space]), window):
-                rows = rows[: n - filled]  # a row re-written since the count has left the window: never more
-                mat[filled : filled + len(rows)] = _matrix((r[1] for r in rows), len(rows))
-                keys[filled : filled + len(rows)] = [r[0] for r in rows]
-                filled += len(rows)
-            if filled:
+            if index.outgrown(index.count + n):  # retrain on what the table holds now
+                index.rebuild(table, rev, epoch)
+            else:  # gathered into one array, added in one call
+                mat, keys, filled = np.empty((n, table.dim), dtype=np.float32), np.empty(n, dtype=np.int64), 0
+                for rows in self._read_chunks(q.MEDIA_WINDOW_ROWS.format(column=SPACES[space]), window):
+                    rows = rows[: n - filled]  # a row re-written since the count has left the window: never more
+                    mat[filled : filled + len(rows)] = _matrix((r[1] for r in rows), len(rows))
+                    keys[filled : filled + len(rows)] = [r[0] for r in rows]
+                    filled += len(rows)
                 index.add(mat[:filled], keys[:filled], rev)
             index.rev = rev
         if index.count != len(table):  # labels the table lacks (or misses rows): stale, rebuild
@@ -693,14 +695,13 @@ class EmbeddedStore(PatchOps):
             small = min(_SMALL_FILTER, self.ann_threshold)
             if len(table) < max(self.ann_threshold, 1) or allowed <= small or allowed <= k:
                 return table.search(query, k, mask)
-            index = self._hnsw_for(space, table, epoch, rev)
+            index = self._ann_for(space, table, epoch, rev)
             allow = None
             if mask is not None:
-                ok = np.zeros(int(table.keys.max()) + 1, dtype=bool)
-                ok[table.keys[mask]] = True
-                allow = lambda label: label < ok.size and bool(ok[label])  # noqa: E731 - called per candidate
+                allow = np.zeros(int(table.keys.max()) + 1, dtype=bool)
+                allow[table.keys[mask]] = True
             labels, scores = index.query(query, k, allow)
-            if len(labels) < min(k, allowed):  # the graph search came up short: answer exactly
+            if len(labels) < min(k, allowed):  # the probed lists held fewer than k matches: answer exactly
                 return table.search(query, k, mask)
             rows, ids = table.row_of_key, table.ids
             return [(ids[rows[lb]], s) for lb, s in zip(labels.tolist(), scores.tolist())]

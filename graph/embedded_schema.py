@@ -157,7 +157,7 @@ MEDIA_COLUMNS_NOVEC = "SELECT id, media_id, uri, modality, sha256, caption, meta
 MEDIA_COLUMNS = "SELECT id, media_id, uri, modality, sha256, caption, metadata, embedding, features FROM media"
 MEDIA_PAGE_TAIL = " WHERE id > ? ORDER BY id LIMIT ?"
 MEDIA_CHANGED = "SELECT id, media_id, modality, {column} FROM media WHERE rev > ? AND {column} IS NOT NULL"
-# the HNSW sync counts, then reads, the rows of one revision window: both see the same rows
+# the ANN index sync counts, then reads, the rows of one revision window: both see the same rows
 MEDIA_WINDOW = "FROM media WHERE rev > ? AND rev <= ? AND {column} IS NOT NULL"
 MEDIA_WINDOW_COUNT = "SELECT count(*) " + MEDIA_WINDOW
 MEDIA_WINDOW_ROWS = "SELECT id, {column} " + MEDIA_WINDOW

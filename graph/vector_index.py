@@ -1,16 +1,17 @@
-"""In-memory vector tables with exact cosine top-k, and a persisted HNSW index for large ones.
+"""In-memory vector tables with exact cosine top-k, and a persisted IVF index for large ones.
 
 The embedded store keeps one ``VectorTable`` per searchable space (media joint, media native,
 prototypes own, prototypes propagated). Rows are unit-normalised float32 so a dot product is the
 cosine; ``topk`` takes an optional boolean mask so filters apply *inside* the search. Past a size
-threshold the store pairs a table with an ``HnswIndex`` (hnswlib, cosine space) whose labels are
-stable integer row keys, updated incrementally and persisted beside the database.
+threshold the store pairs a table with an ``IvfIndex`` (faiss IVF-Flat, inner product on unit rows)
+whose labels are stable integer row keys, updated incrementally and persisted beside the database.
 """
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -146,116 +147,136 @@ class VectorTable:
         return [(self.ids[i], float(scores[i])) for i in topk_scores(scores, k)]
 
 
-EF_PER_RESULT = 12  # beam width per result wanted: K'=100 candidates search with ef 1200
+# IVF parameters. Lists: about 2·sqrt(n) (k-means on a seeded sample of at most 40 rows per list),
+# never fewer than 39 training rows per list (faiss's floor). Probes: 32 lists, more when k asks for
+# more rows than 32 lists hold on average (x4). An index trained on n rows serves until the table
+# holds GROWTH·n, then it is retrained: the lists stay near sqrt-sized and the centroids near the data.
+PROBES = 32
+GROWTH = 4
+TRAIN_PER_LIST = 40
 
 
-def _headroom(n: int) -> int:
-    """Capacity for ``n`` rows plus a quarter more: hnswlib allocates every slot up front (about
-    1.7 kB each for 384-d vectors), so doubling would waste gigabytes at a million media."""
-    return n + n // 4 + 1024
+def n_lists(n: int) -> int:
+    """How many inverted lists an index over ``n`` rows gets."""
+    return max(1, min(int(2 * np.sqrt(n)), n // 39))
 
 
-class HnswIndex:
-    """An hnswlib cosine index over a ``VectorTable``'s rows, labelled by row key, saved to disk.
+def n_probes(k: int, nlist: int, n: int, allowed: int | None = None) -> int:
+    """Lists to scan for a top-``k`` query: ``PROBES``, or enough to meet 4k rows that pass the filter
+    (``allowed`` of ``n`` do) when k is large or the filter narrow."""
+    per_list = max(1.0, n / max(nlist, 1)) * (1.0 if allowed is None else max(allowed, 1) / max(n, 1))
+    return int(min(nlist, max(PROBES, np.ceil(4 * k / per_list))))
 
-    ``sync`` brings it up to date with the table (incremental adds/replacements of rows written
-    after ``rev``; a full rebuild when the file is missing, unreadable, of another dimension, or
-    holds labels the table no longer has). ``save`` writes the index then its sidecar atomically.
+
+class IvfIndex:
+    """A faiss IVF-Flat index (inner product on unit rows = cosine) over a ``VectorTable``'s rows,
+    labelled by row key, saved to disk.
+
+    Why IVF and not a graph index: text queries sit far from the media they match, and on clustered
+    media a graph search can settle in the wrong cluster. On 1M clustered media with MiniLM queries an
+    hnswlib graph (M 32, ef 1200) lost *all* of the top-100 for 3 of 40 queries (recall@100 0.925);
+    IVF scans the lists whose centroids are nearest the query, and found all of it (docs/benchmarks.md).
+    The lists are scanned exactly, so scores are exact cosines. ``load``/``rebuild``/``add`` keep it in
+    step with the table (the store decides when); ``save`` writes the index then its sidecar atomically.
     """
 
-    # M=32 rather than hnswlib's usual 16: text queries sit far from the media they match (all
-    # candidates nearly equidistant), where a sparser graph loses them. On 1M clustered 384-d media
-    # with MiniLM queries, recall@100 at ef 800 is 0.970 with M=32 vs 0.853 with M=16, for 8% more
-    # memory and a faster build (bench/bench_search.py, docs/benchmarks.md).
-    def __init__(self, path: Path, dim: int, *, m: int = 32, ef_construction: int = 200, ef_search: int = 200) -> None:
+    def __init__(self, path: Path, dim: int) -> None:
         self.path = path
         self.meta_path = path.with_suffix(".json")
         self.dim = dim
-        self.m = m
-        self.ef_construction = ef_construction
-        self.ef_search = ef_search  # ef used for a query is max(EF_PER_RESULT * k, ef_search)
         self.rev = -1  # the table revision the index reflects
         self.epoch = -1
+        self.trained_on = 0  # rows in the table when the centroids were trained
         self.unsaved = 0
         self._index = None
 
-    def _new(self, capacity: int):
-        import hnswlib
-
-        index = hnswlib.Index(space="cosine", dim=self.dim)
-        index.init_index(max_elements=max(capacity, 1024), ef_construction=self.ef_construction, M=self.m)
-        return index
-
     def load(self, epoch: int) -> bool:
-        """Read the saved index if it matches ``epoch``, the dimension and the graph parameters; True when loaded."""
-        import hnswlib
+        """Read the saved index if it matches ``epoch`` and the dimension; True when loaded."""
+        import faiss
 
         try:
             meta = json.loads(self.meta_path.read_text())
-            want = {"dim": self.dim, "epoch": epoch, "m": self.m, "ef_construction": self.ef_construction}
-            if any(meta.get(key) != value for key, value in want.items()):
+            if meta.get("kind") != "ivf-flat" or meta.get("dim") != self.dim or meta.get("epoch") != epoch:
                 return False
-            index = hnswlib.Index(space="cosine", dim=self.dim)
-            index.load_index(str(self.path), max_elements=int(meta["capacity"]))
+            index = faiss.read_index(str(self.path))
+            if index.d != self.dim or not isinstance(index, faiss.IndexIVFFlat):
+                return False
         except (OSError, ValueError, KeyError, RuntimeError):
             return False
-        self._index, self.rev, self.epoch, self.unsaved = index, int(meta["rev"]), epoch, 0
+        self._index, self.rev, self.epoch, self.trained_on, self.unsaved = index, int(meta["rev"]), epoch, int(meta["trained_on"]), 0
         return True
 
+    def outgrown(self, n: int) -> bool:
+        """Whether an index trained on ``trained_on`` rows should be retrained for ``n``."""
+        return n > GROWTH * max(self.trained_on, 1)
+
     def rebuild(self, table: VectorTable, rev: int, epoch: int) -> None:
-        """Index every row of ``table`` from scratch."""
-        index = self._new(_headroom(len(table)))
-        if len(table):
-            index.add_items(table.matrix, table.keys, num_threads=-1)
-        self._index, self.rev, self.epoch, self.unsaved = index, rev, epoch, len(table)
+        """Train centroids on a seeded sample of ``table`` and index every row (deterministic)."""
+        import faiss
+
+        n = len(table)
+        nlist = n_lists(n)
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dim), self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.cp.seed = 1234
+        sample = np.random.default_rng(0).choice(n, size=min(n, TRAIN_PER_LIST * nlist), replace=False) if n else []
+        with _threads(os.cpu_count() or 1):
+            index.train(np.ascontiguousarray(table.matrix[np.sort(sample)]) if n else np.zeros((nlist, self.dim), np.float32))
+            for lo in range(0, n, 100_000):  # in slices: faiss copies what it adds, never the whole table at once
+                hi = min(n, lo + 100_000)
+                index.add_with_ids(np.ascontiguousarray(table.matrix[lo:hi]), np.ascontiguousarray(table.keys[lo:hi]))
+        self._index, self.rev, self.epoch, self.trained_on, self.unsaved = index, rev, epoch, n, max(n, 1)
 
     def add(self, vectors: np.ndarray, keys: np.ndarray, rev: int) -> None:
-        """Add or replace rows (hnswlib updates a label that exists)."""
+        """Add rows, replacing any already indexed under the same keys."""
+        import faiss
+
         assert self._index is not None
-        need = self._index.get_current_count() + len(keys)
-        if need > self._index.get_max_elements():
-            self._index.resize_index(_headroom(need))
         if len(keys):
-            self._index.add_items(vectors, keys, num_threads=-1)
+            keys = np.ascontiguousarray(keys, dtype=np.int64)
+            with _threads(os.cpu_count() or 1):
+                if self._index.ntotal:
+                    self._index.remove_ids(faiss.IDSelectorBatch(keys))
+                self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), keys)
         self.rev = rev
         self.unsaved += len(keys)
 
     @property
     def count(self) -> int:
-        return 0 if self._index is None else self._index.get_current_count()
+        return 0 if self._index is None else int(self._index.ntotal)
 
     @property
     def loaded(self) -> bool:
         return self._index is not None
 
-    def labels(self) -> set[int]:
-        assert self._index is not None
-        return set(int(x) for x in self._index.get_ids_list())
+    def query(self, query: np.ndarray, k: int, allow: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(labels, cosine scores) of up to ``k`` nearest rows; ``allow`` (bool per key) filters inside the scan."""
+        import faiss
 
-    def query(
-        self, query: np.ndarray, k: int, allow: Callable[[int], bool] | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(labels, cosine scores) of up to ``k`` nearest rows that ``allow`` accepts."""
         assert self._index is not None
         k = min(k, self.count)
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        self._index.set_ef(max(EF_PER_RESULT * k, self.ef_search))
-        try:
-            labels, dist = self._index.knn_query(query[None, :], k=k, num_threads=1, filter=allow)
-        except RuntimeError:  # hnswlib raises when fewer than k rows pass the filter
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        return labels[0].astype(np.int64), 1.0 - dist[0]
+        params = faiss.SearchParametersIVF()
+        params.nprobe = n_probes(k, self._index.nlist, self.count, None if allow is None else int(allow.sum()))
+        if allow is not None:
+            bits = np.packbits(allow, bitorder="little")  # kept alive until the search returns
+            params.sel = faiss.IDSelectorBitmap(len(allow), faiss.swig_ptr(bits))
+        with _threads(1):  # one query is one scan; idle OpenMP threads would only spin (see matvec)
+            scores, labels = self._index.search(np.ascontiguousarray(query[None, :], dtype=np.float32), k, params=params)
+        found = labels[0] >= 0
+        return labels[0][found].astype(np.int64), scores[0][found]
 
     def save(self) -> None:
         """Write the index and its sidecar (temp file + rename, so readers never see half a file)."""
+        import faiss
+
         if self._index is None:
             return
         tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
-        self._index.save_index(str(tmp))
+        faiss.write_index(self._index, str(tmp))
         os.replace(tmp, self.path)
-        meta = {"dim": self.dim, "rev": self.rev, "epoch": self.epoch, "capacity": self._index.get_max_elements(),
-                "m": self.m, "ef_construction": self.ef_construction}
+        meta = {"kind": "ivf-flat", "dim": self.dim, "rev": self.rev, "epoch": self.epoch,
+                "trained_on": self.trained_on, "nlist": int(self._index.nlist)}
         tmp_meta = self.meta_path.with_name(self.meta_path.name + f".tmp{os.getpid()}")
         tmp_meta.write_text(json.dumps(meta))
         os.replace(tmp_meta, self.meta_path)
@@ -263,6 +284,19 @@ class HnswIndex:
 
     def drop(self) -> None:
         """Forget the index in memory and on disk."""
-        self._index, self.rev, self.epoch, self.unsaved = None, -1, -1, 0
+        self._index, self.rev, self.epoch, self.trained_on, self.unsaved = None, -1, -1, 0, 0
         for p in (self.path, self.meta_path):
             p.unlink(missing_ok=True)
+
+
+@contextmanager
+def _threads(n: int) -> Iterator[None]:
+    """faiss's OpenMP thread count for a block (process-wide; callers hold the store's lock)."""
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(n)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)

@@ -1,4 +1,4 @@
-"""What only the EmbeddedStore promises: persistence, corruption refusal, atomic writes, HNSW, locking."""
+"""What only the EmbeddedStore promises: persistence, corruption refusal, atomic writes, the IVF index, locking."""
 from __future__ import annotations
 
 import json
@@ -206,12 +206,24 @@ def test_sense_graph_has_senses_as_nodes_and_relations_as_typed_edges(store):
     assert g.edges["c", "b"] == {"type": "part_of", "weight": 0.5}
 
 
-# -- HNSW path -------------------------------------------------------------------------------------
-def test_hnsw_search_matches_exact_top_k_and_honours_filters(tmp_path, rng):
+# -- approximate (IVF) path -------------------------------------------------------------------------
+def clustered_media(rng, n: int, start: int = 0, modality=lambda i: "image") -> list[Media]:
+    """Media around 40 centres, as real embeddings cluster (isotropic noise is IVF's worst case)."""
+    centres = np.random.default_rng(7).normal(size=(40, DIM))
+    vecs = centres[rng.integers(0, 40, n)] + 0.6 * rng.normal(size=(n, DIM))
+    vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+    return [Media(f"m{start + i:05d}", f"file:///{start + i}", modality(start + i), embedding=vecs[i], features=vecs[i][:16])
+            for i in range(n)]
+
+
+def test_ivf_search_matches_exact_top_k_and_honours_filters(tmp_path, rng):
+    from sensegraph.graph.vector_index import PROBES, n_lists
+
     d = tmp_path / "store"
     s = EmbeddedStore(d, ann_threshold=100)
     s.bind_encoder("enc", DIM, 16)
-    ms = random_media(rng, 400, modality=lambda i: "video" if i % 2 else "image")
+    ms = clustered_media(rng, 6000, modality=lambda i: "video" if i % 2 else "image")
+    assert n_lists(len(ms)) > 2 * PROBES, "the test must probe a part of the lists, not all"
     s.upsert_media(ms)
     s.upsert_senses([Sense("n_many", "many"), Sense("n_few", "few")])
     s.upsert_evidence([Evidence(m.media_id, "n_many", 0.5) for m in ms[:300:2]]
@@ -224,9 +236,9 @@ def test_hnsw_search_matches_exact_top_k_and_honours_filters(tmp_path, rng):
         assert len(got) == 10 and all(a[1] >= b[1] for a, b in zip(got, got[1:]))
         hits += len({m for m, _ in got} & set(exact_topk(ms, q, 10)))
         total += 10
-    assert (d / "hnsw-joint.bin").is_file(), "the HNSW path was not taken"
+    assert (d / "ann-joint.faiss").is_file(), "the approximate path was not taken"
     assert hits / total >= 0.95
-    # filters inside the HNSW search: k come back, all matching, close to the exact filtered top-k
+    # filters inside the IVF scan: k come back, all matching, close to the exact filtered top-k
     videos = {m.media_id for m in ms if m.modality == "video"}
     many = {m.media_id for m in ms[:300:2]}
     hits = 0
@@ -241,36 +253,68 @@ def test_hnsw_search_matches_exact_top_k_and_honours_filters(tmp_path, rng):
         assert {m for m, _ in got} == {m.media_id for m in ms[100:105]}
     assert hits / 200 >= 0.95
     # new media are added to the index incrementally and found at once
-    new = random_media(rng, 30, start=400)
+    new = clustered_media(rng, 30, start=6000)
     s.upsert_media(new)
     for m in new[:5]:
         assert s.search_media(m.embedding, 1)[0][0] == m.media_id
     s.close()
     # the saved index is reused after reopening (not rebuilt) and answers the same
-    mtime = (d / "hnsw-joint.bin").stat().st_mtime_ns
+    mtime = (d / "ann-joint.faiss").stat().st_mtime_ns
     s2 = EmbeddedStore(d, ann_threshold=100)
     try:
         for m in new[5:10]:
             assert s2.search_media(m.embedding, 1)[0][0] == m.media_id
-        assert (d / "hnsw-joint.bin").stat().st_mtime_ns == mtime
+        assert (d / "ann-joint.faiss").stat().st_mtime_ns == mtime
     finally:
         s2.close()
-    # an index saved with other graph parameters (an older M) is rebuilt, not reused
-    meta_path = d / "hnsw-joint.json"
-    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "m": 16}))
+    # an index saved by another kind (the hnswlib graph of earlier versions) is rebuilt, not trusted,
+    # and the old graph files are removed
+    meta_path = d / "ann-joint.json"
+    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "kind": "hnsw"}))
+    (d / "hnsw-joint.bin").write_bytes(b"old graph")
     s3 = EmbeddedStore(d, ann_threshold=100)
     try:
         assert s3.search_media(new[0].embedding, 1)[0][0] == new[0].media_id
         s3.close()
-        assert json.loads(meta_path.read_text())["m"] == 32
-        assert (d / "hnsw-joint.bin").stat().st_mtime_ns != mtime
+        assert json.loads(meta_path.read_text())["kind"] == "ivf-flat"
+        assert (d / "ann-joint.faiss").stat().st_mtime_ns != mtime
+        assert not (d / "hnsw-joint.bin").exists()
     finally:
         s3.close()
 
 
-def test_vector_tables_and_hnsw_load_in_chunks_and_miss_no_row(tmp_path, rng, monkeypatch):
+def test_ivf_index_is_retrained_when_the_table_outgrows_it(tmp_path, rng):
+    """Lists trained on n rows serve up to GROWTH·n; past that the centroids are retrained for the
+    size the table has (more lists), and the search stays right throughout."""
+    from sensegraph.graph.vector_index import GROWTH, n_lists
+
+    d = tmp_path / "store"
+    s = EmbeddedStore(d, ann_threshold=400)
+    try:
+        ms = clustered_media(rng, 500)
+        s.upsert_media(ms)
+        assert s.search_media(ms[0].embedding, 1)[0][0] == ms[0].media_id
+        first = json.loads((d / "ann-joint.json").read_text())
+        assert first["trained_on"] == 500 and first["nlist"] == n_lists(500)
+        more = clustered_media(rng, 500 * GROWTH - 500, start=500)  # exactly GROWTH·n: still served
+        s.upsert_media(more)
+        assert s.search_media(more[-1].embedding, 1)[0][0] == more[-1].media_id
+        s.close()
+        assert json.loads((d / "ann-joint.json").read_text())["trained_on"] == 500
+        s = EmbeddedStore(d, ann_threshold=400)
+        extra = clustered_media(rng, 10, start=500 * GROWTH)  # one row past it: retrained
+        s.upsert_media(extra)
+        assert s.search_media(extra[0].embedding, 1)[0][0] == extra[0].media_id
+        s.close()
+        meta = json.loads((d / "ann-joint.json").read_text())
+        assert meta["trained_on"] == 500 * GROWTH + 10 and meta["nlist"] == n_lists(500 * GROWTH + 10) > first["nlist"]
+    finally:
+        s.close()
+
+
+def test_vector_tables_and_ann_index_load_in_chunks_and_miss_no_row(tmp_path, rng, monkeypatch):
     """Rows are read a chunk at a time (bounded memory at a million media); every row still arrives,
-    on a first load, on incremental refreshes and into the HNSW index."""
+    on a first load, on incremental refreshes and into the IVF index."""
     from sensegraph.graph import embedded
 
     monkeypatch.setattr(embedded, "_CHUNK", 7)

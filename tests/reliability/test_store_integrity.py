@@ -1,4 +1,4 @@
-"""The embedded store's files under damage: vector-table bookkeeping, HNSW index and database files.
+"""The embedded store's files under damage: vector-table bookkeeping, the ANN index and database files.
 
 (A kill -9 during a big write and a damaged header/page are covered in tests/contract/test_embedded_store.py.)
 """
@@ -20,7 +20,7 @@ from sensegraph.graph.vector_index import VectorTable
 
 def test_vector_table_keeps_every_key_when_fresh_memory_holds_old_keys():
     """Regression: a new row used to pop whatever key its uninitialised slot held, losing a live row's
-    key (KeyError in the HNSW search path once the store passed ann_threshold media)."""
+    key (KeyError in the approximate search path once the store passed ann_threshold media)."""
     t = VectorTable(4)
     rng = np.random.default_rng(0)
     t.upsert(["a", "b", "c"], [1, 2, 3], rng.normal(size=(3, 4)), [None] * 3)
@@ -32,7 +32,7 @@ def test_vector_table_keeps_every_key_when_fresh_memory_holds_old_keys():
     assert t.row_of_key == {1: 0, 7: 1, 3: 2, 4: 3, 5: 4}
 
 
-HNSW_SCRIPT = textwrap.dedent("""
+ANN_SCRIPT = textwrap.dedent("""
     import sys, json, numpy as np
     from sensegraph.graph.embedded import EmbeddedStore
     from sensegraph.graph.model import Media
@@ -50,16 +50,16 @@ HNSW_SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("damage", ["header", "truncated", "emptied"])
-def test_a_damaged_hnsw_index_file_is_rebuilt_not_trusted(tmp_path, damage):
+def test_a_damaged_ann_index_file_is_rebuilt_not_trusted(tmp_path, damage):
     """The ANN index is a cache of the database: damaged, searches still give the exact answers."""
     import json
 
     d = tmp_path / "store"
-    script = tmp_path / "hnsw.py"
-    script.write_text(HNSW_SCRIPT)
+    script = tmp_path / "ann.py"
+    script.write_text(ANN_SCRIPT)
     made = subprocess.run([sys.executable, str(script), str(d), "make"], capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
-    index = d / "hnsw-joint.bin"
+    index = d / "ann-joint.faiss"
     assert index.is_file()
     data = bytearray(index.read_bytes())
     if damage == "header":
