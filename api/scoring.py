@@ -26,6 +26,24 @@ def cosine_rows(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     return (m @ v) / np.maximum(norms, 1e-12)
 
 
+def formula_query(
+    text: np.ndarray, prototypes: Sequence[np.ndarray], weights: np.ndarray, alpha: float, beta: float
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The (joint, native) parts of a store query whose score is the match formula:
+    α·q̂ and β·Σ w_k·p̂_k (None without senses or β). With both parts zero (α = 0 and nothing linked)
+    the text alone ranks the candidates: every match is 0 then, and text similarity is the tie-break."""
+    q = np.asarray(text, dtype=np.float32)
+    joint = alpha * q / max(float(np.linalg.norm(q)), 1e-12)
+    native = None
+    if beta != 0 and len(prototypes) and np.any(weights):
+        p = np.stack([np.asarray(v, dtype=np.float32) for v in prototypes])
+        p /= np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
+        native = (beta * np.asarray(weights, dtype=np.float32)) @ p
+    if not np.any(joint) and (native is None or not np.any(native)):
+        joint = q / max(float(np.linalg.norm(q)), 1e-12)
+    return joint.astype(np.float32), None if native is None else native.astype(np.float32)
+
+
 def match_scores(
     sim1: np.ndarray, sim2_per_sense: np.ndarray, weights: np.ndarray, alpha: float, beta: float
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,11 @@
-"""The query engine: link the text, gather candidates from vector indexes, re-score exactly, explain.
+"""The query engine: link the text, gather candidates from the store, re-score exactly, explain.
 
-Candidates are the union of the joint-space top-K′ for the text and the native-space top-K′ for each
-linked sense's prototype, so a medium reachable only through its sense is still found; every
-candidate is then re-scored with the full match formula (``scoring.match_scores``).
+The match formula α·cos(q, ê) + β·Σ w_k·cos(p_k, f̂) is linear in a medium's two unit vectors, so
+the candidates are one store query for the top-K′ by the formula itself (``GraphStore.search_match``
+with ``scoring.formula_query``): a medium reachable only through its sense is found whenever its
+score earns it, and one good on both similarities but best on neither is not lost, as it was with
+a union of per-similarity top-K′ lists (Neo4j, with no index over both vectors, still answers
+that way inside its store). Candidates are then re-scored from their vectors for the explanation.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from sensegraph.graph.model import MediaFilter, Prototype
 from sensegraph.linking.base import LinkedMention
 
 from .results import Hit, SearchResult, SenseScore
-from .scoring import cosine_rows, match_scores, normalise_weights, rank
+from .scoring import cosine_rows, formula_query, match_scores, normalise_weights, rank
 
 MAX_QUERY_CHARS = 10_000
 
@@ -166,18 +169,18 @@ class SearchEngine:
     def _rank(self, q, linked, k, alpha, beta, flt, threshold, label) -> SearchResult:
         a = self.config.search.alpha if alpha is None else float(alpha)
         b = self.config.search.beta if beta is None else float(beta)
+        for name, value in (("alpha", a), ("beta", b)):
+            if not np.isfinite(value) or value < 0:
+                raise ValidationError(f"{name} must be a finite number >= 0, got {value}")
         kp = max(self.config.search.candidates, k)
+        weights = normalise_weights([ls.confidence for ls in linked]) if b > 0 else np.zeros(0)
         t0 = time.perf_counter()
-        cand: dict[str, None] = dict.fromkeys(m for m, _ in self.store.search_media(q, kp, space="joint", filters=flt))
-        if b > 0:
-            for ls in linked:
-                cand.update(dict.fromkeys(m for m, _ in self.store.search_media(ls.prototype.vector, kp, space="native", filters=flt)))
+        cand = [m for m, _ in self.store.search_match(*formula_query(q, [ls.prototype.vector for ls in linked], weights, a, b), kp, filters=flt)]
         t_vec = time.perf_counter() - t0
-        ids, joint = self.store.media_vectors(list(cand), "joint")
+        ids, joint = self.store.media_vectors(cand, "joint")
         if not ids:
             return SearchResult(query=label, hits=[], metadata=self._meta(alpha=a, beta=b, vector_seconds=t_vec))
         sim1 = cosine_rows(joint, q)
-        weights = normalise_weights([ls.confidence for ls in linked]) if b > 0 else np.zeros(0)
         if b > 0 and linked:
             native = self._native_rows(ids, len(linked[0].prototype.vector))
             per_sense = np.stack([cosine_rows(native, ls.prototype.vector) for ls in linked], axis=1)

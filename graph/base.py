@@ -151,6 +151,19 @@ class GraphStore(Protocol):
         """Top-k media by cosine in ``space`` ("joint" embeddings or "native" features)."""
         ...
 
+    def search_match(
+        self,
+        joint: np.ndarray | None,
+        native: np.ndarray | None,
+        k: int,
+        *,
+        filters: MediaFilter | None = None,
+    ) -> list[tuple[str, float]]:
+        """Top-k media by ``joint·ê + native·f̂`` (ê, f̂ a medium's unit embedding and features; a part
+        it lacks counts 0). The query parts are not normalised: they carry the match formula's
+        weights, so this ranks media by the formula itself (see ``sensegraph.search``)."""
+        ...
+
     def search_prototypes(
         self, vector: np.ndarray, k: int, *, propagated: bool = False
     ) -> list[tuple[str, float]]: ...

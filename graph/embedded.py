@@ -46,12 +46,14 @@ from .model import (
     Sense,
 )
 from .patch import PatchOps, check_patch, required_ids
-from .vector_index import IvfIndex, VectorTable, as_unit
+from .vector_index import IvfIndex, PairedRows, VectorTable, as_unit, match_query, topk_scores
 
 DB_FILE = "graph.sqlite"
 LOCK_FILE = ".write.lock"
 SPACES = {"joint": "embedding", "native": "features"}
 _CHUNK = 10_000
+LEGACY_INDEX_FILES = ("hnsw-joint.bin", "hnsw-joint.json", "hnsw-native.bin", "hnsw-native.json",  # graph indexes of earlier versions
+                      "ann-joint.faiss", "ann-joint.json", "ann-native.faiss", "ann-native.json")  # per-space indexes
 _SMALL_FILTER = 2_000  # a filter letting at most this many media through is searched exactly
 
 
@@ -146,6 +148,7 @@ class EmbeddedStore(PatchOps):
         self._tables: dict[str, VectorTable] = {}
         self._table_state: dict[str, tuple[int, int]] = {}  # space -> (epoch, rev) loaded
         self._ann: dict[str, IvfIndex] = {}
+        self._paired_rows: tuple[tuple[int, int], PairedRows] | None = None
         self._protos: dict[str, VectorTable] = {}
         self._proto_state: dict[str, tuple[int, int]] = {}
         self._dims: tuple[int, int] | None = None
@@ -253,6 +256,7 @@ class EmbeddedStore(PatchOps):
                 index.drop()
             self._ann.clear()
             self._tables.clear()
+            self._paired_rows = None
             self._table_state.clear()
             self._protos.clear()
             self._proto_state.clear()
@@ -646,36 +650,44 @@ class EmbeddedStore(PatchOps):
             filtered = True
         return mask if filtered else None
 
-    def _ann_for(self, space: str, table: VectorTable, epoch: int, rev: int) -> IvfIndex:
-        """The space's IVF index, loaded from disk or rebuilt, and brought up to ``rev``."""
-        index = self._ann.get(space)
-        if index is None or index.dim != table.dim:
-            index = IvfIndex(self.directory / f"ann-{space}.faiss", table.dim)
-            self._ann[space] = index
-            for old in (f"hnsw-{space}.bin", f"hnsw-{space}.json"):  # the graph index of earlier versions
+    def _ann_for(self, paired: PairedRows, epoch: int, rev: int) -> IvfIndex:
+        """The IVF index over the paired [joint | native] rows, loaded from disk or rebuilt, and brought
+        up to ``rev`` with the media written since; their vectors come from the in-memory tables,
+        already refreshed to ``rev``. One index serves formula queries and each space alone (the
+        other part of the query zero), so a million media are indexed once, not three times."""
+        index = self._ann.get("match")
+        if index is None or index.dim != paired.dim:
+            index = IvfIndex(self.directory / "ann-match.faiss", paired.dim)
+            self._ann["match"] = index
+            for old in LEGACY_INDEX_FILES:
                 (self.directory / old).unlink(missing_ok=True)
         if not index.loaded or index.epoch != epoch:
             if not index.load(epoch) or index.rev > rev:
-                index.rebuild(table, rev, epoch)
+                index.rebuild(paired.rows, paired.keys, rev, epoch)
         if index.rev < rev:
-            window = (index.rev, rev)
-            n = self._read(q.MEDIA_WINDOW_COUNT.format(column=SPACES[space]), window)[0][0]
-            if index.outgrown(index.count + n):  # retrain on what the table holds now
-                index.rebuild(table, rev, epoch)
+            keys = np.fromiter((r[0] for r in self._read(q.MEDIA_WINDOW_KEYS, (index.rev, rev))), dtype=np.int64)
+            if index.outgrown(index.count + len(keys)):  # retrain on what the rows hold now
+                index.rebuild(paired.rows, paired.keys, rev, epoch)
             else:  # gathered into one array, added in one call
-                mat, keys, filled = np.empty((n, table.dim), dtype=np.float32), np.empty(n, dtype=np.int64), 0
-                for rows in self._read_chunks(q.MEDIA_WINDOW_ROWS.format(column=SPACES[space]), window):
-                    rows = rows[: n - filled]  # a row re-written since the count has left the window: never more
-                    mat[filled : filled + len(rows)] = _matrix((r[1] for r in rows), len(rows))
-                    keys[filled : filled + len(rows)] = [r[0] for r in rows]
-                    filled += len(rows)
-                index.add(mat[:filled], keys[:filled], rev)
+                pos = paired.positions(keys)
+                pos = pos[pos >= 0]
+                index.add(paired.rows(pos), paired.keys[pos], rev)
             index.rev = rev
-        if index.count != len(table):  # labels the table lacks (or misses rows): stale, rebuild
-            index.rebuild(table, rev, epoch)
+        if index.count != len(paired):  # labels the rows lack (or rows it misses): stale, rebuild
+            index.rebuild(paired.rows, paired.keys, rev, epoch)
         if index.unsaved >= 1000 or not index.path.exists():
             index.save()
         return index
+
+    def _paired(self, epoch: int, rev: int) -> PairedRows:
+        """The joint and native tables aligned by key, for formula queries (cached per revision)."""
+        if self._paired_rows is not None and self._paired_rows[0] == (epoch, rev):
+            return self._paired_rows[1]
+        joint, native = self._media_table("joint")[0], self._media_table("native")[0]
+        dims = self._dims or (joint.dim if joint else 0, native.dim if native else 0)
+        paired = PairedRows(joint, native, joint.dim if joint else dims[0], native.dim if native else dims[1])
+        self._paired_rows = ((epoch, rev), paired)
+        return paired
 
     def search_media(
         self, vector: np.ndarray, k: int, *, space: str = "joint", filters: MediaFilter | None = None
@@ -695,16 +707,57 @@ class EmbeddedStore(PatchOps):
             small = min(_SMALL_FILTER, self.ann_threshold)
             if len(table) < max(self.ann_threshold, 1) or allowed <= small or allowed <= k:
                 return table.search(query, k, mask)
-            index = self._ann_for(space, table, epoch, rev)
+            paired = self._paired(epoch, rev)
+            index = self._ann_for(paired, epoch, rev)
             allow = None
-            if mask is not None:
-                allow = np.zeros(int(table.keys.max()) + 1, dtype=bool)
-                allow[table.keys[mask]] = True
-            labels, scores = index.query(query, k, allow)
+            if mask is not None or len(table) < len(paired):  # only the media with a vector in this space
+                allow = np.zeros(int(paired.keys.max()) + 1, dtype=bool)
+                allow[table.keys if mask is None else table.keys[mask]] = True
+            padded = np.zeros(paired.dim, dtype=np.float32)
+            padded[paired.part(space)] = query
+            labels, scores = index.query(padded, k, allow)
             if len(labels) < min(k, allowed):  # the probed lists held fewer than k matches: answer exactly
                 return table.search(query, k, mask)
             rows, ids = table.row_of_key, table.ids
             return [(ids[rows[lb]], s) for lb, s in zip(labels.tolist(), scores.tolist())]
+
+    def search_match(
+        self, joint: np.ndarray | None, native: np.ndarray | None, k: int, *, filters: MediaFilter | None = None
+    ) -> list[tuple[str, float]]:
+        """Top-k media by ``joint·ê + native·f̂`` over every medium (exact below ``ann_threshold``,
+        one IVF query over the paired [joint | native] rows above it)."""
+        if int(k) <= 0:
+            raise ValidationError(f"k must be a positive integer, got {k!r}")
+        with self._lock:
+            jt, epoch, rev = self._media_table("joint")
+            nt = self._media_table("native")[0]
+            paired = self._paired(epoch, rev)
+            if len(paired) == 0:
+                return []
+            qj = match_query(joint, paired.joint_dim, "joint")
+            qn = match_query(native, paired.native_dim, "native")
+            mask = paired.mask(self._allowed(jt, filters) if jt else None, self._allowed(nt, filters) if nt else None)
+            allowed = len(paired) if mask is None else int(mask.sum())
+            small = min(_SMALL_FILTER, self.ann_threshold)
+            if len(paired) < max(self.ann_threshold, 1) or allowed <= small or allowed <= k:
+                return self._exact_match(paired, qj, qn, k, mask)
+            index = self._ann_for(paired, epoch, rev)
+            allow = None
+            if mask is not None:
+                allow = np.zeros(int(paired.keys.max()) + 1, dtype=bool)
+                allow[paired.keys[mask]] = True
+            labels, scores = index.query(np.concatenate([qj, qn]), k, allow)
+            if len(labels) < min(k, allowed):  # the probed lists held fewer than k matches: answer exactly
+                return self._exact_match(paired, qj, qn, k, mask)
+            return list(zip(paired.ids(paired.positions(labels)), scores.tolist()))
+
+    @staticmethod
+    def _exact_match(paired: PairedRows, qj: np.ndarray, qn: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[str, float]]:
+        scores = paired.scores(qj, qn)
+        if mask is not None:
+            scores = np.where(mask, scores, -np.inf)
+        top = topk_scores(scores, k)
+        return list(zip(paired.ids(top), scores[top].tolist()))
 
     def _proto_table(self, slot: str) -> VectorTable | None:
         counters = self._counters()

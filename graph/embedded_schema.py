@@ -157,10 +157,8 @@ MEDIA_COLUMNS_NOVEC = "SELECT id, media_id, uri, modality, sha256, caption, meta
 MEDIA_COLUMNS = "SELECT id, media_id, uri, modality, sha256, caption, metadata, embedding, features FROM media"
 MEDIA_PAGE_TAIL = " WHERE id > ? ORDER BY id LIMIT ?"
 MEDIA_CHANGED = "SELECT id, media_id, modality, {column} FROM media WHERE rev > ? AND {column} IS NOT NULL"
-# the ANN index sync counts, then reads, the rows of one revision window: both see the same rows
-MEDIA_WINDOW = "FROM media WHERE rev > ? AND rev <= ? AND {column} IS NOT NULL"
-MEDIA_WINDOW_COUNT = "SELECT count(*) " + MEDIA_WINDOW
-MEDIA_WINDOW_ROWS = "SELECT id, {column} " + MEDIA_WINDOW
+# the media an ANN index sync adds: those written in one revision window with a vector
+MEDIA_WINDOW_KEYS = "SELECT id FROM media WHERE rev > ? AND rev <= ? AND (embedding IS NOT NULL OR features IS NOT NULL)"
 COUNTS = """
 SELECT
   (SELECT count(*) FROM entities),

@@ -38,7 +38,7 @@ from .model import (
     Sense,
 )
 from .patch import PatchOps, check_patch, required_ids
-from .vector_index import as_unit
+from .vector_index import as_unit, match_query
 
 T = TypeVar("T")
 BATCH = 5000  # rows per UNWIND for knowledge-graph writes
@@ -589,6 +589,34 @@ class Neo4jStore(PatchOps):
             if len(hits) >= k or raw < fetch:  # enough passed the filter, or the index is exhausted
                 return self._ranked(hits, "media_id", k)
             fetch *= 2
+
+    def search_match(
+        self, joint: np.ndarray | None, native: np.ndarray | None, k: int, *, filters: MediaFilter | None = None
+    ) -> list[tuple[str, float]]:
+        """Top-k by ``joint·ê + native·f̂``. Neo4j has no index over both vectors at once, so this is
+        the union of each part's own top-k (two index queries), re-scored exactly: a medium good on
+        both parts but best on neither can be missed (docs/benchmarks.md, rec*)."""
+        if int(k) <= 0:
+            raise ValidationError(f"k must be a positive integer, got {k!r}")
+        dims = self._dims or (None, None)
+        parts = {}
+        for space, vector, dim in (("joint", joint, dims[0]), ("native", native, dims[1])):
+            if vector is not None:
+                v = match_query(vector, dim if dim is not None else len(vector), space)
+                if np.any(v):
+                    parts[space] = v
+        found: dict[str, None] = {}
+        for space, v in parts.items():
+            found.update(dict.fromkeys(m for m, _ in self.search_media(v, int(k), space=space, filters=filters)))
+        ids = list(found)
+        scores = np.zeros(len(ids), dtype=np.float32)
+        pos = {m: i for i, m in enumerate(ids)}
+        for space, v in parts.items():
+            have, vectors = self.media_vectors(ids, space)
+            if have:
+                scores[[pos[m] for m in have]] += vectors @ v
+        order = sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))[: int(k)]
+        return [(ids[i], float(scores[i])) for i in order]
 
     def search_prototypes(self, vector: np.ndarray, k: int, *, propagated: bool = False) -> list[tuple[str, float]]:
         """Cosine top-k senses by their own (or propagated) prototype."""

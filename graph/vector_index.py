@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,6 +32,19 @@ def as_unit(vector: np.ndarray | Sequence[float], dim: int | None = None, what: 
     if n == 0.0:
         raise ValidationError(f"{what} is all zeros; cosine similarity is undefined")
     return v / n
+
+
+def match_query(vector: np.ndarray | Sequence[float] | None, dim: int, what: str) -> np.ndarray:
+    """One part of a formula query: a finite vector of ``dim`` (None: zeros), *not* normalised, since
+    it carries its weight (alpha for the joint part, beta·w_k for the native one)."""
+    if vector is None:
+        return np.zeros(dim, dtype=np.float32)
+    v = np.asarray(vector, dtype=np.float32)
+    if v.ndim != 1 or v.shape[0] != dim:
+        raise ValidationError(f"{what} part of the match query has shape {v.shape}, expected ({dim},)")
+    if not np.all(np.isfinite(v)):
+        raise ValidationError(f"{what} part of the match query contains NaN or infinite values")
+    return v
 
 
 _BLAS = None
@@ -132,6 +145,13 @@ class VectorTable:
         """Row numbers of the ids present in the table."""
         return np.fromiter((self.index[x] for x in ids if x in self.index), dtype=np.int64)
 
+    def positions(self, keys: np.ndarray) -> np.ndarray:
+        """Row number of each key (-1 where the table has none)."""
+        return np.fromiter((self.row_of_key.get(int(x), -1) for x in keys), dtype=np.int64, count=len(keys))
+
+    def rows(self, positions: np.ndarray) -> np.ndarray:
+        return self.matrix[positions]
+
     def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Exact cosine top-k among rows where ``mask`` is true (all rows when None)."""
         if self.n == 0:
@@ -145,6 +165,82 @@ class VectorTable:
         if mask is not None:
             scores = np.where(mask, scores, -np.inf)
         return [(self.ids[i], float(scores[i])) for i in topk_scores(scores, k)]
+
+
+class PairedRows:
+    """Media rows of the joint and the native table aligned by key: the union of their keys, each row
+    the concatenation [joint | native] (zeros where a medium lacks one). The match formula is linear
+    in these rows (alpha·q·joint + beta·(sum of w_k·p_k)·native), so one query over them ranks media
+    by the formula itself, not by either similarity alone."""
+
+    def __init__(self, joint: VectorTable | None, native: VectorTable | None, joint_dim: int, native_dim: int) -> None:
+        self.joint, self.native = joint, native
+        self.joint_dim, self.native_dim, self.dim = joint_dim, native_dim, joint_dim + native_dim
+        parts = [t.keys for t in (joint, native) if t is not None]
+        self.keys = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+        self.jrow = self._align(joint)
+        self.nrow = self._align(native)
+
+    def _align(self, table: VectorTable | None) -> np.ndarray:
+        """For each union key, its row in ``table`` (-1 where absent)."""
+        out = np.full(len(self.keys), -1, dtype=np.int64)
+        if table is not None and len(table):
+            out[np.searchsorted(self.keys, table.keys)] = np.arange(len(table))
+        return out
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def part(self, space: str) -> slice:
+        """The columns of ``space`` ("joint" or "native") in a paired row."""
+        return slice(0, self.joint_dim) if space == "joint" else slice(self.joint_dim, self.dim)
+
+    def positions(self, keys: np.ndarray) -> np.ndarray:
+        """Position of each key in the union (-1 where absent)."""
+        keys = np.asarray(keys, dtype=np.int64)
+        if not len(self.keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[pos] == keys, pos, -1)
+
+    def rows(self, positions: np.ndarray) -> np.ndarray:
+        """The concatenated rows at ``positions``."""
+        out = np.zeros((len(positions), self.dim), dtype=np.float32)
+        for table, rows, cols in ((self.joint, self.jrow, slice(0, self.joint_dim)), (self.native, self.nrow, slice(self.joint_dim, None))):
+            if table is None:
+                continue
+            r = rows[positions]
+            has = r >= 0
+            out[has, cols] = table.matrix[r[has]]
+        return out
+
+    def scores(self, joint_query: np.ndarray, native_query: np.ndarray) -> np.ndarray:
+        """joint_query·joint + native_query·native for every row (exact, one BLAS thread)."""
+        out = np.zeros(len(self.keys), dtype=np.float32)
+        for table, rows, query in ((self.joint, self.jrow, joint_query), (self.native, self.nrow, native_query)):
+            if table is not None and len(table) and np.any(query):
+                has = rows >= 0
+                out[has] += matvec(table.matrix, query)[rows[has]]
+        return out
+
+    def ids(self, positions: np.ndarray) -> list[str]:
+        """Media ids at ``positions`` (from whichever table holds each)."""
+        out = []
+        for p in positions.tolist():
+            j = self.jrow[p]
+            out.append(self.joint.ids[j] if j >= 0 else self.native.ids[self.nrow[p]])  # type: ignore[union-attr]
+        return out
+
+    def mask(self, joint_mask: np.ndarray | None, native_mask: np.ndarray | None) -> np.ndarray | None:
+        """A filter's row masks of the two tables as one over the union (None when nothing is filtered)."""
+        if joint_mask is None and native_mask is None:
+            return None
+        out = np.zeros(len(self.keys), dtype=bool)
+        for rows, m in ((self.nrow, native_mask), (self.jrow, joint_mask)):
+            if m is not None:
+                has = rows >= 0
+                out[has] = m[rows[has]]
+        return out
 
 
 # IVF parameters. Lists: about 2·sqrt(n) (k-means on a seeded sample of at most 40 rows per list),
@@ -210,20 +306,21 @@ class IvfIndex:
         """Whether an index trained on ``trained_on`` rows should be retrained for ``n``."""
         return n > GROWTH * max(self.trained_on, 1)
 
-    def rebuild(self, table: VectorTable, rev: int, epoch: int) -> None:
-        """Train centroids on a seeded sample of ``table`` and index every row (deterministic)."""
+    def rebuild(self, rows: Callable[[np.ndarray], np.ndarray], keys: np.ndarray, rev: int, epoch: int) -> None:
+        """Train centroids on a seeded sample and index every row (deterministic). ``rows(positions)``
+        gives the vectors of ``keys[positions]``: a table's matrix, or vectors assembled on the fly."""
         import faiss
 
-        n = len(table)
+        n = len(keys)
         nlist = n_lists(n)
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dim), self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
         index.cp.seed = 1234
-        sample = np.random.default_rng(0).choice(n, size=min(n, TRAIN_PER_LIST * nlist), replace=False) if n else []
+        sample = np.sort(np.random.default_rng(0).choice(n, size=min(n, TRAIN_PER_LIST * nlist), replace=False))
         with _threads(os.cpu_count() or 1):
-            index.train(np.ascontiguousarray(table.matrix[np.sort(sample)]) if n else np.zeros((nlist, self.dim), np.float32))
-            for lo in range(0, n, 100_000):  # in slices: faiss copies what it adds, never the whole table at once
-                hi = min(n, lo + 100_000)
-                index.add_with_ids(np.ascontiguousarray(table.matrix[lo:hi]), np.ascontiguousarray(table.keys[lo:hi]))
+            index.train(np.ascontiguousarray(rows(sample), dtype=np.float32) if n else np.zeros((nlist, self.dim), np.float32))
+            for lo in range(0, n, 100_000):  # in slices: faiss copies what it adds, never everything at once
+                part = np.arange(lo, min(n, lo + 100_000))
+                index.add_with_ids(np.ascontiguousarray(rows(part), dtype=np.float32), np.ascontiguousarray(keys[part], dtype=np.int64))
         self._index, self.rev, self.epoch, self.trained_on, self.unsaved = index, rev, epoch, n, max(n, 1)
 
     def add(self, vectors: np.ndarray, keys: np.ndarray, rev: int) -> None:

@@ -236,7 +236,7 @@ def test_ivf_search_matches_exact_top_k_and_honours_filters(tmp_path, rng):
         assert len(got) == 10 and all(a[1] >= b[1] for a, b in zip(got, got[1:]))
         hits += len({m for m, _ in got} & set(exact_topk(ms, q, 10)))
         total += 10
-    assert (d / "ann-joint.faiss").is_file(), "the approximate path was not taken"
+    assert (d / "ann-match.faiss").is_file(), "the approximate path was not taken"
     assert hits / total >= 0.95
     # filters inside the IVF scan: k come back, all matching, close to the exact filtered top-k
     videos = {m.media_id for m in ms if m.modality == "video"}
@@ -259,17 +259,17 @@ def test_ivf_search_matches_exact_top_k_and_honours_filters(tmp_path, rng):
         assert s.search_media(m.embedding, 1)[0][0] == m.media_id
     s.close()
     # the saved index is reused after reopening (not rebuilt) and answers the same
-    mtime = (d / "ann-joint.faiss").stat().st_mtime_ns
+    mtime = (d / "ann-match.faiss").stat().st_mtime_ns
     s2 = EmbeddedStore(d, ann_threshold=100)
     try:
         for m in new[5:10]:
             assert s2.search_media(m.embedding, 1)[0][0] == m.media_id
-        assert (d / "ann-joint.faiss").stat().st_mtime_ns == mtime
+        assert (d / "ann-match.faiss").stat().st_mtime_ns == mtime
     finally:
         s2.close()
     # an index saved by another kind (the hnswlib graph of earlier versions) is rebuilt, not trusted,
     # and the old graph files are removed
-    meta_path = d / "ann-joint.json"
+    meta_path = d / "ann-match.json"
     meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "kind": "hnsw"}))
     (d / "hnsw-joint.bin").write_bytes(b"old graph")
     s3 = EmbeddedStore(d, ann_threshold=100)
@@ -277,10 +277,63 @@ def test_ivf_search_matches_exact_top_k_and_honours_filters(tmp_path, rng):
         assert s3.search_media(new[0].embedding, 1)[0][0] == new[0].media_id
         s3.close()
         assert json.loads(meta_path.read_text())["kind"] == "ivf-flat"
-        assert (d / "ann-joint.faiss").stat().st_mtime_ns != mtime
+        assert (d / "ann-match.faiss").stat().st_mtime_ns != mtime
         assert not (d / "hnsw-joint.bin").exists()
     finally:
         s3.close()
+
+
+def test_ivf_match_search_finds_the_formula_top_k(tmp_path, rng):
+    """The formula query over the paired [joint | native] rows: past the threshold one IVF query
+    answers it, close to the formula scored over every medium, filters inside, new media at once."""
+    d = tmp_path / "store"
+    s = EmbeddedStore(d, ann_threshold=100)
+    try:
+        ms = clustered_media(rng, 6000, modality=lambda i: "video" if i % 2 else "image")
+        s.upsert_media(ms)
+        joint = np.stack([m.embedding for m in ms])
+        native = np.stack([m.features / np.linalg.norm(m.features) for m in ms])
+        hits = hits_video = 0
+        for _ in range(20):
+            qj = 0.7 * clustered_media(rng, 1)[0].embedding
+            qn = 0.3 * clustered_media(rng, 1)[0].features / np.linalg.norm(clustered_media(rng, 1)[0].features)
+            score = joint @ qj + native @ qn
+            got = s.search_match(qj, qn, 10)
+            assert len(got) == 10 and all(a[1] >= b[1] for a, b in zip(got, got[1:]))
+            np.testing.assert_allclose([sc for _, sc in got], [score[int(m[1:])] for m, _ in got], atol=1e-4)
+            hits += len({m for m, _ in got} & {f"m{i:05d}" for i in np.argsort(-score)[:10]})
+            video = np.where(np.arange(6000) % 2 == 1, score, -np.inf)
+            got = [m for m, _ in s.search_match(qj, qn, 10, filters=MediaFilter(modality="video"))]
+            assert len(got) == 10 and all(int(m[1:]) % 2 == 1 for m in got)
+            hits_video += len(set(got) & {f"m{i:05d}" for i in np.argsort(-video)[:10]})
+        assert (d / "ann-match.faiss").is_file(), "the approximate path was not taken"
+        assert hits / 200 >= 0.95 and hits_video / 200 >= 0.95
+        new = clustered_media(rng, 20, start=6000)
+        s.upsert_media(new)
+        for m in new[:5]:  # a medium is its own best match: both parts at cosine 1
+            assert s.search_match(0.5 * m.embedding, 0.5 * m.features / np.linalg.norm(m.features), 1)[0][0] == m.media_id
+    finally:
+        s.close()
+
+
+def test_ivf_search_in_one_space_returns_only_media_with_a_vector_there(tmp_path, rng):
+    """One index holds the paired rows; a search in one space must not return media that lack a
+    vector there (their part would score 0 and outrank every negative cosine)."""
+    s = EmbeddedStore(tmp_path / "store", ann_threshold=100)
+    try:
+        both = clustered_media(rng, 300)
+        joint_only = [Media(m.media_id.replace("m", "j"), "", "image", embedding=m.embedding) for m in clustered_media(rng, 3000, start=300)]
+        s.upsert_media(both + joint_only)
+        with_features = {m.media_id for m in both}
+        for _ in range(5):
+            q = rng.normal(size=16).astype(np.float32)
+            got = s.search_media(q, 200, space="native")  # about half the 300 have a negative cosine
+            assert len(got) == 200 and {m for m, _ in got} <= with_features
+            f = np.stack([m.features / np.linalg.norm(m.features) for m in both]) @ (q / np.linalg.norm(q))
+            np.testing.assert_allclose(got[-1][1], np.sort(f)[::-1][199], atol=1e-4)
+        assert (tmp_path / "store" / "ann-match.faiss").is_file(), "the approximate path was not taken"
+    finally:
+        s.close()
 
 
 def test_ivf_index_is_retrained_when_the_table_outgrows_it(tmp_path, rng):
@@ -294,19 +347,19 @@ def test_ivf_index_is_retrained_when_the_table_outgrows_it(tmp_path, rng):
         ms = clustered_media(rng, 500)
         s.upsert_media(ms)
         assert s.search_media(ms[0].embedding, 1)[0][0] == ms[0].media_id
-        first = json.loads((d / "ann-joint.json").read_text())
+        first = json.loads((d / "ann-match.json").read_text())
         assert first["trained_on"] == 500 and first["nlist"] == n_lists(500)
         more = clustered_media(rng, 500 * GROWTH - 500, start=500)  # exactly GROWTH·n: still served
         s.upsert_media(more)
         assert s.search_media(more[-1].embedding, 1)[0][0] == more[-1].media_id
         s.close()
-        assert json.loads((d / "ann-joint.json").read_text())["trained_on"] == 500
+        assert json.loads((d / "ann-match.json").read_text())["trained_on"] == 500
         s = EmbeddedStore(d, ann_threshold=400)
         extra = clustered_media(rng, 10, start=500 * GROWTH)  # one row past it: retrained
         s.upsert_media(extra)
         assert s.search_media(extra[0].embedding, 1)[0][0] == extra[0].media_id
         s.close()
-        meta = json.loads((d / "ann-joint.json").read_text())
+        meta = json.loads((d / "ann-match.json").read_text())
         assert meta["trained_on"] == 500 * GROWTH + 10 and meta["nlist"] == n_lists(500 * GROWTH + 10) > first["nlist"]
     finally:
         s.close()

@@ -373,6 +373,42 @@ def test_search_media_skips_media_without_a_vector_in_that_space(bound, rng):
     assert {m for m, _ in bound.search_media(unit(rng, JOINT_DIM), 10)} == {"both", "joint_only"}
 
 
+def formula(m: Media, qj: np.ndarray, qn: np.ndarray) -> float:
+    """qj·ê + qn·f̂, a missing vector counting 0: what search_match ranks by."""
+    j = 0.0 if m.embedding is None else float(qj @ (m.embedding / np.linalg.norm(m.embedding)))
+    n = 0.0 if m.features is None else float(qn @ (m.features / np.linalg.norm(m.features)))
+    return j + n
+
+
+def test_search_match_ranks_by_the_weighted_sum_of_both_cosines(bound, rng):
+    ms = ([media(rng, f"m{i:02d}") for i in range(24)] + [media(rng, f"j{i}", native=False) for i in range(3)]
+          + [media(rng, f"n{i}", joint=False) for i in range(3)] + [media(rng, "none", joint=False, native=False)])
+    bound.upsert_media(ms)
+    qj, qn = 0.6 * unit(rng, JOINT_DIM), 0.4 * unit(rng, NATIVE_DIM)  # weighted parts: not unit, not normalised
+    want = sorted(((m.media_id, formula(m, qj, qn)) for m in ms if m.media_id != "none"), key=lambda t: -t[1])
+    got = bound.search_match(qj, qn, 40)  # k above the count: every medium with a vector, in formula order
+    assert [g[0] for g in got] == [w[0] for w in want]
+    np.testing.assert_allclose([g[1] for g in got], [w[1] for w in want], atol=1e-4)
+    top = bound.search_match(qj, qn, 5)
+    assert len(top) == 5 and all(a[1] >= b[1] for a, b in zip(top, top[1:]))
+    score = dict(want)
+    np.testing.assert_allclose([s for _, s in top], [score[m] for m, _ in top], atol=1e-4)
+    # one part alone is that space's cosine ranking scaled by its weight
+    only = bound.search_match(qj, None, 4)
+    assert [m for m, _ in only] == [m for m, _ in bound.search_media(qj, 4)]
+    np.testing.assert_allclose([s for _, s in only], [0.6 * s for _, s in bound.search_media(qj, 4)], atol=1e-4)
+
+
+def test_search_match_refuses_bad_queries(bound, rng):
+    bound.upsert_media([media(rng, "m0")])
+    with pytest.raises(ValidationError, match="joint"):
+        bound.search_match(np.ones(JOINT_DIM + 1), None, 3)
+    with pytest.raises(ValidationError, match="native"):
+        bound.search_match(None, np.full(NATIVE_DIM, np.nan), 3)
+    with pytest.raises(ValidationError, match="k must"):
+        bound.search_match(unit(rng, JOINT_DIM), None, 0)
+
+
 def _filter_world(store, rng):
     """60 media: 48 images near the query, 12 videos far from it; evidence on a few."""
     q = unit(rng, JOINT_DIM)
@@ -406,6 +442,11 @@ def test_filtered_search_returns_k_when_k_match(bound, rng):
     got = bound.search_media(q, 4, filters=MediaFilter(exclude_ids=tuple(ranked[:45])))
     assert [m for m, _ in got] == ranked[45:49]
     assert all(a[1] >= b[1] for a, b in zip(got, got[1:]))
+    # the formula query applies the same filters inside its search
+    got = bound.search_match(q, unit(rng, NATIVE_DIM), 5, filters=MediaFilter(modality="video"))
+    assert len(got) == 5 and all(int(m[1:]) >= 48 for m, _ in got)
+    got = bound.search_match(q, None, 20, filters=MediaFilter(sense_id="n_crane_bird"))
+    assert {m for m, _ in got} == {f"m{i:02d}" for i in range(50, 58)}
 
 
 def test_search_prototypes_searches_own_or_propagated_slot(bound, rng):

@@ -6,6 +6,7 @@ the wrong sense, and the sense-aware top-1 is right.
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sensegraph.evaluation.dataset import load_evalset, resolve_media
@@ -62,7 +63,8 @@ def test_rank_and_threshold_modes_and_pins(cold_gallery):
 
 
 def test_a_medium_reachable_only_through_its_sense_is_found(cold_gallery):
-    """K' = 1 in the joint space: the prototype's native-space candidates still bring the right drawing."""
+    """K' = 1: the candidates are the formula's own top list, so the drawing its sense ranks first
+    is found even with no room for a text-similarity list."""
     sg = cold_gallery
     sg.config.search.candidates = 1
     sg.__dict__.pop("engine", None)
@@ -98,3 +100,28 @@ def test_a_short_query_is_embedded_once_for_linking_and_search(cold_gallery):
     counted = SenseGraph(cold_gallery.store, encoder=Counting()).search(query, k=5)
     assert seen.count(query) == 1
     assert [(h.media_id, round(h.match, 6)) for h in counted] == [(h.media_id, round(h.match, 6)) for h in plain]
+
+
+@pytest.mark.parametrize("query", ["a bat flying at night", "a baseball bat", "a key for the front door lock", "a turkey"])  # the last links nothing
+def test_search_is_the_formula_over_every_medium(cold_gallery, query):
+    """With K' = k (no slack) the hits are the formula's exact top-k over the whole store, scored
+    here from every medium's vectors with the engine's pure scoring functions."""
+    from sensegraph.scoring import cosine_rows, match_scores, normalise_weights
+    from sensegraph.search import apply_pins
+
+    sg = cold_gallery
+    sg.config.search.candidates = 4
+    sg.__dict__.pop("engine", None)
+    got = sg.search_result(query, k=4)
+    linked = sg.engine.linked_senses(apply_pins(sg.linker.link(query), None))
+    ids = [m.media_id for batch in sg.store.iter_media() for m in batch]
+    ids, joint = sg.store.media_vectors(ids, "joint")
+    found, native = sg.store.media_vectors(ids, "native")
+    assert found == ids
+    q = sg.encoder.embed_texts([query])[0]
+    per_sense = np.stack([cosine_rows(native, ls.prototype.vector) for ls in linked], axis=1) if linked else np.zeros((len(ids), 0))
+    match, _ = match_scores(cosine_rows(joint, q), per_sense, normalise_weights([ls.confidence for ls in linked]),
+                            sg.config.search.alpha, sg.config.search.beta)
+    order = np.argsort(-match)
+    assert [h.media_id for h in got.hits] == [ids[i] for i in order[:4]]
+    np.testing.assert_allclose([h.match for h in got.hits], match[order[:4]], atol=1e-5)

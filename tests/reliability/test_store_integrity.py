@@ -59,7 +59,7 @@ def test_a_damaged_ann_index_file_is_rebuilt_not_trusted(tmp_path, damage):
     script.write_text(ANN_SCRIPT)
     made = subprocess.run([sys.executable, str(script), str(d), "make"], capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
-    index = d / "ann-joint.faiss"
+    index = d / "ann-match.faiss"
     assert index.is_file()
     data = bytearray(index.read_bytes())
     if damage == "header":
