@@ -66,7 +66,7 @@ class PrototypeConfig(_Section):
 class SearchConfig(_Section):
     alpha: float = Field(0.5, ge=0.0, description="weight of the first (text-media) similarity")
     beta: float = Field(0.5, ge=0.0, description="weight of the second (prototype-media) similarity")
-    candidates: int = Field(100, ge=1, le=10000, description="K' per vector query before re-scoring")
+    candidates: int = Field(100, ge=1, le=10000, description="K': media the store's formula query returns for exact re-scoring")
     min_own_media: int = Field(1, ge=0, description="below this, a sense uses its propagated prototype")
     ann_threshold: int = Field(20000, ge=0, description="embedded store: an approximate (IVF) index at or above this many media")
 
