@@ -46,6 +46,22 @@ def _neo4j_store():
     return store
 
 
+def _open_test_store(kind: str, directory):
+    """An empty store of ``kind``: an EmbeddedStore in ``directory``, or the wiped test Neo4j."""
+    if kind == "embedded":
+        from sensegraph.graph.embedded import EmbeddedStore
+
+        return EmbeddedStore(directory)
+    return _neo4j_store()
+
+
+@pytest.fixture
+def open_test_store():
+    """The one way tests open a store of a kind ("embedded" or "neo4j"; the Neo4j one wiped, skipped
+    when $SENSEGRAPH_TEST_NEO4J is unset): area fixtures that fill stores call it."""
+    return _open_test_store
+
+
 @pytest.fixture
 def neo4j_store():
     """The wiped test Neo4j alone (for what only Neo4jStore does), wiped again and closed after."""
@@ -60,9 +76,7 @@ def neo4j_store():
 @pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def store(request, tmp_path):
     """An empty store of each kind (the contract and KG-import suites run on both)."""
-    from sensegraph.graph.embedded import EmbeddedStore
-
-    s = EmbeddedStore(tmp_path / "store") if request.param == "embedded" else _neo4j_store()
+    s = _open_test_store(request.param, tmp_path / "store")
     try:
         yield s
     finally:

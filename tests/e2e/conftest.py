@@ -5,14 +5,11 @@ behind a session-wide embedding cache, so each test pays for linking and the sto
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from sensegraph.evaluation.dataset import resolve_media
-
-NEO4J_ENV = "SENSEGRAPH_TEST_NEO4J"
 
 # lemmas whose every sense (plus hypernym closure) goes into the test graph
 WORDS = {
@@ -33,13 +30,6 @@ PHOTOS = [
     ("motorcycle", "pkg:skimage:motorcycle_left.png", "a motorcycle"),
     ("coins", "pkg:skimage:coins.png", "old coins"),
 ]
-
-
-def _neo4j_uri() -> str:
-    uri = os.environ.get(NEO4J_ENV)
-    if not uri:
-        pytest.skip(f"{NEO4J_ENV} is not set (a bolt:// URI of Neo4j 5.26, auth disabled)")
-    return uri
 
 
 @pytest.fixture(scope="session")
@@ -75,29 +65,19 @@ def photo_dir(tmp_path_factory) -> Path:
     return root
 
 
-def _open(kind: str, tmp_path: Path):
-    from sensegraph.graph.factory import open_store
-
-    if kind == "embedded":
-        return open_store(str(tmp_path / "store"))
-    store = open_store(_neo4j_uri())
-    store.wipe()
-    return store
-
-
 @pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def store_kind(request) -> str:
     return request.param
 
 
 @pytest.fixture
-def sg(store_kind, tmp_path, encoder, wordnet_subgraph):
+def sg(store_kind, tmp_path, encoder, wordnet_subgraph, open_test_store):
     """A SenseGraph over a fresh store of each kind holding the WordNet subgraph."""
     from sensegraph import SenseGraph
     from sensegraph.graph.importers.report import write_batches
 
     g = wordnet_subgraph
-    store = _open(store_kind, tmp_path)
+    store = open_test_store(store_kind, tmp_path / "store")
     write_batches(store, entities=g.entities, aliases=g.aliases, senses=g.senses, has_sense=g.has_sense,
                   relations=g.relations)
     graph = SenseGraph(store, encoder=encoder)

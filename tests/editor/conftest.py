@@ -7,7 +7,6 @@ seed (records, vectors, evidence; prototypes rebuilt), so tests may edit freely.
 """
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -17,7 +16,6 @@ from pathlib import Path
 import pytest
 
 TOKEN = "editor-test-token"
-NEO4J_ENV = "SENSEGRAPH_TEST_NEO4J"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -106,27 +104,12 @@ def fill(store, seed: Seed) -> None:
     PrototypeUpdater(store, PrototypeConfig()).rebuild_all()
 
 
-def _open_store(kind: str, tmp_path: Path):
-    if kind == "embedded":
-        from sensegraph.graph.embedded import EmbeddedStore
-
-        return EmbeddedStore(tmp_path / "store")
-    uri = os.environ.get(NEO4J_ENV)
-    if not uri:
-        pytest.skip(f"{NEO4J_ENV} is not set (a bolt:// URI of Neo4j 5.26, auth disabled, runs these on Neo4j)")
-    from sensegraph.graph.factory import open_store
-
-    store = open_store(uri)
-    store.wipe()
-    return store
-
-
 @pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def sg(request, seed, tmp_path):
+def sg(request, seed, tmp_path, open_test_store):
     """A SenseGraph over a fresh store of each kind, filled from the seed, with the service token set."""
     from sensegraph import SenseGraph
 
-    store = _open_store(request.param, tmp_path)
+    store = open_test_store(request.param, tmp_path / "store")
     fill(store, seed)
     graph = SenseGraph(store, encoder=seed.encoder,
                        config={"service": {"token": TOKEN, "rate_limit_per_minute": 100_000}})

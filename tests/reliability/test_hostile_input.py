@@ -2,7 +2,6 @@
 and Cypher-injection attempts through every user-controlled string, on the embedded store and Neo4j."""
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
@@ -12,7 +11,6 @@ from hypothesis import strategies as st
 from sensegraph.errors import NotFound, SenseGraphError, ValidationError
 from sensegraph.graph.model import Alias, Entity, Evidence, HasSense, Media, MediaFilter, Relation, Sense
 
-from .conftest import NEO4J_ENV
 
 TEXT = st.text(min_size=1, max_size=40)  # any Unicode code points except surrogates, NUL included
 IDS = st.text(min_size=1, max_size=24)
@@ -26,19 +24,8 @@ INJECTIONS = [
 
 
 @pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def store(request, tmp_path):
-    from sensegraph.graph.embedded import EmbeddedStore
-
-    if request.param == "embedded":
-        s = EmbeddedStore(tmp_path / "store")
-    else:
-        uri = os.environ.get(NEO4J_ENV)
-        if not uri:
-            pytest.skip(f"{NEO4J_ENV} is not set")
-        from sensegraph.graph.factory import open_store
-
-        s = open_store(uri)
-        s.wipe()
+def store(request, tmp_path, open_test_store):
+    s = open_test_store(request.param, tmp_path / "store")
     s.bind_encoder("hostile-test", 4, 3)
     try:
         yield s
