@@ -383,6 +383,13 @@ MATCH (n:Sense {sense_id: $new})
 MERGE (e)-[r:HAS_SENSE]->(n)
 SET r.rank = top + 1
 """
+SPLIT_DONE = """
+OPTIONAL MATCH (n:Sense {sense_id: $new})-[:RELATED {type: 'split_from'}]->(:Sense {sense_id: $old})
+WITH n
+OPTIONAL MATCH (m:Media)-[e:EVIDENCE]->(n) WHERE m.media_id IN $ids AND NOT coalesce(e.detached, false)
+WITH n IS NOT NULL AS split, count(DISTINCT m) AS live
+RETURN split AND live = size($ids) AS done
+"""
 ADD_SPLIT_RELATION = """
 MATCH (n:Sense {sense_id: $new}), (o:Sense {sense_id: $old})
 MERGE (n)-[r:RELATED {type: 'split_from'}]->(o)

@@ -814,7 +814,12 @@ class EmbeddedStore(PatchOps):
         with self._write() as (conn, _):
             self._exists(conn, q.SENSE_EXISTS, sense_id, "sense")
             if conn.execute(q.SENSE_EXISTS, (new_sense.sense_id,)).fetchone() is not None:
-                raise ValidationError(f"cannot split into {new_sense.sense_id!r}: that sense already exists")
+                ids = list(dict.fromkeys(media_ids))
+                done = conn.execute(q.SPLIT_DONE, (new_sense.sense_id, sense_id)).fetchone() is not None and all(
+                    conn.execute(q.LIVE_EDGE, (m, new_sense.sense_id)).fetchone() is not None for m in ids)
+                if not done:
+                    raise ValidationError(f"cannot split into {new_sense.sense_id!r}: that sense already exists")
+                return _sense(conn.execute(q.SENSE_BY_ID, (new_sense.sense_id,)).fetchone())  # the same split again
             conn.execute(q.UPSERT_SENSE, (new_sense.sense_id, new_sense.label or "", new_sense.gloss or "", None))
             for entity_id, _rank in conn.execute(q.ENTITIES_OF, (sense_id,)).fetchall():
                 top = conn.execute(q.MAX_RANK, (entity_id,)).fetchone()[0]

@@ -196,6 +196,8 @@ PROTOTYPE_COLUMNS = (
 SENSE_EXISTS = "SELECT 1 FROM senses WHERE sense_id = ?"
 MEDIA_EXISTS = "SELECT 1 FROM media WHERE media_id = ?"
 LIVE_EDGE = "SELECT confidence, mention FROM evidence WHERE media_id = ? AND sense_id = ? AND detached = 0"
+# a split already made: the new sense records it was split from the old one
+SPLIT_DONE = "SELECT 1 FROM relations WHERE source = ? AND target = ? AND type = 'split_from'"
 DETACH_EDGE = "UPDATE evidence SET source = 'editor', detached = 1 WHERE media_id = ? AND sense_id = ?"
 PIN_EDGE = """
 INSERT INTO evidence (media_id, sense_id, confidence, source, detached, mention)

@@ -684,7 +684,10 @@ class Neo4jStore(PatchOps):
         def work(tx: Any) -> Sense:
             self._require(tx, q.MISSING_SENSES, [sense_id], "sense")
             if not list(tx.run(q.MISSING_SENSES, ids=[new_id])):
-                raise ValidationError(f"cannot split into {new_id!r}: that sense already exists")
+                # the same split again (a retry whose first commit's acknowledgement was lost): no-op
+                if not tx.run(q.SPLIT_DONE, new=new_id, old=sense_id, ids=ids).single()["done"]:
+                    raise ValidationError(f"cannot split into {new_id!r}: that sense already exists")
+                return _sense(tx.run(q.GET_SENSES, ids=[new_id]).single())
             self._require(tx, q.MISSING_MEDIA, ids, "media")
             tx.run(q.CREATE_SENSE, sense_id=new_id, label=new_sense.label or "", gloss=new_sense.gloss or "")
             tx.run(q.LINK_SPLIT_ENTITIES, old=sense_id, new=new_id)

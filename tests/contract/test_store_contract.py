@@ -498,6 +498,24 @@ def test_split_sense_creates_the_new_sense_under_the_same_entities(bound, rng):
     assert set(moved) == {"m2", "m3"} and all(e.source == "editor" and not e.detached for e in moved.values())
 
 
+def test_split_sense_again_is_a_no_op_and_a_clash_is_refused(bound, rng):
+    """The same split twice (a double submit, or a retry whose first commit's acknowledgement was
+    lost) changes nothing and succeeds; splitting into a sense that exists otherwise is refused."""
+    _edit_world(bound, rng)
+    origami = Sense("n_crane_bird_origami", "crane (origami)", "paper")
+    first = bound.split_sense("n_crane_bird", ["m2", "m3"], origami)
+    before = (bound.counts(), sorted((e.media_id, e.sense_id, e.detached) for e in bound.evidence(sense_id="n_crane_bird")),
+              [a for a in bound.alias_table() if a.alias == "crane"])
+    again = bound.split_sense("n_crane_bird", ["m3", "m2"], origami)
+    assert again == first
+    assert (bound.counts(), sorted((e.media_id, e.sense_id, e.detached) for e in bound.evidence(sense_id="n_crane_bird")),
+            [a for a in bound.alias_table() if a.alias == "crane"]) == before
+    with pytest.raises(ValidationError, match="already exists"):  # other media: not the same split
+        bound.split_sense("n_crane_bird", ["m0"], origami)
+    with pytest.raises(ValidationError, match="already exists"):  # an existing sense, never split off
+        bound.split_sense("n_crane_bird", ["m0"], Sense("n_crane_machine", "crane", ""))
+
+
 def test_merge_senses_folds_drop_into_keep_and_redirects(bound, rng):
     _edit_world(bound, rng)
     bound.upsert_senses([Sense("n_hoist", "hoist", "")])
