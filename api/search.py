@@ -175,14 +175,16 @@ class SearchEngine:
         kp = max(self.config.search.candidates, k)
         weights = normalise_weights([ls.confidence for ls in linked]) if b > 0 else np.zeros(0)
         t0 = time.perf_counter()
-        cand = [m for m, _ in self.store.search_match(*formula_query(q, [ls.prototype.vector for ls in linked], weights, a, b), kp, filters=flt)]
+        found = self.store.search_match(*formula_query(q, [ls.prototype.vector for ls in linked], weights, a, b), kp, filters=flt)
         t_vec = time.perf_counter() - t0
-        ids, joint = self.store.media_vectors(cand, "joint")
+        # the store ranked by the formula itself: only the best k need re-scoring for their explanation
+        # (K' is what a store ranking from partial lists, like Neo4j's, draws from; more costs nothing here)
+        ids = [m for m, _ in found[:k]]
         if not ids:
             return SearchResult(query=label, hits=[], metadata=self._meta(alpha=a, beta=b, vector_seconds=t_vec))
-        sim1 = cosine_rows(joint, q)
+        sim1 = cosine_rows(self._rows(ids, "joint", len(q)), q)  # a medium lacking a part scores 0 there
         if b > 0 and linked:
-            native = self._native_rows(ids, len(linked[0].prototype.vector))
+            native = self._rows(ids, "native", len(linked[0].prototype.vector))
             per_sense = np.stack([cosine_rows(native, ls.prototype.vector) for ls in linked], axis=1)
         else:
             per_sense = np.zeros((len(ids), 0), dtype=np.float32)
@@ -198,16 +200,16 @@ class SearchEngine:
             ] if per_sense.shape[1] else []
             hits.append(Hit(rank=r + 1, media_id=ids[idx], uri=m.uri if m else "", match=float(match[idx]), sim1=float(sim1[idx]),
                             sim2=float(sim2[idx]), senses=senses, caption=m.caption if m else None))
-        return SearchResult(query=label, hits=hits, metadata=self._meta(alpha=a, beta=b, candidates=len(ids), vector_seconds=round(t_vec, 6)))
+        return SearchResult(query=label, hits=hits, metadata=self._meta(alpha=a, beta=b, candidates=len(found), vector_seconds=round(t_vec, 6)))
 
-    def _native_rows(self, ids: list[str], dim: int) -> np.ndarray:
-        """Native features of ``ids`` row-aligned; a medium without features gets a zero row (scores 0)."""
-        found, vectors = self.store.media_vectors(ids, "native")
-        native = np.zeros((len(ids), dim), dtype=np.float32)
+    def _rows(self, ids: list[str], space: str, dim: int) -> np.ndarray:
+        """Vectors of ``ids`` in ``space``, row-aligned; a medium without one gets a zero row (scores 0)."""
+        found, vectors = self.store.media_vectors(ids, space)
+        rows = np.zeros((len(ids), dim), dtype=np.float32)
         if found:
             pos = {m: i for i, m in enumerate(ids)}
-            native[[pos[m] for m in found]] = vectors
-        return native
+            rows[[pos[m] for m in found]] = vectors
+        return rows
 
     def _meta(self, **extra: object) -> dict[str, object]:
         return {"store": self.store.name, "encoder": self.encoder.encoder_id, **extra}

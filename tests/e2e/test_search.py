@@ -72,6 +72,20 @@ def test_a_medium_reachable_only_through_its_sense_is_found(cold_gallery):
     assert "bat-animal-2" in {h.media_id for h in hits}
 
 
+def test_a_medium_with_only_native_features_is_ranked_by_its_sense(cold_gallery):
+    """No joint embedding (say, features from a classifier pipeline only): the formula gives it
+    sim1 = 0, and its similarity to the linked sense's prototype can still rank it."""
+    from sensegraph.graph.model import Media
+
+    sg = cold_gallery
+    twin = sg.store.get_media(["bat-animal-2"])["bat-animal-2"]
+    sg.store.upsert_media([Media("bat-features-only", "file:///features-only", "image", features=twin.features)])
+    hits = {h.media_id: h for h in sg.search("a bat flying at night", k=12)}
+    assert "bat-features-only" in hits
+    hit = hits["bat-features-only"]
+    assert hit.sim1 == 0.0 and hit.sim2 == pytest.approx(hits["bat-animal-2"].sim2, abs=1e-5) and hit.sim2 > 0
+
+
 def test_recommend_and_similar(cold_gallery):
     sg = cold_gallery
     recs = sg.recommend("bat-club-1", k=3)
