@@ -27,8 +27,10 @@ as in real use. Per size it prints latency p50/p95 over the queries of
 with recall@10 of each approximate path against its exact counterpart (for ``search``: the same
 search with exact vector paths, itself timed as the "exact" row past the threshold), and rec*, the
 recall of the whole search against the formula scored here over every medium, independently of the
-store. The target line checks: embedded ``search`` p50 <= 1.5 x (bare HNSW p50 + link p50 + embed
-p50). The load average is printed beside every row: the machine is
+store. The issue's target is r-link: embedded ``search`` p50 <= 1.5 x (bare HNSW p50 + link p50),
+where link already embeds the query (a short query is its own context window, and the engine reuses
+that vector); ratio adds the embedding a second time, kept to compare with runs from before the
+shared memo. The load average is printed beside every row: the machine is
 shared, so quote medians. The exact numpy path is timed in a pass of its own: interleaved, its
 multi-threaded BLAS call left threads spinning that doubled the MiniLM times measured after it.
 """
@@ -384,9 +386,9 @@ def print_tables(vec_rows, search_rows, threshold: int) -> None:
         print(f"{n:>9,} | {name:>8} {mode:>5} | {fmt(r['search'])} {r['recall']:5.3f} {r['formula_recall']:5.3f} | {fmt(r['link'])} | "
               f"{fmt(r['embed'])} | {fmt(r['vector_in_search'])} {r['candidates']:5.0f} | {r['search'][0] / (base + r['embed'][0]):5.2f} "
               f"{r['search'][0] / base:6.2f} | {la}")
-    print("ratio = search p50 / (bare hnswlib p50 + link p50 + embed p50): the query's own unavoidable work; target <= 1.5 "
-          "at 1M, recall >= 0.95\nr-link = search p50 / (bare hnswlib p50 + link p50): embedding the query counted as overhead",
-          flush=True)
+    print("r-link = search p50 / (bare hnswlib p50 + link p50), link embedding the query itself: the issue's target, "
+          "<= 1.5 at 1M with recall >= 0.95\nratio = search p50 / (bare hnswlib p50 + link p50 + embed p50): the embedding "
+          "counted twice; for comparison with runs from before the shared text memo", flush=True)
 
 if __name__ == "__main__":
     main()

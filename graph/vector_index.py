@@ -243,7 +243,7 @@ class PairedRows:
         return out
 
 
-# IVF parameters. Lists: about 2·sqrt(n) (k-means on a seeded sample of at most 40 rows per list),
+# IVF parameters. Lists: about 4·sqrt(n) (k-means on a seeded sample of at most 40 rows per list),
 # never fewer than 39 training rows per list (faiss's floor). Probes: 32 lists, more when k asks for
 # more rows than 32 lists hold on average (x4). An index trained on n rows serves until the table
 # holds GROWTH·n, then it is retrained: the lists stay near sqrt-sized and the centroids near the data.
@@ -254,7 +254,7 @@ TRAIN_PER_LIST = 40
 
 def n_lists(n: int) -> int:
     """How many inverted lists an index over ``n`` rows gets."""
-    return max(1, min(int(2 * np.sqrt(n)), n // 39))
+    return max(1, min(int(4 * np.sqrt(n)), n // 39))
 
 
 def n_probes(k: int, nlist: int, n: int, allowed: int | None = None) -> int:
