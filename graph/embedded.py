@@ -7,8 +7,8 @@ take ``DIR/.write.lock`` (filelock) only for the duration of a write transaction
 
 Vectors are float32 BLOBs. Searches run over in-memory numpy matrices loaded lazily and refreshed
 when the database's write revision moved (only rows stamped with a newer revision are re-read).
-Past ``ann_threshold`` media a space is searched through a persisted faiss IVF index instead
-(``DIR/ann-<space>.faiss``), with ``MediaFilter`` applied inside the search.
+Past ``ann_threshold`` media one persisted faiss IVF index over the paired [joint | native] vectors
+(``DIR/ann-match.faiss``) answers instead, with ``MediaFilter`` applied inside the search.
 """
 from __future__ import annotations
 
@@ -679,15 +679,20 @@ class EmbeddedStore(PatchOps):
             index.save()
         return index
 
-    def _paired(self, epoch: int, rev: int) -> PairedRows:
-        """The joint and native tables aligned by key, for formula queries (cached per revision)."""
-        if self._paired_rows is not None and self._paired_rows[0] == (epoch, rev):
-            return self._paired_rows[1]
-        joint, native = self._media_table("joint")[0], self._media_table("native")[0]
-        dims = self._dims or (joint.dim if joint else 0, native.dim if native else 0)
-        paired = PairedRows(joint, native, joint.dim if joint else dims[0], native.dim if native else dims[1])
-        self._paired_rows = ((epoch, rev), paired)
-        return paired
+    def _paired(self) -> tuple[PairedRows, int, int]:
+        """(the joint and native tables aligned by key, epoch, rev), rebuilt when the revision moved."""
+        joint, epoch, rev = self._media_table("joint")
+        native = self._media_table("native")[0]
+        if self._paired_rows is None or self._paired_rows[0] != (epoch, rev):
+            dims = self._dims or (0, 0)
+            paired = PairedRows(joint, native, joint.dim if joint else dims[0], native.dim if native else dims[1])
+            self._paired_rows = ((epoch, rev), paired)
+        return self._paired_rows[1], epoch, rev
+
+    def _exact_enough(self, n: int, allowed: int, k: int) -> bool:
+        """Whether a search over ``n`` rows, ``allowed`` of them passing the filter, is answered exactly:
+        a small store, a narrow filter, or k reaching every allowed row."""
+        return n < max(self.ann_threshold, 1) or allowed <= min(_SMALL_FILTER, self.ann_threshold) or allowed <= k
 
     def search_media(
         self, vector: np.ndarray, k: int, *, space: str = "joint", filters: MediaFilter | None = None
@@ -704,15 +709,13 @@ class EmbeddedStore(PatchOps):
             query = as_unit(vector, table.dim, f"{space} query vector")
             mask = self._allowed(table, filters)
             allowed = len(table) if mask is None else int(mask.sum())
-            small = min(_SMALL_FILTER, self.ann_threshold)
-            if len(table) < max(self.ann_threshold, 1) or allowed <= small or allowed <= k:
+            if self._exact_enough(len(table), allowed, k):
                 return table.search(query, k, mask)
-            paired = self._paired(epoch, rev)
+            paired, epoch, rev = self._paired()
             index = self._ann_for(paired, epoch, rev)
             allow = None
             if mask is not None or len(table) < len(paired):  # only the media with a vector in this space
-                allow = np.zeros(int(paired.keys.max()) + 1, dtype=bool)
-                allow[table.keys if mask is None else table.keys[mask]] = True
+                allow = paired.bitmap(table.keys if mask is None else table.keys[mask])
             padded = np.zeros(paired.dim, dtype=np.float32)
             padded[paired.part(space)] = query
             labels, scores = index.query(padded, k, allow)
@@ -729,23 +732,17 @@ class EmbeddedStore(PatchOps):
         if int(k) <= 0:
             raise ValidationError(f"k must be a positive integer, got {k!r}")
         with self._lock:
-            jt, epoch, rev = self._media_table("joint")
-            nt = self._media_table("native")[0]
-            paired = self._paired(epoch, rev)
+            paired, epoch, rev = self._paired()
             if len(paired) == 0:
                 return []
             qj = match_query(joint, paired.joint_dim, "joint")
             qn = match_query(native, paired.native_dim, "native")
-            mask = paired.mask(self._allowed(jt, filters) if jt else None, self._allowed(nt, filters) if nt else None)
+            mask = paired.mask(*(self._allowed(t, filters) if t else None for t in (paired.joint, paired.native)))
             allowed = len(paired) if mask is None else int(mask.sum())
-            small = min(_SMALL_FILTER, self.ann_threshold)
-            if len(paired) < max(self.ann_threshold, 1) or allowed <= small or allowed <= k:
+            if self._exact_enough(len(paired), allowed, k):
                 return self._exact_match(paired, qj, qn, k, mask)
             index = self._ann_for(paired, epoch, rev)
-            allow = None
-            if mask is not None:
-                allow = np.zeros(int(paired.keys.max()) + 1, dtype=bool)
-                allow[paired.keys[mask]] = True
+            allow = None if mask is None else paired.bitmap(paired.keys[mask])
             labels, scores = index.query(np.concatenate([qj, qn]), k, allow)
             if len(labels) < min(k, allowed):  # the probed lists held fewer than k matches: answer exactly
                 return self._exact_match(paired, qj, qn, k, mask)

@@ -3,8 +3,9 @@
 The embedded store keeps one ``VectorTable`` per searchable space (media joint, media native,
 prototypes own, prototypes propagated). Rows are unit-normalised float32 so a dot product is the
 cosine; ``topk`` takes an optional boolean mask so filters apply *inside* the search. Past a size
-threshold the store pairs a table with an ``IvfIndex`` (faiss IVF-Flat, inner product on unit rows)
-whose labels are stable integer row keys, updated incrementally and persisted beside the database.
+threshold the store searches one ``IvfIndex`` (faiss IVF-Flat, inner product) over ``PairedRows``,
+each medium's joint and native unit vectors side by side, labelled by stable integer row keys,
+updated incrementally and persisted beside the database.
 """
 from __future__ import annotations
 
@@ -145,13 +146,6 @@ class VectorTable:
         """Row numbers of the ids present in the table."""
         return np.fromiter((self.index[x] for x in ids if x in self.index), dtype=np.int64)
 
-    def positions(self, keys: np.ndarray) -> np.ndarray:
-        """Row number of each key (-1 where the table has none)."""
-        return np.fromiter((self.row_of_key.get(int(x), -1) for x in keys), dtype=np.int64, count=len(keys))
-
-    def rows(self, positions: np.ndarray) -> np.ndarray:
-        return self.matrix[positions]
-
     def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Exact cosine top-k among rows where ``mask`` is true (all rows when None)."""
         if self.n == 0:
@@ -206,7 +200,7 @@ class PairedRows:
     def rows(self, positions: np.ndarray) -> np.ndarray:
         """The concatenated rows at ``positions``."""
         out = np.zeros((len(positions), self.dim), dtype=np.float32)
-        for table, rows, cols in ((self.joint, self.jrow, slice(0, self.joint_dim)), (self.native, self.nrow, slice(self.joint_dim, None))):
+        for table, rows, cols in ((self.joint, self.jrow, self.part("joint")), (self.native, self.nrow, self.part("native"))):
             if table is None:
                 continue
             r = rows[positions]
@@ -229,6 +223,12 @@ class PairedRows:
         for p in positions.tolist():
             j = self.jrow[p]
             out.append(self.joint.ids[j] if j >= 0 else self.native.ids[self.nrow[p]])  # type: ignore[union-attr]
+        return out
+
+    def bitmap(self, keys: np.ndarray) -> np.ndarray:
+        """A bool per key value up to the largest key, true for ``keys``: an index scan's filter."""
+        out = np.zeros(int(self.keys.max()) + 1, dtype=bool)
+        out[keys] = True
         return out
 
     def mask(self, joint_mask: np.ndarray | None, native_mask: np.ndarray | None) -> np.ndarray | None:
@@ -265,14 +265,14 @@ def n_probes(k: int, nlist: int, n: int, allowed: int | None = None) -> int:
 
 
 class IvfIndex:
-    """A faiss IVF-Flat index (inner product on unit rows = cosine) over a ``VectorTable``'s rows,
-    labelled by row key, saved to disk.
+    """A faiss IVF-Flat index (inner product) over the store's rows, labelled by row key, saved to
+    disk. The lists are scanned exactly, so a score is the exact inner product of query and row.
 
     Why IVF and not a graph index: text queries sit far from the media they match, and on clustered
     media a graph search can settle in the wrong cluster. On 1M clustered media with MiniLM queries an
     hnswlib graph (M 32, ef 1200) lost *all* of the top-100 for 3 of 40 queries (recall@100 0.925);
     IVF scans the lists whose centroids are nearest the query, and found all of it (docs/benchmarks.md).
-    The lists are scanned exactly, so scores are exact cosines. ``load``/``rebuild``/``add`` keep it in
+    ``load``/``rebuild``/``add`` keep it in
     step with the table (the store decides when); ``save`` writes the index then its sidecar atomically.
     """
 
