@@ -25,6 +25,7 @@ from .model import (
     Relation,
     Sense,
 )
+from .sense_finder import SenseCandidate
 
 
 @runtime_checkable
@@ -88,8 +89,14 @@ class GraphStore(Protocol):
         """Follow merge redirects to the live sense id (``sense_id`` itself when not redirected)."""
         ...
 
-    def find_senses(self, query: str, limit: int = 20) -> list[Sense]:
-        """Senses whose id, label or alias contains ``query`` (case-insensitive)."""
+    def find_senses(self, query: str, limit: int = 20, *, with_media: bool = False) -> list[Sense]:
+        """Senses whose id, label or alias contains ``query`` (case-insensitive), ranked by
+        ``sense_finder.rank_candidates``: exact name, then prefix, then substring."""
+        ...
+
+    def sense_candidates(self, needle: str) -> list[SenseCandidate]:
+        """Every sense whose id, label or an alias contains ``needle`` (already lower-case), with the
+        aliases that do; unranked (``sense_finder`` ranks them, the same for every store)."""
         ...
 
     def aliases_of(self, sense_id: str) -> list[Alias]: ...

@@ -177,19 +177,19 @@ SENSES_PAGE = (
     + _SENSE_FIELDS
 )
 REDIRECT_OF = "MATCH (s:Sense {sense_id: $id}) RETURN s.redirect_to AS redirect_to"
-FIND_SENSES = """
+# The sense finder's candidates: each sense whose id or label contains $q, or that an alias containing
+# $q names, with those aliases (the ranking is sense_finder.rank_candidates, shared with the embedded store).
+SENSE_CANDIDATES = """
 CALL () {
   MATCH (s:Sense) WHERE toLower(s.sense_id) CONTAINS $q OR toLower(s.label) CONTAINS $q
-  RETURN s
+  RETURN s, null AS alias
   UNION
   MATCH (a:Alias)-[:NAMES]->(:Entity)-[:HAS_SENSE]->(s:Sense) WHERE toLower(a.text) CONTAINS $q
-  RETURN s
+  RETURN s, a.text AS alias
 }
-WITH s, COUNT { (:Media)-[ev:EVIDENCE]->(s) WHERE ev.detached = false } AS mc
-ORDER BY toLower(s.sense_id) <> $q, toLower(s.label) <> $q, s.redirect_to IS NOT NULL, mc DESC, s.sense_id
-LIMIT $limit
-RETURN s.sense_id AS sense_id, s.label AS label, s.gloss AS gloss, s.redirect_to AS redirect_to,
-       mc AS media_count, s.prototype_source AS prototype_source
+WITH s, collect(DISTINCT alias) AS aliases
+RETURN s.sense_id AS sense_id, s.label AS label, s.redirect_to AS redirect_to, aliases,
+       COUNT { (:Media)-[ev:EVIDENCE]->(s) WHERE ev.detached = false } AS media_count
 """
 ALIASES_OF = """
 MATCH (a:Alias)-[:NAMES]->(e:Entity)-[h:HAS_SENSE]->(:Sense {sense_id: $id})

@@ -28,6 +28,7 @@ from sensegraph.errors import EncoderMismatch, NotFound, StoreError, ValidationE
 from sensegraph.registry import register
 
 from . import embedded_schema as q
+from . import sense_finder
 from .model import (
     EVIDENCE_SOURCES,
     MODALITIES,
@@ -432,19 +433,15 @@ class EmbeddedStore(PatchOps):
             seen.append(nxt)
             current = nxt
 
-    def find_senses(self, query: str, limit: int = 20) -> list[Sense]:
-        """Substring match (case-insensitive) on id, label or alias; the exact id first."""
-        needle = (query or "").strip().lower()
-        if not needle or limit <= 0:
+    def find_senses(self, query: str, limit: int = 20, *, with_media: bool = False) -> list[Sense]:
+        """The best ``limit`` senses by id, label or alias: exact, then prefix, then substring (``sense_finder``)."""
+        return sense_finder.find(self, query, limit, with_media=with_media).senses
+
+    def sense_candidates(self, needle: str) -> list[sense_finder.SenseCandidate]:
+        """Every sense whose id, label or an alias contains ``needle`` (lower-case), with those aliases."""
+        if not needle:
             return []
-        ids = [r[0] for r in self._read(q.FIND_SENSES, {"q": needle})]
-        senses = self.get_senses(ids)
-        ranked = sorted(
-            senses.values(),
-            key=lambda s: (s.sense_id.lower() != needle, s.label.lower() != needle, s.redirect_to is not None,
-                           -s.media_count, s.sense_id),
-        )
-        return ranked[:limit]
+        return sense_finder.group_rows(self._read(q.SENSE_CANDIDATES, {"q": needle}))
 
     def aliases_of(self, sense_id: str) -> list[Alias]:
         return [Alias(text=t, entity_id=e, lang=lang) for t, e, lang in self._read(q.ALIASES_OF, (sense_id,))]

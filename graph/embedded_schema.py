@@ -129,12 +129,16 @@ FROM senses s
 SENSE_BY_ID = SENSE_COLUMNS + " WHERE s.sense_id = ?"
 SENSES_PAGE = SENSE_COLUMNS + " WHERE s.sense_id > ? ORDER BY s.sense_id LIMIT ?"
 REDIRECT_OF = "SELECT redirect_to FROM senses WHERE sense_id = ?"
-FIND_SENSES = """
-SELECT sense_id FROM senses
-WHERE instr(sg_lower(sense_id), :q) OR instr(sg_lower(label), :q)
-UNION
-SELECT h.sense_id FROM aliases a JOIN has_sense h ON h.entity_id = a.entity_id
-WHERE instr(sg_lower(a.text), :q)
+# The sense finder's candidates: one row per sense (alias NULL) and one per alias that matched.
+SENSE_CANDIDATES = """
+SELECT s.sense_id, s.label, s.redirect_to,
+    (SELECT count(*) FROM evidence e WHERE e.sense_id = s.sense_id AND e.detached = 0), m.alias
+FROM (
+    SELECT sense_id, NULL AS alias FROM senses WHERE instr(sg_lower(sense_id), :q) OR instr(sg_lower(label), :q)
+    UNION
+    SELECT h.sense_id, a.text FROM aliases a JOIN has_sense h ON h.entity_id = a.entity_id
+    WHERE instr(sg_lower(a.text), :q)
+) m JOIN senses s ON s.sense_id = m.sense_id
 """
 ALIASES_OF = """
 SELECT DISTINCT a.text, a.entity_id, a.lang FROM has_sense h JOIN aliases a ON a.entity_id = h.entity_id

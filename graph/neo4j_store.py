@@ -20,6 +20,7 @@ from sensegraph.errors import EncoderMismatch, NotFound, StoreError, ValidationE
 from sensegraph.registry import register
 
 from . import cypher as q
+from . import sense_finder
 from .model import (
     EVIDENCE_SOURCES,
     MODALITIES,
@@ -406,12 +407,17 @@ class Neo4jStore(PatchOps):
             seen.append(nxt)
             current = nxt
 
-    def find_senses(self, query: str, limit: int = 20) -> list[Sense]:
-        """Substring match (case-insensitive) on id, label or alias; the exact id first."""
-        needle = (query or "").strip().lower()
-        if not needle or limit <= 0:
+    def find_senses(self, query: str, limit: int = 20, *, with_media: bool = False) -> list[Sense]:
+        """The best ``limit`` senses by id, label or alias: exact, then prefix, then substring (``sense_finder``)."""
+        return sense_finder.find(self, query, limit, with_media=with_media).senses
+
+    def sense_candidates(self, needle: str) -> list[sense_finder.SenseCandidate]:
+        """Every sense whose id, label or an alias contains ``needle`` (lower-case), with those aliases."""
+        if not needle:
             return []
-        return [_sense(r) for r in self._run(q.FIND_SENSES, {"q": needle, "limit": int(limit)})]
+        return [sense_finder.SenseCandidate(r["sense_id"], r["label"] or "", tuple(sorted(r["aliases"])),
+                                            r["redirect_to"], int(r["media_count"]))
+                for r in self._run(q.SENSE_CANDIDATES, {"q": needle})]
 
     def aliases_of(self, sense_id: str) -> list[Alias]:
         out = {(r["text"], r["entity_id"], r["lang"]): None for r in self._run(q.ALIASES_OF, {"id": sense_id})}
