@@ -21,6 +21,10 @@ class NotFound(SenseGraphError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class StoreNotFound(ConfigError):
+    """A command that reads a store was pointed at a path or URI holding none (a mistyped ``--store``)."""
+
+
 class StoreError(SenseGraphError):
     """The graph store failed or refused a write (corruption, lock, lost connection)."""
 

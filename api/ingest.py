@@ -4,13 +4,17 @@ Resumable and idempotent: a medium is keyed by the SHA-256 of its content (one `
 content), every write is an upsert, and the prototypes of touched senses are recomputed from their
 evidence unless an exact running-mean update is provably equivalent. Re-running an interrupted
 ingest therefore converges to the graph a clean run gives.
+
+An id names one file: a record whose ``id`` belongs to a medium with other bytes, or whose bytes are
+stored under another id, is refused (skipped, naming the medium it collides with), never merged.
+Skipped records carry a ``kind`` (``SKIP_HINTS`` says what to do about each).
 """
 from __future__ import annotations
 
 import csv
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,19 +65,86 @@ class IngestRecord(BaseModel):
         return dict(self.model_extra or {})
 
 
+# -- what a skipped record means -------------------------------------------------------------------
+SKIP_HINTS: dict[str, str] = {
+    "invalid_record": 'each record needs "media" (a path or URL); "text" and "id" are optional',
+    "missing": "media paths are relative to the manifest's folder (absolute paths and http(s) URLs work too)",
+    "outside_folder": "a relative media path must stay inside the manifest's folder; use an absolute path instead",
+    "too_large": "the file is over the size limit (64 MB)",
+    "fetch_failed": "the URL could not be downloaded; check it in a browser",
+    "unreadable": "not a readable image or video: check the file's format",
+    "id_conflict": "an id names one file: give this file its own id, or leave \"id\" out",
+    "duplicate": "this file is already stored under another id: use that id, or leave \"id\" out",
+    "other": "see the reason",
+}
+
+
+def _load_kind(exc: SenseGraphError, rec: IngestRecord, base_dir: Path | None) -> str:
+    """Why loading a record's bytes failed, as a ``SKIP_HINTS`` key."""
+    from sensegraph.encoders.media import is_url
+
+    text = str(exc)
+    if "exceeds max_bytes" in text:
+        return "too_large"
+    if is_url(rec.media):
+        return "fetch_failed"
+    if "escapes the manifest folder" in text:
+        return "outside_folder"
+    try:
+        if not resolve_media_path(rec.media, base_dir).exists():
+            return "missing"
+    except (SenseGraphError, OSError):
+        return "outside_folder"
+    return "unreadable"
+
+
 # -- manifests -----------------------------------------------------------------------------------
-def read_manifest(path: Path) -> tuple[Iterator[dict[str, Any]], Path]:
-    """Records from JSON Lines, CSV, or a folder of media with ``<name>.txt`` caption side-files."""
+class Manifest(Sized, Iterable[dict[str, Any]]):
+    """A manifest's records: iterated lazily, counted cheaply (``len``) so a progress bar has its total."""
+
+    def __init__(self, path: Path, read: Callable[[Path], Iterator[dict[str, Any]]], count: Callable[[Path], int]) -> None:
+        self.path, self._read, self._count = path, read, count
+        self._n: int | None = None
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._read(self.path)
+
+    def __len__(self) -> int:
+        if self._n is None:
+            self._n = self._count(self.path)
+        return self._n
+
+
+def read_manifest(path: Path) -> tuple[Manifest, Path]:
+    """Records from JSON Lines, CSV, or a folder of media with ``<name>.txt`` caption side-files.
+
+    Relative media paths resolve against the manifest's folder (the second value returned).
+    """
     if not path.exists():
         raise ValidationError(f"manifest {path} does not exist")
     if path.is_dir():
-        return _read_folder(path), path
+        return Manifest(path, _read_folder, lambda p: sum(1 for _ in _folder_media(p))), path
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json", ".ndjson"):
-        return _read_jsonl(path), path.parent
+        return Manifest(path, _read_jsonl, _count_lines), path.parent
     if suffix == ".csv":
-        return _read_csv(path), path.parent
+        return Manifest(path, _read_csv, _count_csv_rows), path.parent
     raise ValidationError(f"manifest {path}: expected .jsonl, .csv or a folder, got {suffix or 'no suffix'}")
+
+
+def _count_lines(path: Path) -> int:
+    """Non-blank lines, read as bytes in chunks (no JSON parsing): a million lines in well under a second."""
+    n = 0
+    with path.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                n += 1
+    return n
+
+
+def _count_csv_rows(path: Path) -> int:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return max(0, sum(1 for _ in csv.reader(fh)) - 1)
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -100,12 +171,17 @@ def _read_csv(path: Path) -> Iterator[dict[str, Any]]:
             yield {**{k: v for k, v in row.items() if k and v not in (None, "")}, "_line": n}
 
 
-def _read_folder(path: Path) -> Iterator[dict[str, Any]]:
+def _folder_media(path: Path) -> Iterator[Path]:
     for f in sorted(path.rglob("*")):
         if f.is_file() and f.suffix.lower() in MEDIA_SUFFIXES:
-            side = f.with_suffix(".txt")
-            text = side.read_text(encoding="utf-8").strip() if side.exists() else None
-            yield {"media": str(f.relative_to(path)), "text": text}
+            yield f
+
+
+def _read_folder(path: Path) -> Iterator[dict[str, Any]]:
+    for f in _folder_media(path):
+        side = f.with_suffix(".txt")
+        text = side.read_text(encoding="utf-8").strip() if side.exists() else None
+        yield {"media": str(f.relative_to(path)), "text": text}
 
 
 # -- media bytes -----------------------------------------------------------------------------------
@@ -157,16 +233,22 @@ class Ingestor:
     def run(self, records: Iterable[Mapping[str, Any]], *, base_dir: Path | None = None, progress: bool = False) -> IngestReport:
         t0 = time.perf_counter()
         report = IngestReport()
+        if not self._has_senses():
+            report.warnings.append(
+                f"the store ({self.store.describe()}) holds no senses, so no evidence can be written and search "
+                f"cannot use senses; import a knowledge graph first: `sensegraph import-kg wordnet --store "
+                f"{self.store.describe()}` (or `sg.import_kg(\"wordnet\")`)")
         from tqdm import tqdm
 
-        bar = tqdm(disable=not progress, desc="ingest", unit="rec")
+        total = len(records) if isinstance(records, Sized) else None
+        bar = tqdm(disable=not progress, desc="ingest", unit="rec", total=total)
         batch: list[tuple[str, IngestRecord]] = []
         for n, raw in enumerate(records, 1):
             ref = f"line {raw.get('_line', n)}" if isinstance(raw, Mapping) else f"record {n}"
             try:
                 rec = IngestRecord.model_validate({k: v for k, v in dict(raw).items() if k != "_line"})
             except (PydanticValidationError, TypeError, ValueError) as exc:
-                report.skipped.append(SkippedRecord(ref=ref, reason=_short(exc)))
+                report.skipped.append(SkippedRecord(ref=ref, reason=_short(exc), kind="invalid_record"))
                 bar.update(1)
                 continue
             batch.append((f"{ref}: {rec.media}", rec))
@@ -181,6 +263,10 @@ class Ingestor:
         report.seconds = time.perf_counter() - t0
         return report
 
+    def _has_senses(self) -> bool:
+        """Whether the store holds any sense (one row read, on either store)."""
+        return any(batch for batch in _first(self.store.iter_senses(batch_size=1)))
+
     def _batch(self, batch: list[tuple[str, IngestRecord]], base_dir: Path | None) -> IngestReport:
         report = IngestReport()
         loaded: list[Loaded] = []
@@ -188,19 +274,12 @@ class Ingestor:
             try:
                 uri, data, sha = load_bytes(rec, base_dir, self.max_bytes)
             except SenseGraphError as exc:
-                report.skipped.append(SkippedRecord(ref=ref, reason=str(exc)))
+                report.skipped.append(SkippedRecord(ref=ref, reason=str(exc), kind=_load_kind(exc, rec, base_dir)))
                 continue
             suffix = Path(uri.split("?")[0]).suffix.lower()
             modality = "video" if suffix in VIDEO_SUFFIXES else "image"
             loaded.append(Loaded(rec, ref, uri, data, sha, modality))
-        # one Media node per content, also within a batch
-        unique: dict[str, Loaded] = {}
-        for item in loaded:
-            if item.sha256 in unique:
-                report.already_present += 1
-            else:
-                unique[item.sha256] = item
-        items = list(unique.values())
+        items = self._claim_ids(loaded, report)
         embedded = self._embed(items, report)
         if not embedded:
             return report
@@ -210,7 +289,7 @@ class Ingestor:
         to_link: list[tuple[str, str | None, list[tuple[str, float]]]] = []
         for item, joint, native, labels in embedded:
             existing = self.store.media_by_sha256(item.sha256)
-            media_id = existing.media_id if existing is not None else (item.record.id or f"m{item.sha256[:16]}")
+            media_id = existing.media_id if existing is not None else _media_id(item)
             if existing is not None:
                 report.already_present += 1
             else:
@@ -240,6 +319,49 @@ class Ingestor:
         report.prototypes_changed += upd.changed
         return report
 
+    def _claim_ids(self, loaded: list[Loaded], report: IngestReport) -> list[Loaded]:
+        """One Media node per content and one content per id, also within a batch.
+
+        Same bytes under the same (or no) id: already present. Bytes stored under another id
+        (``duplicate``) or an id that names other bytes (``id_conflict``) is skipped, naming the medium
+        it collides with; nothing stored changes.
+        """
+        claimed: dict[str, tuple[str, Loaded]] = {}  # sha256 -> (media id, first record) in this batch
+        owner: dict[str, Loaded] = {}  # media id -> the record that claimed it in this batch
+        items: list[Loaded] = []
+        for item in loaded:
+            rid, sha = item.record.id, item.sha256
+            if sha in claimed:
+                mid, first = claimed[sha]
+                if rid is None or rid == mid:
+                    report.already_present += 1
+                else:
+                    report.skipped.append(SkippedRecord(ref=item.ref, kind="duplicate", reason=(
+                        f"same bytes as medium {mid!r} ({first.ref}); not stored again as {rid!r}")))
+                continue
+            same = self.store.media_by_sha256(sha)
+            mid = same.media_id if same is not None else _media_id(item)
+            if rid is not None and rid != mid:
+                report.skipped.append(SkippedRecord(ref=item.ref, kind="duplicate", reason=(
+                    f"same bytes as stored medium {mid!r}; not stored again as {rid!r} and its caption is not "
+                    f"added (ingest it with id {mid!r}, or without an id)")))
+                continue
+            if same is None:
+                stored = self.store.get_media([mid], vectors=False).get(mid)
+                if stored is not None and stored.sha256 != sha:
+                    report.skipped.append(SkippedRecord(ref=item.ref, kind="id_conflict", reason=(
+                        f"id {mid!r} already names a different file (sha256 {stored.sha256[:12] or '?'}…, caption "
+                        f"{stored.caption!r}); the stored medium is kept unchanged")))
+                    continue
+                if mid in owner:
+                    report.skipped.append(SkippedRecord(ref=item.ref, kind="id_conflict", reason=(
+                        f"id {mid!r} is already given to a different file in this ingest ({owner[mid].ref})")))
+                    continue
+            claimed[sha] = (mid, item)
+            owner[mid] = item
+            items.append(item)
+        return items
+
     def _embed(self, items: list[Loaded], report: IngestReport) -> list[tuple[Loaded, Any, Any, list]]:
         """Embed a batch; on a bad medium, fall back to one by one so the others still go in."""
         if not items:
@@ -256,7 +378,7 @@ class Ingestor:
             try:
                 emb = enc.embed_media([it.data])
             except MediaError as exc:
-                report.skipped.append(SkippedRecord(ref=it.ref, reason=str(exc)))
+                report.skipped.append(SkippedRecord(ref=it.ref, reason=str(exc), kind="unreadable"))
                 continue
             out.append((it, emb.joint[0], emb.native[0], (emb.labels or [[]])[0]))
         return out
@@ -295,6 +417,18 @@ class Ingestor:
                 if sid in known and sid not in best:
                     best[sid] = Evidence(media_id, sid, float(prob), "classifier")
         return list(best.values())
+
+
+def _media_id(item: Loaded) -> str:
+    """The id a new medium gets: the record's, else one derived from its content."""
+    return item.record.id or f"m{item.sha256[:16]}"
+
+
+def _first(batches: Iterator[list[Any]]) -> list[list[Any]]:
+    """The first batch of an iterator (closing it), as a list of at most one batch."""
+    for batch in batches:
+        return [batch]
+    return []
 
 
 def _short(exc: Exception) -> str:

@@ -55,8 +55,11 @@ class SearchResult(BaseModel):
 
 
 class SkippedRecord(BaseModel):
+    """A record ingest did not store: where it is, why, and a ``kind`` to group by (``sensegraph.ingest.SKIP_HINTS``)."""
+
     ref: str
     reason: str
+    kind: str = "other"
 
 
 class IngestReport(BaseModel):
@@ -70,6 +73,19 @@ class IngestReport(BaseModel):
     prototypes_created: int = 0
     prototypes_changed: int = 0
     seconds: float = 0.0
+    warnings: list[str] = Field(default_factory=list, description="problems with the ingest as a whole")
+
+    @property
+    def stored(self) -> int:
+        """Records whose medium is in the store now (new or already present)."""
+        return self.ingested + self.already_present
+
+    def skipped_by_kind(self) -> dict[str, list[SkippedRecord]]:
+        """Skipped records grouped by kind, the most frequent kind first."""
+        groups: dict[str, list[SkippedRecord]] = {}
+        for s in self.skipped:
+            groups.setdefault(s.kind, []).append(s)
+        return dict(sorted(groups.items(), key=lambda kv: -len(kv[1])))
 
     def merge(self, other: IngestReport) -> IngestReport:
         return IngestReport(
@@ -81,6 +97,7 @@ class IngestReport(BaseModel):
             prototypes_created=self.prototypes_created + other.prototypes_created,
             prototypes_changed=self.prototypes_changed + other.prototypes_changed,
             seconds=self.seconds + other.seconds,
+            warnings=self.warnings + [w for w in other.warnings if w not in self.warnings],
         )
 
 

@@ -31,14 +31,16 @@ class SenseGraph:
         config: SenseGraphConfig | Mapping[str, Any] | None = None,
         encoder: Any = None,
         linker: Any = None,
+        create: bool = True,
     ) -> None:
+        """``create=False``: refuse a directory holding no store (``StoreNotFound``) instead of creating one."""
         from sensegraph.graph import GraphStore, open_store
 
         if isinstance(store, GraphStore):
             self.store = store
             self._owns_store = False
         else:
-            self.store = open_store(resolve_store_uri(store))
+            self.store = open_store(resolve_store_uri(store), create=create)
             self._owns_store = True
         saved = config_from_json(self.store.get_meta(CONFIG_META_KEY))
         base = build_config(saved)

@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 
 from . import app
-from ._common import JsonOption, StoreOption, console, handle_errors, print_json
+from ._common import JsonOption, StoreOption, console, handle_errors, open_graph, print_json
 
 
 @app.command("calibrate")
@@ -19,11 +19,10 @@ def calibrate(
     as_json: bool = JsonOption,
 ) -> None:
     """Grid-search alpha, beta and linker.nil_threshold by MRR and write the best into the store's configuration."""
-    from sensegraph import SenseGraph
     from sensegraph.calibration import calibrate as run, load_dev_queries
 
-    queries = load_dev_queries(devset)
-    with SenseGraph(store) as sg:
+    with open_graph(store) as sg:
+        queries = load_dev_queries(devset)
         result = run(sg, queries, save=not dry_run)
     if as_json:
         print_json(result.__dict__)

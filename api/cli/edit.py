@@ -1,7 +1,8 @@
 """``sensegraph edit …``: the curator's edits from the shell (the same operations as the web editor).
 
 Each edit is one store transaction, recomputes the prototypes it affects and is recorded in the audit
-trail (``sensegraph edit audit``), from which ``sensegraph edit undo AUDIT_ID`` reverts it.
+trail (``sensegraph edit audit``), from which ``sensegraph edit undo AUDIT_ID`` reverts it. Every
+command takes its arguments in one order: the sense(s) first, then the medium (or media).
 """
 from __future__ import annotations
 
@@ -9,20 +10,29 @@ import typer
 from rich.table import Table
 
 from . import app
-from ._common import JsonOption, StoreOption, console, handle_errors, print_json
+from sensegraph.errors import NotFound
 
-edit_app = typer.Typer(help="Curate senses: attach, detach, move, split, merge, relabel, pin, undo, audit.",
+from ._common import JsonOption, StoreOption, console, handle_errors, open_graph, print_json
+
+edit_app = typer.Typer(help="Curate senses: attach, detach, move, split, merge, relabel, pin, undo, audit. "
+                       "Arguments come in one order: sense(s) first, then media.",
                        no_args_is_help=True)
 app.add_typer(edit_app, name="edit")
 
 UserOption = typer.Option("cli", "--user", help="who the audit trail names")
 
 
-def _run(store: str | None, as_json: bool, action) -> None:
-    from sensegraph import SenseGraph
+ORDER_HINT = "edit commands take the sense(s) first, then the medium: e.g. `sensegraph edit detach SENSE_ID MEDIA_ID`"
 
-    with SenseGraph(store) as sg:
-        entry = action(sg)
+
+def _run(store: str | None, as_json: bool, action, *, order_hint: bool = False) -> None:
+    with open_graph(store) as sg:
+        try:
+            entry = action(sg)
+        except NotFound as exc:
+            if order_hint:
+                raise NotFound(f"{exc} ({ORDER_HINT})") from None
+            raise
     if as_json:
         print_json({"audit_id": entry.audit_id, "action": entry.action, "sense_ids": list(entry.sense_ids), "at": entry.at})
     else:
@@ -32,24 +42,24 @@ def _run(store: str | None, as_json: bool, action) -> None:
 
 @edit_app.command("attach")
 @handle_errors
-def attach(media_id: str, sense_id: str, user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
-    """Pin a medium to a sense (editor evidence: always counts)."""
-    _run(store, as_json, lambda sg: sg.attach(media_id, sense_id, user=user))
+def attach(sense_id: str, media_id: str, user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
+    """Pin a medium to a sense (editor evidence: always counts): SENSE_ID MEDIA_ID."""
+    _run(store, as_json, lambda sg: sg.attach(media_id, sense_id, user=user), order_hint=True)
 
 
 @edit_app.command("detach")
 @handle_errors
-def detach(media_id: str, sense_id: str, user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
-    """Detach a medium from a sense (never counts again, even after a re-ingest)."""
-    _run(store, as_json, lambda sg: sg.detach(media_id, sense_id, user=user))
+def detach(sense_id: str, media_id: str, user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
+    """Detach a medium from a sense (never counts again, even after a re-ingest): SENSE_ID MEDIA_ID."""
+    _run(store, as_json, lambda sg: sg.detach(media_id, sense_id, user=user), order_hint=True)
 
 
 @edit_app.command("move")
 @handle_errors
 def move(from_sense: str, to_sense: str, media_ids: list[str] = typer.Argument(..., help="media to move"),
          user: str = UserOption, store: str = StoreOption, as_json: bool = JsonOption) -> None:
-    """Move evidence media from one sense to another."""
-    _run(store, as_json, lambda sg: sg.move_evidence(media_ids, from_sense, to_sense, user=user))
+    """Move evidence media from one sense to another: FROM_SENSE TO_SENSE MEDIA_ID…"""
+    _run(store, as_json, lambda sg: sg.move_evidence(media_ids, from_sense, to_sense, user=user), order_hint=True)
 
 
 @edit_app.command("split")
@@ -82,10 +92,10 @@ def relabel(sense_id: str, label: str = typer.Option(None), gloss: str = typer.O
 
 @edit_app.command("pin")
 @handle_errors
-def pin(media_id: str, mention: str, sense_id: str, user: str = UserOption, store: str = StoreOption,
+def pin(sense_id: str, media_id: str, mention: str, user: str = UserOption, store: str = StoreOption,
         as_json: bool = JsonOption) -> None:
-    """Pin the sense of a mention in a medium's caption (overrides the linker for that medium)."""
-    _run(store, as_json, lambda sg: sg.pin_mention(media_id, mention, sense_id, user=user))
+    """Pin the sense of a mention in a medium's caption (overrides the linker for that medium): SENSE_ID MEDIA_ID MENTION."""
+    _run(store, as_json, lambda sg: sg.pin_mention(media_id, mention, sense_id, user=user), order_hint=True)
 
 
 @edit_app.command("undo")
@@ -100,15 +110,19 @@ def undo(audit_id: str, user: str = UserOption, store: str = StoreOption, as_jso
 def audit(sense_id: str = typer.Argument(None), limit: int = typer.Option(50, min=1),
           store: str = StoreOption, as_json: bool = JsonOption) -> None:
     """The audit trail (newest first), for one sense or all."""
-    from sensegraph import SenseGraph
-
-    with SenseGraph(store) as sg:
+    with open_graph(store) as sg:
         entries = sg.audit(sense_id, limit)
     if as_json:
         print_json([{"audit_id": e.audit_id, "user": e.user, "at": e.at, "action": e.action,
                      "sense_ids": list(e.sense_ids), "undone": e.undone} for e in entries])
         return
-    t = Table("when", "who", "action", "senses", "audit id", "undone")
+    t = Table(title=f"audit trail{' of ' + sense_id if sense_id else ''}: {len(entries)} edit(s)")
+    t.add_column("when", no_wrap=True)
+    t.add_column("who")
+    t.add_column("action")
+    t.add_column("senses")
+    t.add_column("audit id", no_wrap=True, min_width=max((len(e.audit_id) for e in entries), default=8))  # whole: undo needs it
+    t.add_column("undone")
     for e in entries:
         t.add_row(e.at, e.user, e.action, ", ".join(e.sense_ids), e.audit_id, "yes" if e.undone else "")
     console.print(t)

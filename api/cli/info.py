@@ -4,7 +4,7 @@ from __future__ import annotations
 import typer
 
 from . import app
-from ._common import StoreOption, console, handle_errors
+from ._common import StoreOption, console, handle_errors, open_existing_store
 
 
 @app.command("version")
@@ -20,9 +20,7 @@ def version() -> None:
 def show_config(store: str = StoreOption) -> None:
     """Show the resolved configuration of a store (defaults merged with its saved values)."""
     from sensegraph.config import build_config, config_from_json
-    from sensegraph.graph import open_store
-
-    st = open_store(store)
+    st = open_existing_store(store)
     try:
         cfg = build_config(config_from_json(st.get_meta("config")))
     finally:

@@ -5,16 +5,14 @@ import typer
 from rich.table import Table
 
 from . import app
-from ._common import JsonOption, StoreOption, console, handle_errors, print_json
+from ._common import JsonOption, StoreOption, console, handle_errors, open_existing_store, open_graph, print_json
 
 
 @app.command("stats")
 @handle_errors
 def stats(store: str = StoreOption, as_json: bool = JsonOption) -> None:
     """Counts of entities, senses, relations, media, evidence and prototypes by source."""
-    from sensegraph.graph import open_store
-
-    st = open_store(store)
+    st = open_existing_store(store)
     try:
         data = dict(st.counts())
         data["encoder"] = st.get_meta("encoder_id")
@@ -34,9 +32,7 @@ def stats(store: str = StoreOption, as_json: bool = JsonOption) -> None:
 @handle_errors
 def sense(sense_id: str = typer.Argument(...), store: str = StoreOption, as_json: bool = JsonOption) -> None:
     """A sense: label, gloss, aliases, relations, prototype provenance and evidence media."""
-    from sensegraph import SenseGraph
-
-    with SenseGraph(store) as sg:  # no model is loaded for this
+    with open_graph(store) as sg:  # no model is loaded for this
         view = sg.sense(sense_id, with_prototype=as_json)
     if as_json:
         print_json(view.model_dump())

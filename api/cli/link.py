@@ -6,7 +6,7 @@ from typing import Any
 import typer
 
 from . import app
-from ._common import JsonOption, StoreOption, console, handle_errors, print_json
+from ._common import JsonOption, StoreOption, console, handle_errors, open_graph, print_json
 
 PART_ORDER = ("context", "prior", "coherence", "alias")
 
@@ -20,9 +20,7 @@ def link(
     top: int = typer.Option(3, "--top", min=1, help="Candidates shown per mention in the table."),
 ) -> None:
     """Link the mentions of TEXT to senses of the store's knowledge graph (NIL when unsure)."""
-    from sensegraph import SenseGraph
-
-    with SenseGraph(store) as sg:
+    with open_graph(store) as sg:
         mentions = sg.link(text)
         if json_out:
             print_json({"mentions": [m.to_dict() for m in mentions]})

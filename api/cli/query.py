@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 
 from . import app
-from ._common import JsonOption, StoreOption, console, handle_errors, print_json
+from ._common import JsonOption, StoreOption, console, handle_errors, open_graph, print_json
 
 
 def _pins(values: list[str] | None) -> dict[str, str] | None:
@@ -23,19 +23,32 @@ def _pins(values: list[str] | None) -> dict[str, str] | None:
     return out
 
 
-def _table(result) -> Table:
-    t = Table(title=f"{result.query!r}", caption=_linked_caption(result.linked))
-    for col in ("rank", "medium", "match", "sim1", "sim2", "sense"):
+def _table(result, labels: dict[str, str]) -> Table:
+    """Ranked hits with each sense's label beside its id ("n03793489 mouse ×0.80")."""
+    t = Table(title=f"{result.query!r}", caption=_linked_caption(result.linked, labels))
+    for col in ("rank", "medium", "match", "sim1", "sim2", "senses"):
         t.add_column(col, justify="right" if col in ("rank", "match", "sim1", "sim2") else "left")
     for h in result.hits:
-        senses = ", ".join(f"{s.sense_id}×{s.weight:.2f}" for s in h.senses) or "-"
+        senses = ", ".join(f"{_named(s.sense_id, labels)} ×{s.weight:.2f}" for s in h.senses) or "-"
         t.add_row(str(h.rank), f"{h.media_id} {h.caption or Path(h.uri).name}"[:60], f"{h.match:.3f}",
                   f"{h.sim1:.3f}", f"{h.sim2:.3f}", senses)
     return t
 
 
-def _linked_caption(linked: list[dict]) -> str:
-    parts = [f"{m['text']}→{m['sense_id'] or 'NIL'} ({m['confidence']:.2f})" for m in linked]
+def _named(sense_id: str, labels: dict[str, str]) -> str:
+    label = labels.get(sense_id)
+    return f"{sense_id} {label}" if label else sense_id
+
+
+def _labels(store, result) -> dict[str, str]:
+    """Labels of every sense the table names (hits and linked mentions), read in one batch."""
+    ids = {s.sense_id for h in result.hits for s in h.senses} | {m["sense_id"] for m in result.linked if m.get("sense_id")}
+    return {sid: s.label for sid, s in store.get_senses(sorted(ids)).items()} if ids else {}
+
+
+def _linked_caption(linked: list[dict], labels: dict[str, str]) -> str:
+    parts = [f"{m['text']} → {_named(m['sense_id'], labels) if m['sense_id'] else 'NIL'} ({m['confidence']:.2f})"
+             for m in linked]
     return "linked: " + (", ".join(parts) if parts else "nothing")
 
 
@@ -53,19 +66,17 @@ def search(
     as_json: bool = JsonOption,
 ) -> None:
     """Rank media for a text by α·sim(text, medium) + β·Σ w_k·sim(prototype_k, medium)."""
-    from sensegraph import SenseGraph
-
     if (text is None) == (queries is None):
         raise typer.BadParameter("give a query text or --queries FILE (not both)")
     texts = [text] if queries is None else [ln.strip() for ln in queries.read_text(encoding="utf-8").splitlines() if ln.strip()]
     opts = {"alpha": alpha, "beta": beta, "threshold": threshold, "senses": _pins(sense)}
-    with SenseGraph(store) as sg:
+    with open_graph(store) as sg:
         for t in texts:
             result = sg.search_result(t, k, **opts)
             if as_json or queries is not None:
                 print_json(result.to_dict())
             else:
-                console.print(_table(result))
+                console.print(_table(result, _labels(sg.store, result)))
 
 
 @app.command("recommend")
@@ -77,11 +88,10 @@ def recommend(
     as_json: bool = JsonOption,
 ) -> None:
     """Media like a stored medium, scored by the same formula (its embedding and its senses)."""
-    from sensegraph import SenseGraph
-
-    with SenseGraph(store) as sg:
+    with open_graph(store) as sg:
         result = sg.engine.recommend(media_id, k)
+        labels = {} if as_json else _labels(sg.store, result)
     if as_json:
         print_json(result.to_dict())
     else:
-        console.print(_table(result))
+        console.print(_table(result, labels))

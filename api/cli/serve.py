@@ -4,7 +4,7 @@ from __future__ import annotations
 import typer
 
 from . import app
-from ._common import StoreOption, handle_errors
+from ._common import StoreOption, handle_errors, require_store
 
 
 @app.command("serve")
@@ -19,4 +19,4 @@ def serve(
 
     from sensegraph.service import create_app
 
-    uvicorn.run(create_app(store=store), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(store=require_store(store)), host=host, port=port, log_level="info")

@@ -79,7 +79,7 @@ def test_edit_detach_audit_and_undo(store_dir):
             st.close()
 
     assert ("n02123045", False) in evidence()
-    r = runner.invoke(app, ["edit", "detach", "chelsea", "n02123045", "--user", "ana", "--store", store_dir, "--json"])
+    r = runner.invoke(app, ["edit", "detach", "n02123045", "chelsea", "--user", "ana", "--store", store_dir, "--json"])
     assert r.exit_code == 0, r.output
     audit_id = json.loads(r.stdout)["audit_id"]
     assert ("n02123045", True) in evidence()
@@ -88,5 +88,5 @@ def test_edit_detach_audit_and_undo(store_dir):
     r = runner.invoke(app, ["edit", "undo", audit_id, "--store", store_dir])
     assert r.exit_code == 0, r.output
     assert ("n02123045", False) in evidence()
-    bad = runner.invoke(app, ["edit", "detach", "chelsea", "n00000000", "--store", store_dir])
+    bad = runner.invoke(app, ["edit", "detach", "n00000000", "chelsea", "--store", store_dir])
     assert bad.exit_code == 2 and "n00000000" in bad.output
