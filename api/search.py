@@ -9,9 +9,10 @@ that way inside its store). Candidates are then re-scored from their vectors for
 """
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from sensegraph.errors import NotFound, ValidationError
 from sensegraph.graph.base import GraphStore
 from sensegraph.graph.model import MediaFilter, Prototype
 from sensegraph.linking.base import LinkedMention
+from sensegraph.linking.lexicon import is_cjk
 
 from .results import Hit, SearchResult, SenseScore
 from .scoring import cosine_rows, formula_query, match_scores, normalise_weights, rank
@@ -60,23 +62,58 @@ def as_filter(filters: MediaFilter | Mapping[str, object] | None) -> MediaFilter
     return MediaFilter(**values)  # type: ignore[arg-type]
 
 
-def apply_pins(mentions: list[LinkedMention], pins: Mapping[str, str] | None) -> list[tuple[str, float]]:
-    """(sense_id, confidence) per linked mention; a pinned mention text overrides the linker."""
-    pins = {k.casefold(): v for k, v in (pins or {}).items()}
-    chosen: list[tuple[str, float]] = []
-    used: set[str] = set()
-    for m in mentions:
-        key = m.text.casefold()
-        if key in pins:
-            chosen.append((pins[key], 1.0))
-            used.add(key)
-        elif m.sense_id is not None:
-            chosen.append((m.sense_id, float(m.confidence)))
-    chosen += [(sid, 1.0) for key, sid in pins.items() if key not in used]
+def find_word(text: str, word: str) -> tuple[int, int] | None:
+    """The first (start, end) of ``word`` in ``text`` as a whole word, ignoring case (CJK: anywhere)."""
+    w = word.strip()
+    before = "" if is_cjk(w[0]) else r"(?<!\w)"
+    after = "" if is_cjk(w[-1]) else r"(?!\w)"
+    m = re.search(before + re.escape(w) + after, text, re.IGNORECASE)
+    return (m.start(), m.end()) if m else None
+
+
+def pin_mentions(text: str, mentions: list[LinkedMention], pins: Mapping[str, str] | None) -> list[tuple[LinkedMention, bool]]:
+    """The linker's mentions with ``pins`` ({word: sense_id}) applied, each with whether it is pinned.
+
+    A pin naming a mention's text overrides its sense (confidence 1); a pinned word of the query the
+    linker did not detect becomes a mention of its own, replacing those it overlaps; a pinned word
+    that is not in the query is a ValidationError naming it.
+    """
+    if pins is not None and not isinstance(pins, Mapping):
+        raise ValidationError(f"senses must map a word of the query to a sense id, got {type(pins).__name__}")
+    out = [(m, False) for m in mentions]
+    for word, sense_id in (pins or {}).items():
+        if not isinstance(word, str) or not word.strip():
+            raise ValidationError(f"a pinned word must be a non-empty string, got {word!r}")
+        if not isinstance(sense_id, str) or not sense_id.strip():
+            raise ValidationError(f"the sense pinned for {word!r} must be a non-empty sense id, got {sense_id!r}")
+        key = word.strip().casefold()
+        at = next((i for i, (m, _) in enumerate(out) if m.text.casefold() == key), None)
+        if at is not None:
+            out[at] = (replace(out[at][0], sense_id=sense_id, confidence=1.0), True)
+            continue
+        span = find_word(text, word)
+        if span is None:
+            found = ", ".join(repr(m.text) for m, _ in out) or "none"
+            raise ValidationError(f"pinned word {word!r} is not in the query {text!r} (its mentions: {found})")
+        start, end = span
+        out = [(m, p) for m, p in out if m.end <= start or m.start >= end]
+        out.append((LinkedMention(start, end, text[start:end], sense_id, 1.0), True))
+    out.sort(key=lambda mp: mp[0].start)
+    return out
+
+
+def chosen_senses(mentions: Sequence[LinkedMention]) -> list[tuple[str, float]]:
+    """(sense_id, confidence) of the linked mentions, one per sense at its highest confidence."""
     merged: dict[str, float] = {}
-    for sid, conf in chosen:
-        merged[sid] = max(merged.get(sid, 0.0), conf)
+    for m in mentions:
+        if m.sense_id is not None:
+            merged[m.sense_id] = max(merged.get(m.sense_id, 0.0), float(m.confidence))
     return list(merged.items())
+
+
+def apply_pins(mentions: list[LinkedMention], pins: Mapping[str, str] | None, text: str = "") -> list[tuple[str, float]]:
+    """``chosen_senses`` after ``pin_mentions`` (``text``: the query, where pinned words not linked are looked for)."""
+    return chosen_senses([m for m, _ in pin_mentions(text, mentions, pins)])
 
 
 class SearchEngine:
@@ -107,12 +144,14 @@ class SearchEngine:
         if k < 1:
             raise ValidationError(f"k must be at least 1, got {k}")
         t0 = time.perf_counter()
-        mentions = self.linker.link(text)
+        mentions = pin_mentions(text, self.linker.link(text), senses)
         t_link = time.perf_counter() - t0
         q = self.embed_texts([text])[0]
-        linked = self.linked_senses(apply_pins(mentions, senses))
+        chosen = chosen_senses([m for m, _ in mentions])
+        linked = self.linked_senses(chosen)
         result = self._rank(q, linked, k, alpha, beta, as_filter(filters), threshold, text)
-        result.linked = [m.to_dict() for m in mentions]
+        result.linked = [{**m.to_dict(), "pinned": pinned} for m, pinned in mentions]
+        result.metadata["senses_without_prototype"] = self.without_prototype(chosen, linked)
         result.metadata["link_seconds"] = round(t_link, 6)
         result.metadata["seconds"] = round(time.perf_counter() - t0, 6)
         return result
@@ -165,6 +204,11 @@ class SearchEngine:
             elif sid in prop:
                 out.append(LinkedSense(sid, conf * prop[sid].confidence, prop[sid]))
         return out
+
+    def without_prototype(self, chosen: Sequence[tuple[str, float]], linked: Sequence[LinkedSense]) -> list[str]:
+        """The chosen senses ``linked_senses`` found no prototype for: they add nothing to sim2."""
+        have = {ls.sense_id for ls in linked}
+        return [sid for sid, _ in chosen if sid not in have and self.store.resolve(sid) not in have]
 
     def _rank(self, q, linked, k, alpha, beta, flt, threshold, label) -> SearchResult:
         a = self.config.search.alpha if alpha is None else float(alpha)

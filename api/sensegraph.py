@@ -14,11 +14,16 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import CONFIG_META_KEY, SenseGraphConfig, build_config, config_from_json, resolve_store_uri
 from .errors import NotFound, ValidationError
+from .keywords import known_keywords
 from .results import Hit, IngestReport, SearchResult, SenseView
+
+if TYPE_CHECKING:
+    from sensegraph.graph.importers.report import ImportReport
+    from sensegraph.graph.model import MediaFilter
 
 
 class SenseGraph:
@@ -120,6 +125,32 @@ class SenseGraph:
             return Path(uri) / "cache"
         return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sensegraph" / "embeddings"
 
+    # -- knowledge graph -----------------------------------------------------------------------
+    def import_kg(self, source: str | os.PathLike[str], *, wordnet_dir: str | os.PathLike[str] | None = None,
+                  synsets: Sequence[str] | None = None, batch_size: int = 5000, progress: Any = None) -> ImportReport:
+        """Import the senses linking needs: ``"wordnet"`` (WordNet 3.0 nouns) or a JSON Lines KG file.
+
+        WordNet is read from ``wordnet_dir``, else ``$SENSEGRAPH_WORDNET_DIR``, else Debian's
+        wordnet-base; ``synsets`` limits it to those synsets and their hypernyms. A bad JSON Lines
+        line aborts before anything is written; re-importing changes nothing. ``progress`` is called
+        as ``progress(phase, done, total)`` per written batch.
+        """
+        from sensegraph.graph.importers import import_jsonl, import_wordnet
+
+        if isinstance(source, str) and source.strip().lower() == "wordnet":
+            report = import_wordnet(self.store, wordnet_dir, synsets=list(synsets) if synsets else None,
+                                    batch_size=batch_size, progress=progress)
+        else:
+            if synsets or wordnet_dir is not None:
+                raise ValidationError("synsets and wordnet_dir apply to source 'wordnet' only, "
+                                      f"not to the JSON Lines file {str(source)!r}")
+            if not Path(source).exists():
+                raise ValidationError(f"cannot read knowledge-graph file {str(source)!r}: no such file "
+                                      "(a source is 'wordnet' or a JSON Lines file, docs/kg-format.md)")
+            report = import_jsonl(self.store, source, batch_size=batch_size, progress=progress)
+        self.refresh_linker()  # new aliases and senses are linkable now
+        return report
+
     # -- linking, ingest, search ---------------------------------------------------------------
     def link(self, text: str) -> list[Any]:
         """Mentions in ``text`` with their senses, confidences and every candidate's scores."""
@@ -142,19 +173,37 @@ class SenseGraph:
         records, base = read_manifest(Path(path))
         return Ingestor(self).run(records, base_dir=base, progress=progress)
 
-    def search(self, text: str, k: int = 10, **options: Any) -> list[Hit]:
-        """Ranked hits for ``text`` (see ``search_result`` for the linked mentions and metadata)."""
-        return self.search_result(text, k, **options).hits
+    @known_keywords
+    def search(self, text: str, k: int = 10, *, alpha: float | None = None, beta: float | None = None,
+               senses: Mapping[str, str] | None = None, threshold: float | None = None,
+               filters: MediaFilter | Mapping[str, Any] | None = None) -> list[Hit]:
+        """Ranked hits for ``text`` (see ``search_result`` for the parameters, linked mentions and metadata)."""
+        return self.search_result(text, k, alpha=alpha, beta=beta, senses=senses, threshold=threshold, filters=filters).hits
 
-    def search_result(self, text: str, k: int = 10, **options: Any) -> SearchResult:
-        return self.engine.search(text, k, **options)
+    @known_keywords
+    def search_result(self, text: str, k: int = 10, *, alpha: float | None = None, beta: float | None = None,
+                      senses: Mapping[str, str] | None = None, threshold: float | None = None,
+                      filters: MediaFilter | Mapping[str, Any] | None = None) -> SearchResult:
+        """The top ``k`` media for ``text`` with the linked mentions and metadata.
 
-    def search_many(self, texts: Sequence[str], k: int = 10, **options: Any) -> list[SearchResult]:
-        """A batch of queries with the models loaded once."""
-        return [self.engine.search(t, k, **options) for t in texts]
+        ``alpha``/``beta`` override the configured weights (``beta=0``: text only); ``senses`` pins a
+        sense per word of the query (``{"mouse": "n03793489"}``); ``threshold`` drops hits below that
+        match; ``filters`` is a ``MediaFilter`` or a mapping of its fields (e.g. ``{"modality": "image"}``).
+        """
+        return self.engine.search(text, k, alpha=alpha, beta=beta, senses=senses, threshold=threshold, filters=filters)
 
-    def recommend(self, media_id: str, k: int = 10, **options: Any) -> list[Hit]:
-        return self.engine.recommend(media_id, k, **options).hits
+    @known_keywords
+    def search_many(self, texts: Sequence[str], k: int = 10, *, alpha: float | None = None, beta: float | None = None,
+                    senses: Mapping[str, str] | None = None, threshold: float | None = None,
+                    filters: MediaFilter | Mapping[str, Any] | None = None) -> list[SearchResult]:
+        """``search_result`` for a batch of queries with the models loaded once (same parameters for each)."""
+        return [self.engine.search(t, k, alpha=alpha, beta=beta, senses=senses, threshold=threshold, filters=filters)
+                for t in texts]
+
+    @known_keywords
+    def recommend(self, media_id: str, k: int = 10, *, alpha: float | None = None, beta: float | None = None) -> list[Hit]:
+        """Media like a stored medium by the same formula (its joint embedding and its senses' prototypes)."""
+        return self.engine.recommend(media_id, k, alpha=alpha, beta=beta).hits
 
     def similar(self, query: str | None = None, *, media_id: str | None = None, k: int = 10) -> list[Hit]:
         return self.engine.similar(query, media_id=media_id, k=k).hits

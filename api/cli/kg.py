@@ -34,22 +34,13 @@ def import_kg(
     as_json: bool = JsonOption,
 ) -> None:
     """Import a knowledge graph; a bad line aborts before anything is written; re-runs change nothing."""
-    from sensegraph.graph import open_store
-    from sensegraph.graph.importers import import_jsonl, import_wordnet
+    from sensegraph import SenseGraph
 
-    st = open_store(store)
-    try:
-        with _progress(quiet=as_json) as progress:
-            if source.lower() == "wordnet":
-                report = import_wordnet(
-                    st, wordnet_dir, synsets=synset or None, batch_size=batch_size, progress=progress
-                )
-            else:
-                report = import_jsonl(st, source, batch_size=batch_size, progress=progress)
-        counts = st.counts()
-        where = st.describe()
-    finally:
-        st.close()
+    with SenseGraph(store) as sg, _progress(quiet=as_json) as progress:
+        report = sg.import_kg(source, wordnet_dir=wordnet_dir, synsets=synset or None, batch_size=batch_size,
+                              progress=progress)
+        counts = sg.store.counts()
+        where = sg.store.describe()
     if as_json:
         print_json({**report.to_dict(), "store": where, "store_counts": counts})
         return
