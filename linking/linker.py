@@ -22,6 +22,7 @@ from . import candidates as _candidates  # noqa: F401  (registers the default)
 from . import detect as _detect  # noqa: F401
 from . import disambiguate as _disambiguate  # noqa: F401
 from .base import Candidate, LinkedMention, Mention
+from .chinese import with_chinese
 from .disambiguate import EmbedTexts
 from .knowledge import SenseKnowledge
 from .lexicon import Lexicon
@@ -94,7 +95,10 @@ class EntityLinker:
     @property
     def detector(self) -> Any:
         if self._detector is None:
-            self._detector = get("linker.detect", DETECTOR)(self.lexicon, ner_model=self.config.ner_model)
+            self._detector = get("linker.detect", DETECTOR)(
+                self.lexicon, ner_model=self.config.ner_model, pos_model=self.config.pos_model
+            )
+            self._detector = with_chinese(self._detector, self.lexicon)  # jieba for CJK (linking/chinese.py)
         return self._detector
 
     @property
