@@ -17,6 +17,7 @@ from .base import Candidate, Mention
 from .lexicon import EN, ZH, Lexicon
 
 _CACHE_LIMIT = 50_000
+FUZZY_KEYS = 8  # other alias keys a fuzzy lookup may add (exact and lemma hits are not limited by it)
 
 
 def merge_hits(hits: list[tuple[AliasEntry, float]], cap: int) -> list[Candidate]:
@@ -72,7 +73,7 @@ class AliasCandidateGenerator:
             lemma_key = " ".join(lex.lemma(t) for t in key.split(" "))
             if lemma_key != key:
                 hits.extend((e, 1.0) for e in lex.entries(lemma_key, EN))
-            for other, score in lex.fuzzy_keys(key, self.fuzzy_threshold, self.max_candidates):
+            for other, score in lex.fuzzy_keys(key, self.fuzzy_threshold, min(self.max_candidates, FUZZY_KEYS)):
                 hits.extend((e, score / 100.0) for e in lex.entries(other, EN))
         return merge_hits(hits, self.max_candidates)
 

@@ -3,12 +3,15 @@
 For candidate sense ``s`` of a mention ``m``:
 
     score(s) = w_context · cos(embed(window(m)), embed(text(s)))
-             + w_prior   · prior(s)                  (1/rank · (1 + log1p(evidence)), normalised over m's candidates)
+             + w_prior   · prior(s)                  ((SemCor count + 1/rank), normalised over m's candidates)
              + w_coherence · coherence(s)             (mean over nearby other mentions of max relatedness)
              − w_alias   · (1 − alias(s))             (fuzzy alias similarity; 1 for exact/lemma hits)
     confidence(s) = softmax(score / temperature) over m's candidates
 
-and the mention is NIL when the best confidence is below ``nil_threshold``. Relatedness of two
+and the mention is NIL when no candidate's alias matches it exactly (or by lemma) and the best
+confidence is below ``nil_threshold``: NIL means "no sense fits", not "little context". The prior
+reads WordNet's SemCor tag counts (imported with WordNet); evidence counts are not part of it, so
+linking does not depend on what was ingested before (docs/linking.md). Relatedness of two
 senses is the larger of Milne–Witten over closed neighbour sets (Milne & Witten 2008,
 https://www.aaai.org/Papers/Workshops/2008/WS-08-15/WS08-15-005.pdf) and 1/(1 + d) for the
 shortest path d through a shared hypernym ancestor within two hops each. The functions at the
@@ -63,9 +66,12 @@ def context_window(
     return " ".join(text[lo:hi].split())
 
 
-def prior_scores(ranks: Sequence[int], evidence: Sequence[int]) -> list[float]:
-    """``1/rank · (1 + log1p(evidence))`` normalised to sum 1 over one mention's candidates."""
-    raw = [(1.0 / max(r, 1)) * (1.0 + math.log1p(max(e, 0))) for r, e in zip(ranks, evidence)]
+PRIOR_SMOOTHING = 1.0  # pseudo-count at rank 1 (PRIOR_SMOOTHING / rank at rank r): no counts → 1/rank
+
+
+def prior_scores(ranks: Sequence[int], tag_counts: Sequence[int]) -> list[float]:
+    """``tag_count + PRIOR_SMOOTHING / rank`` normalised to sum 1 over one mention's candidates."""
+    raw = [max(n, 0) + PRIOR_SMOOTHING / max(r, 1) for r, n in zip(ranks, tag_counts)]
     total = sum(raw)
     return [x / total for x in raw] if total > 0 else [0.0 for _ in raw]
 
@@ -151,8 +157,9 @@ def decide(
     cands.sort(key=lambda c: (-c.score, c.rank, c.sense_id))
     probs = softmax([c.score for c in cands], temperature)
     best = probs[0] if probs else 0.0
-    sense = cands[0].sense_id if cands and best >= nil_threshold else NIL
-    return LinkedMention(mention.start, mention.end, mention.text, sense, best, cands)
+    fits = bool(cands) and (cands[0].parts.get("alias", 1.0) >= 1.0 or best >= nil_threshold)
+    sense = cands[0].sense_id if fits else NIL
+    return LinkedMention(mention.start, mention.end, mention.text, sense, best, cands, mention.salience)
 
 
 # -- the component -----------------------------------------------------------------------------
@@ -189,8 +196,7 @@ class ContextDisambiguator:
         self, items: Sequence[tuple[str, Sequence[Mention], Sequence[list[Candidate]]]]
     ) -> list[list[LinkedMention]]:
         """Score the candidates of several texts with one batched embedding call each way."""
-        all_ids = [c.sense_id for _, _, cs in items for cl in cs for c in cl]
-        senses = self.knowledge.senses(all_ids)
+        counts = self.knowledge.tag_counts()
         self._fill_context(items)
         if self.weights.get("coherence", 0.0) > 0:
             self._fill_coherence(items)
@@ -199,8 +205,8 @@ class ContextDisambiguator:
             linked = []
             for m, cands in zip(mentions, cand_lists):
                 ranks = [c.rank for c in cands]
-                evidence = [senses[c.sense_id].media_count if c.sense_id in senses else 0 for c in cands]
-                for c, p in zip(cands, prior_scores(ranks, evidence)):
+                tags = [counts.get(c.alias.lower(), {}).get(c.sense_id, 0) for c in cands]
+                for c, p in zip(cands, prior_scores(ranks, tags)):
                     c.parts["prior"] = p
                     c.parts.setdefault("context", 0.0)
                     c.parts.setdefault("coherence", 0.0)

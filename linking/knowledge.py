@@ -53,6 +53,7 @@ class SenseKnowledge:
         self._rels: dict[str, list[Relation]] = {}
         self._texts: dict[str, str] = {}
         self._total: int | None = None
+        self._tag_counts: dict[str, dict[str, int]] | None = None
 
     # -- senses -----------------------------------------------------------------------------------
     def senses(self, ids: Iterable[str]) -> dict[str, Sense]:
@@ -68,6 +69,14 @@ class SenseKnowledge:
     def forget_senses(self) -> None:
         """Drop cached sense records, so the next read sees current media counts (the prior's input)."""
         self._senses.clear()
+
+    def tag_counts(self) -> dict[str, dict[str, int]]:
+        """SemCor counts ``{lemma: {sense_id: count}}`` the WordNet importer stored (read once; {} if none)."""
+        if self._tag_counts is None:
+            from sensegraph.graph.importers.wordnet import read_tag_counts
+
+            self._tag_counts = read_tag_counts(self.store)
+        return self._tag_counts
 
     def total_senses(self) -> int:
         """Number of senses in the store (Milne–Witten's N), read once."""

@@ -1,5 +1,10 @@
 """WordNet 3.0 noun graph from Debian's ``wordnet-base``: a pure parser and a store importer.
 
+``cntlist.rev`` holds WordNet 3.0's SemCor tag counts (``sense_key sense_number tag_count``);
+they are stored per (lemma, sense) as the linker's frequency prior (``TAG_COUNTS_META``).
+WordNet is © Princeton University under the WordNet 3.0 licence (BSD-like: use, copy, modify and
+distribute with the copyright notice kept; https://wordnet.princeton.edu/license-and-commercial-use).
+
 ``data.noun`` holds one synset per line (offset, lemmas, pointers, ``| gloss``); ``index.noun`` one
 lemma per line with its synset offsets in sense-frequency order, which gives the HAS_SENSE rank
 (1 = most frequent; the most-frequent-sense baseline depends on it). The format is documented in
@@ -7,6 +12,7 @@ WordNet's ``wndb(5)`` man page. Senses use the ImageNet id convention ``n`` + 8-
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -22,6 +28,7 @@ from ..model import Alias, Entity, HasSense, Relation, Sense
 from .report import ImportReport, Progress, write_batches
 
 DEFAULT_WORDNET_DIR = "/usr/share/wordnet"
+TAG_COUNTS_META = "prior.tag_counts"  # store meta key: JSON {lemma: {sense_id: SemCor tag count}}
 WORDNET_DIR_ENV = "SENSEGRAPH_WORDNET_DIR"
 
 # Pointer symbol -> relation type, each stored once, child -> parent. The inverse pointers
@@ -151,6 +158,36 @@ def parse_noun_index(path: str | os.PathLike[str]) -> Iterator[tuple[str, tuple[
             yield lemma, offsets
 
 
+def parse_tag_counts(
+    root: str | os.PathLike[str], index: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, dict[str, int]]:
+    """Noun SemCor counts from ``cntlist.rev`` as ``{lemma: {sense_id: count}}`` ({} when the file is absent).
+
+    A sense key ``bank%1:17:01::`` names its lemma and part of speech (1 = noun); the sense
+    number indexes the lemma's offsets in ``index.noun`` (same WordNet 3.0 release).
+    """
+    path = Path(root) / "cntlist.rev"
+    if not path.is_file():
+        return {}
+    if index is None:
+        index = dict(parse_noun_index(root))
+    out: dict[str, dict[str, int]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            f = line.split()
+            if len(f) != 3 or "%1:" not in f[0]:
+                continue
+            lemma = f[0].split("%", 1)[0]
+            try:
+                number, count = int(f[1]), int(f[2])
+            except ValueError:
+                raise ValidationError(f"{path}:{lineno}: not a cntlist line: {line[:80]!r}") from None
+            offsets = index.get(lemma, ())
+            if count > 0 and 1 <= number <= len(offsets):
+                out.setdefault(lemma.replace("_", " "), {})["n" + offsets[number - 1]] = count
+    return out
+
+
 def entity_id(lemma: str) -> str:
     """``wn:`` + the lowercased lemma (underscores kept): ``wn:wading_bird``."""
     return "wn:" + lemma.lower()
@@ -190,6 +227,7 @@ class WordNetGraph:
     aliases: list[Alias]
     has_sense: list[HasSense]
     relations: list[Relation]
+    tag_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # lemma -> sense -> SemCor count
 
 
 def build_graph(
@@ -226,7 +264,8 @@ def build_graph(
     senses = [Sense(s.sense_id, s.label, s.definition) for s in chosen]
     relations = [r for s in chosen for r in s.relations() if r.target in kept]
     has_sense: list[HasSense] = []
-    for lemma, offsets in parse_noun_index(root / "index.noun"):
+    index = dict(parse_noun_index(root / "index.noun"))
+    for lemma, offsets in index.items():
         for rank, off in enumerate(offsets, 1):
             if "n" + off in kept:
                 has_sense.append(HasSense(entity_id(lemma), "n" + off, rank))
@@ -249,7 +288,12 @@ def build_graph(
         for lemma in [name_lemma, *forms]:
             texts.extend(t for t in alias_forms(lemma) if t not in texts)
         aliases.extend(Alias(t, eid, "en") for t in texts)
-    return WordNetGraph(senses, entities, aliases, has_sense, relations)
+    counts = {
+        lemma: kept_counts
+        for lemma, by_sense in parse_tag_counts(root, index).items()
+        if (kept_counts := {sid: n for sid, n in by_sense.items() if sid in kept})
+    }
+    return WordNetGraph(senses, entities, aliases, has_sense, relations, counts)
 
 
 def import_wordnet(
@@ -277,8 +321,9 @@ def import_wordnet(
 def write_graph(
     store: GraphStore, graph: WordNetGraph, *, batch_size: int = 5000, progress: Progress | None = None
 ) -> ImportReport:
-    """Write already built WordNet records (``build_graph``) through the store's batched upserts."""
-    return write_batches(
+    """Write already built WordNet records (``build_graph``) through the store's batched upserts,
+    then the SemCor counts (merged into the store's table, so a subgraph import adds to a bigger one)."""
+    report = write_batches(
         store,
         entities=graph.entities,
         aliases=graph.aliases,
@@ -288,6 +333,25 @@ def write_graph(
         batch_size=batch_size,
         progress=progress,
     )
+    if graph.tag_counts:
+        table = read_tag_counts(store)
+        for lemma, by_sense in graph.tag_counts.items():
+            table.setdefault(lemma, {}).update(by_sense)
+        store.set_meta(TAG_COUNTS_META, json.dumps(table, sort_keys=True, separators=(",", ":")))
+        report.counts["tag_counts"] = sum(len(v) for v in graph.tag_counts.values())
+    return report
+
+
+def read_tag_counts(store: GraphStore) -> dict[str, dict[str, int]]:
+    """The store's SemCor counts ``{lemma: {sense_id: count}}`` ({} when none were imported)."""
+    raw = store.get_meta(TAG_COUNTS_META)
+    if not raw:
+        return {}
+    try:
+        table = json.loads(raw)
+    except ValueError:
+        raise ValidationError(f"store meta {TAG_COUNTS_META!r} is not JSON; re-run sensegraph import-kg wordnet") from None
+    return {str(k): {str(s): int(n) for s, n in v.items()} for k, v in table.items()}
 
 
 def _sense_id(s: str) -> str:

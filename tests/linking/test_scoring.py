@@ -20,10 +20,10 @@ from sensegraph.linking.knowledge import definition_only, sense_text
 from sensegraph.graph.model import Sense
 
 
-def test_prior_prefers_low_rank_and_evidence():
-    assert prior_scores([1, 2], [0, 0]) == pytest.approx([2 / 3, 1 / 3])
-    with_media = prior_scores([1, 2], [0, 20])
-    assert with_media[1] > with_media[0]  # 20 media outweigh rank 2: (1 + log 21) / 2 > 1
+def test_prior_is_semcor_counts_smoothed_by_rank():
+    assert prior_scores([1, 2], [0, 0]) == pytest.approx([2 / 3, 1 / 3])  # no counts: 1/rank
+    assert prior_scores([1, 2, 3], [25, 20, 0]) == pytest.approx([26 / 46.8333, 20.5 / 46.8333, (1 / 3) / 46.8333], rel=1e-4)
+    assert prior_scores([1, 2], [0, 9])[1] > 0.9  # a tagged rank-2 sense beats an untagged rank 1
     assert sum(prior_scores([1, 3, 7], [5, 0, 1])) == pytest.approx(1.0)
 
 
@@ -64,7 +64,11 @@ def test_combine_softmax_and_nil():
     m = Mention(0, 4, "bank")
     even = [Candidate("s1", parts={"context": 0.3}), Candidate("s2", parts={"context": 0.3}),
             Candidate("s3", parts={"context": 0.3})]
-    assert decide(m, even, w, 0.1, nil_threshold=0.5).sense_id is None  # 1/3 < 0.5: NIL
+    # NIL means "no sense fits", not "little context": exact alias hits always link, fuzzy ones need confidence
+    assert decide(m, even, w, 0.1, nil_threshold=0.5).sense_id == "s1"
+    fuzzy = [Candidate(c.sense_id, parts={**c.parts, "alias": 0.9}) for c in even]
+    assert decide(m, fuzzy, w, 0.1, nil_threshold=0.5).sense_id is None  # 1/3 < 0.5 and no exact alias: NIL
+    assert decide(m, fuzzy, w, 0.1, nil_threshold=0.3).sense_id == "s1"
     clear = [Candidate("s1", parts={"context": 0.2}), Candidate("s2", parts={"context": 0.6})]
     lm = decide(m, clear, w, 0.1, nil_threshold=0.5)
     assert lm.sense_id == "s2" and lm.confidence == pytest.approx(1 / (1 + math.exp(-4)))
@@ -88,3 +92,21 @@ def test_sense_text_has_definition_and_neighbours_but_no_examples():
     text = sense_text(sense, ["bank", "riverbank"], ["slope"])
     assert text == "bank (riverbank): sloping land beside a body of water; related: slope"
     assert "canoe" not in text
+
+
+def test_mention_weights_combine_confidence_and_salience():
+    """w_k ∝ confidence × salience; a linked sense without a prototype keeps its share out of β."""
+    import numpy as np
+
+    from sensegraph.linking.base import LinkedMention
+    from sensegraph.scoring import normalise_weights
+
+    head = LinkedMention(0, 6, "kettle", "s:kettle", 0.8, salience=1.0)
+    modifier = LinkedMention(0, 8, "electric", "s:electric", 0.9, salience=0.35)
+    assert head.weight == pytest.approx(0.8) and modifier.weight == pytest.approx(0.315)
+    both = normalise_weights([head.weight, modifier.weight])
+    assert both[0] > 2 * both[1] and both.sum() == pytest.approx(1.0)  # the head noun weighs more
+    alone = normalise_weights([modifier.weight], unrepresented=head.weight)  # the head has no media
+    assert alone[0] == pytest.approx(0.315 / 1.115) and alone[0] < 0.3  # not all of β
+    assert normalise_weights([modifier.weight]).tolist() == [1.0]  # nothing else linked: all of it
+    assert not np.any(normalise_weights([0.0], unrepresented=0.0))
