@@ -11,10 +11,12 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def normalise_weights(confidences: Sequence[float]) -> np.ndarray:
-    """Linking confidences → weights w_k summing to 1 (all-zero stays zero)."""
+def normalise_weights(confidences: Sequence[float], unrepresented: float = 0.0) -> np.ndarray:
+    """Mention weights (linking confidence × salience) → w_k summing to 1, or to less when senses the
+    query linked have no prototype: their ``unrepresented`` weight stays out of Σ w_k, so a minor
+    word never takes all of β when the head noun has no media (all-zero stays zero)."""
     c = np.clip(np.asarray(confidences, dtype=np.float64), 0.0, None)
-    total = c.sum()
+    total = c.sum() + max(float(unrepresented), 0.0)
     return c / total if total > 0 else c
 
 
