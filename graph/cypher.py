@@ -134,6 +134,7 @@ SET r.weight = row.weight
 # -- media and evidence -----------------------------------------------------------------------------
 # A vector is only written when it changed: every SET of an indexed vector (even to the same value)
 # costs a vector-index update at commit, which made a re-ingest as slow as the first one.
+MEDIA_SHA256S = "MATCH (m:Media) WHERE m.media_id IN $ids RETURN m.media_id AS media_id, m.sha256 AS sha256"
 UPSERT_MEDIA = """
 UNWIND $rows AS row
 MERGE (m:Media {media_id: row.media_id})

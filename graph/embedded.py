@@ -29,6 +29,7 @@ from sensegraph.registry import register
 
 from . import embedded_schema as q
 from . import sense_finder
+from .media_ids import refuse_rebinding
 from .model import (
     EVIDENCE_SOURCES,
     MODALITIES,
@@ -339,7 +340,7 @@ class EmbeddedStore(PatchOps):
 
     # -- media and evidence --------------------------------------------------------------------------
     def upsert_media(self, media: Iterable[Media]) -> int:
-        """Create or update media; a record without vectors keeps the stored ones."""
+        """Create or update media; a record without vectors keeps the stored ones; an id never takes other bytes."""
         joint, native = self._dims or (None, None)
         rows = []
         for m in media:
@@ -353,6 +354,13 @@ class EmbeddedStore(PatchOps):
                 "features": _blob(m.features, native, f"media {m.media_id!r} features"),
             })
         with self._write() as (conn, rev):
+            ids = [r["media_id"] for r in rows if r["sha256"]]
+            stored: dict[str, str] = {}
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                stored.update(conn.execute(f"SELECT media_id, sha256 FROM media WHERE media_id IN ({marks})", chunk).fetchall())
+            refuse_rebinding(stored, rows)  # inside the write transaction: no other writer can slip between
             for row in rows:
                 row["rev"] = rev
             conn.executemany(q.UPSERT_MEDIA, rows)

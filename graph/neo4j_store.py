@@ -21,6 +21,7 @@ from sensegraph.registry import register
 
 from . import cypher as q
 from . import sense_finder
+from .media_ids import refuse_rebinding
 from .model import (
     EVIDENCE_SOURCES,
     MODALITIES,
@@ -331,7 +332,7 @@ class Neo4jStore(PatchOps):
 
     # -- media and evidence ------------------------------------------------------------------------------
     def upsert_media(self, media: Iterable[Media]) -> int:
-        """Create or update media; a record without vectors keeps the stored ones."""
+        """Create or update media; a record without vectors keeps the stored ones; an id never takes other bytes."""
         joint, native = self._dims or (None, None)
         rows = []
         for m in media:
@@ -348,6 +349,9 @@ class Neo4jStore(PatchOps):
                 "embedding": _vector(m.embedding, joint, f"media {m.media_id!r} embedding"),
                 "features": _vector(m.features, native, f"media {m.media_id!r} features"),
             })
+        ids = [r["media_id"] for r in rows if r["sha256"]]
+        stored = {r["media_id"]: r["sha256"] for r in self._run(q.MEDIA_SHA256S, {"ids": ids})} if ids else {}
+        refuse_rebinding(stored, rows)  # before any batch is written
         return self._batched(q.UPSERT_MEDIA, rows, MEDIA_BATCH)
 
     def upsert_evidence(self, evidence: Iterable[Evidence]) -> int:

@@ -7,6 +7,7 @@ command takes its arguments in one order: the sense(s) first, then the medium (o
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from . import app
@@ -112,17 +113,25 @@ def audit(sense_id: str = typer.Argument(None), limit: int = typer.Option(50, mi
     """The audit trail (newest first), for one sense or all."""
     with open_graph(store) as sg:
         entries = sg.audit(sense_id, limit)
+        ids = sorted({sid for e in entries for sid in e.sense_ids})
+        labels = {k: v.label for k, v in sg.store.get_senses(ids).items()} if ids and not as_json else {}
     if as_json:
         print_json([{"audit_id": e.audit_id, "user": e.user, "at": e.at, "action": e.action,
                      "sense_ids": list(e.sense_ids), "undone": e.undone} for e in entries])
         return
     t = Table(title=f"audit trail{' of ' + sense_id if sense_id else ''}: {len(entries)} edit(s)")
-    t.add_column("when", no_wrap=True)
+    t.add_column("when (UTC)", no_wrap=True)
     t.add_column("who")
-    t.add_column("action")
+    t.add_column("action", no_wrap=True)
     t.add_column("senses")
     t.add_column("audit id", no_wrap=True, min_width=max((len(e.audit_id) for e in entries), default=8))  # whole: undo needs it
-    t.add_column("undone")
+    t.add_column("undone", no_wrap=True)
     for e in entries:
-        t.add_row(e.at, e.user, e.action, ", ".join(e.sense_ids), e.audit_id, "yes" if e.undone else "")
+        senses = ", ".join(f"{sid}\u00a0{labels[sid]}" if labels.get(sid) else sid for sid in e.sense_ids)
+        t.add_row(_when(e.at), escape(e.user), e.action, escape(senses), e.audit_id, "yes" if e.undone else "")
     console.print(t)
+
+
+def _when(at: str) -> str:
+    """An ISO timestamp to the second, for the table (``--json`` keeps it whole)."""
+    return at.replace("T", " ")[:19]

@@ -35,7 +35,7 @@ def ingest(
     with SenseGraph(store) as sg:
         report = sg.ingest_manifest(manifest, progress=not as_json)
     for w in report.warnings:
-        err_console.print(f"[bold yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold yellow]warning:[/] {escape(w)}", highlight=False)
     if as_json:
         print_json(report.model_dump())
     else:
@@ -55,7 +55,7 @@ def ingest(
                 console.print(f"  … and {len(records) - SHOWN_PER_KIND} more", highlight=False)
     if report.stored == 0:
         why = f"all {len(report.skipped)} records were skipped" if report.skipped else f"{manifest} holds no records"
-        err_console.print(f"[bold red]nothing ingested:[/] {escape(why)}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]nothing ingested:[/] {escape(why)}", highlight=False)
         raise typer.Exit(1)
 
 

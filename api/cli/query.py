@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from . import app
@@ -23,15 +24,17 @@ def _pins(values: list[str] | None) -> dict[str, str] | None:
     return out
 
 
-def _table(result, labels: dict[str, str]) -> Table:
-    """Ranked hits with each sense's label beside its id ("n03793489 mouse ×0.80")."""
-    t = Table(title=f"{result.query!r}", caption=_linked_caption(result.linked, labels))
+def _table(result, labels: dict[str, str], *, one_line: bool) -> Table:
+    """Ranked hits with each sense's label beside its id ("n03793489 mouse ×0.80"); ``one_line``: a row per
+    hit (piped output), else one sense per line in the cell (a terminal, where long cells would wrap)."""
+    sep = ", " if one_line else "\n"
+    t = Table(title=escape(repr(result.query)))
     for col in ("rank", "medium", "match", "sim1", "sim2", "senses"):
         t.add_column(col, justify="right" if col in ("rank", "match", "sim1", "sim2") else "left")
     for h in result.hits:
-        senses = ", ".join(f"{_named(s.sense_id, labels)} ×{s.weight:.2f}" for s in h.senses) or "-"
-        t.add_row(str(h.rank), f"{h.media_id} {h.caption or Path(h.uri).name}"[:60], f"{h.match:.3f}",
-                  f"{h.sim1:.3f}", f"{h.sim2:.3f}", senses)
+        senses = sep.join(f"{_named(s.sense_id, labels)} ×{s.weight:.2f}" for s in h.senses) or "-"
+        t.add_row(str(h.rank), escape(f"{h.media_id} {h.caption or Path(h.uri).name}"[:60]), f"{h.match:.3f}",
+                  f"{h.sim1:.3f}", f"{h.sim2:.3f}", escape(senses))
     return t
 
 
@@ -76,7 +79,7 @@ def search(
             if as_json or queries is not None:
                 print_json(result.to_dict())
             else:
-                console.print(_table(result, _labels(sg.store, result)))
+                _print(result, _labels(sg.store, result))
 
 
 @app.command("recommend")
@@ -94,4 +97,10 @@ def recommend(
     if as_json:
         print_json(result.to_dict())
     else:
-        console.print(_table(result, labels))
+        _print(result, labels)
+
+
+def _print(result, labels: dict[str, str]) -> None:
+    console.print(_table(result, labels, one_line=not console.is_terminal))
+    if result.linked or not result.query.startswith("media:"):
+        console.print(escape(_linked_caption(result.linked, labels)), highlight=False)
