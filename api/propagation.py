@@ -25,6 +25,7 @@ import numpy as np
 
 from sensegraph.errors import ConfigError, StoreError
 from sensegraph.graph.base import GraphStore
+from sensegraph.progress import Progress, progress_for
 
 STATE_META_KEY = "gnn.state"  # JSON {"digests": {sense_id: digest}, "encoder_id": ...} at the last run
 WRITE_BATCH = 1000
@@ -111,15 +112,18 @@ class Propagator:
             self._text_encoder = MiniLMTextEncoder()
         return self._text_encoder
 
-    def _graph(self, hops: int, seeds: list[str] | None, progress: bool):
+    def _graph(self, hops: int, seeds: list[str] | None, progress: Progress, say: Callable[[str], None]):
         from sensegraph.gnn.data import TextFeatureCache, build_sense_graph
 
+        say(f"reading the sense graph within {hops} hops of "
+                      + (f"{len(seeds)} changed senses" if seeds is not None else "the evidenced senses"))
         cache = TextFeatureCache(self.directory / "cache", self.text_encoder.encoder_id)
         return build_sense_graph(self.store, cache, self.text_encoder.embed_texts, hops=hops, seeds=seeds,
                                  progress=progress)
 
-    def run(self, *, changed_only: bool = False, progress: bool = False,
+    def run(self, *, changed_only: bool = False, progress: bool | Progress = False,
             log: Callable[[str], None] | None = None) -> PropagateReport:
+        """One run; ``progress`` shows each phase (gloss embedding, training, inference, writing), ``log`` gets notes."""
         import torch
 
         from sensegraph.gnn.data import k_hop_nodes, store_encoder
@@ -127,7 +131,8 @@ class Propagator:
         from sensegraph.gnn.model import ModelConfig
         from sensegraph.gnn.train import TrainConfig, full_forward, train
 
-        say = log or (lambda _msg: None)
+        progress = progress_for(progress)
+        say = log or progress.note
         times: dict[str, float] = {}
         t = time.perf_counter()
         encoder_id, _ = store_encoder(self.store)
@@ -144,7 +149,7 @@ class Propagator:
                 return PropagateReport("unchanged", evidenced=len(digests), checkpoint=str(ckpt_file),
                                        seconds={"read": round(time.perf_counter() - t, 3)})
             receptive = max(model.config.layers, model.config.skip_hops)
-            graph = self._graph(2 * receptive, seeds, progress)
+            graph = self._graph(2 * receptive, seeds, progress, say)
             val_cos, trained = float(ckpt["val_cosine"]), False
             seed_rows = np.asarray([graph.index[s] for s in seeds if s in graph.index], dtype=np.int64)
         else:
@@ -152,7 +157,7 @@ class Propagator:
                 raise ConfigError("no sense has a media or curated prototype yet: ingest media before propagating")
             model_cfg = dict(self.model_overrides)
             receptive = max(model_cfg.get("layers", ModelConfig.layers), model_cfg.get("skip_hops", ModelConfig.skip_hops))
-            graph = self._graph(2 * receptive, None, progress)
+            graph = self._graph(2 * receptive, None, progress, say)
             seeds = sorted(digests)
             seed_rows = graph.evidenced().numpy()
         times["read"] = round(time.perf_counter() - t, 3)
@@ -169,12 +174,14 @@ class Propagator:
             times["train"] = round(time.perf_counter() - t, 3)
             say(f"trained: validation cosine {val_cos:.4f} (best epoch {result.best_epoch + 1} of {result.epochs_run})")
         t = time.perf_counter()
-        visible = graph.data.has_proto
-        pred = full_forward(model, graph, visible)
-        conf = confidences(graph, visible, val_cos)
-        pairs = graph.data.edge_index.numpy()
-        rows = k_hop_nodes(graph.num_nodes, pairs, seed_rows, receptive)
-        protos = propagated_prototypes(graph, pred, conf, torch.from_numpy(rows), min_own_media=self.min_own_media)
+        with progress.phase("inference", unit="senses") as step:
+            visible = graph.data.has_proto
+            pred = full_forward(model, graph, visible)
+            conf = confidences(graph, visible, val_cos)
+            pairs = graph.data.edge_index.numpy()
+            rows = k_hop_nodes(graph.num_nodes, pairs, seed_rows, receptive)
+            protos = propagated_prototypes(graph, pred, conf, torch.from_numpy(rows), min_own_media=self.min_own_media)
+            step(len(protos))
         times["infer"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         written = self._write(protos, progress)
@@ -197,15 +204,16 @@ class Propagator:
             raise StoreError(f"store meta {STATE_META_KEY!r} is not JSON ({exc}); run a full propagate") from exc
         return state if isinstance(state, dict) else {}
 
-    def _write(self, protos: list, progress: bool) -> int:
-        from tqdm import tqdm
-
-        for start in tqdm(range(0, len(protos), WRITE_BATCH), disable=not progress, desc="writing", unit="batch"):
-            self.store.set_prototypes(protos[start : start + WRITE_BATCH])
+    def _write(self, protos: list, progress: Progress) -> int:
+        with progress.phase("writing prototypes", total=len(protos), unit="prototypes") as step:
+            for start in range(0, len(protos), WRITE_BATCH):
+                chunk = protos[start : start + WRITE_BATCH]
+                self.store.set_prototypes(chunk)
+                step(len(chunk))
         return len(protos)
 
 
-def propagate(store: GraphStore, *, changed_only: bool = False, progress: bool = False,
+def propagate(store: GraphStore, *, changed_only: bool = False, progress: bool | Progress = False,
               min_own_media: int = 1, log: Callable[[str], None] | None = None, **options: Any) -> PropagateReport:
     """One propagation run over ``store`` (see module docstring)."""
     return Propagator(store, min_own_media=min_own_media, **options).run(
@@ -248,10 +256,11 @@ def evaluate_store(
         prop = Propagator(sg.store, text_encoder=text_encoder)
         receptive = max(ModelConfig.layers, ModelConfig.skip_hops)
         cache = TextFeatureCache(prop.directory / "cache", prop.text_encoder.encoder_id)
+        progress = progress_for(log is not None)
         graph = build_sense_graph(sg.store, cache, prop.text_encoder.embed_texts, hops=receptive,
-                                  seeds=sorted(found), progress=log is not None)
+                                  seeds=sorted(found), progress=progress)
         paths = [resolve_media(m.media, evalset.root) for m in evalset.media]
-        native = enc.embed_media(paths).native
+        native = _embed_native(enc, paths, progress)
         evidence = MediaEvidence(
             {m.id: np.asarray(native[i], dtype=np.float32) for i, m in enumerate(evalset.media)},
             {m.id: tuple(s for s in m.senses if s in found) for m in evalset.media},
@@ -262,3 +271,13 @@ def evaluate_store(
         return evaluate_propagation(graph, evidence, queries, folds=folds, seed=seed, methods=methods, log=log, **options)
     finally:
         sg.close()
+
+
+def _embed_native(encoder: Any, paths: list[Any], progress: Progress, batch: int = 16) -> np.ndarray:
+    """Native-space embeddings of ``paths`` in batches, so the media phase shows its progress."""
+    rows = []
+    with progress.phase("embedding media", total=len(paths), unit="media") as step:
+        for start in range(0, len(paths), batch):
+            rows.append(np.asarray(encoder.embed_media(paths[start : start + batch]).native, dtype=np.float32))
+            step(len(rows[-1]))
+    return np.concatenate(rows) if rows else np.zeros((0, 0), dtype=np.float32)

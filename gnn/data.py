@@ -25,8 +25,10 @@ from torch_geometric.data import Data
 
 from sensegraph.errors import StoreError, ValidationError
 from sensegraph.graph.base import GraphStore
+from sensegraph.progress import Progress, progress_for
 
 PROTO_CHUNK = 500
+PROGRESS_CHUNK = 256  # glosses per text-encoder call, so the gloss-embedding bar advances often
 OWN_SOURCES = ("media", "curated")
 
 
@@ -153,21 +155,25 @@ class TextFeatureCache:
         return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
 
     def embed(self, texts: Sequence[str], embed_fn: Callable[[list[str]], np.ndarray], *,
-              batch_size: int = 2048, progress: bool = False) -> np.ndarray:
-        """(n, d) vectors for ``texts``; missing ones go through ``embed_fn`` and are saved."""
+              batch_size: int = 2048, progress: bool | Progress = False) -> np.ndarray:
+        """(n, d) vectors for ``texts``; missing ones go through ``embed_fn`` and are saved every ``batch_size``."""
         keys = [self.key(t) for t in texts]
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in self._keys}.items(), key=lambda kv: len(kv[1]))
         if missing:
-            from tqdm import tqdm
-
-            for start in tqdm(range(0, len(missing), batch_size), disable=not progress, desc="glosses", unit="batch"):
-                chunk = missing[start : start + batch_size]
-                added = np.asarray(embed_fn([t for _, t in chunk]), dtype=np.float32)
-                base = len(self._keys)
-                self._vecs = added if base == 0 else np.concatenate([self._vecs, added])
-                for i, (k, _) in enumerate(chunk):
-                    self._keys[k] = base + i
-                self._save()  # after every chunk, so an interrupted first run keeps its work
+            with progress_for(progress).phase("gloss embedding", total=len(missing), unit="glosses") as step:
+                for start in range(0, len(missing), batch_size):
+                    chunk = missing[start : start + batch_size]
+                    parts = []
+                    for sub in range(0, len(chunk), PROGRESS_CHUNK):  # smaller calls: the bar moves
+                        parts.append(np.asarray(embed_fn([t for _, t in chunk[sub : sub + PROGRESS_CHUNK]]),
+                                                dtype=np.float32))
+                        step(min(PROGRESS_CHUNK, len(chunk) - sub))
+                    added = np.concatenate(parts)
+                    base = len(self._keys)
+                    self._vecs = added if base == 0 else np.concatenate([self._vecs, added])
+                    for i, (k, _) in enumerate(chunk):
+                        self._keys[k] = base + i
+                    self._save()  # after every chunk, so an interrupted first run keeps its work
         return self._vecs[[self._keys[k] for k in keys]] if keys else np.zeros((0, self._vecs.shape[-1]), np.float32)
 
     def _save(self) -> None:
@@ -196,7 +202,7 @@ def build_sense_graph(
     *,
     hops: int | None = 2,
     seeds: Sequence[str] | None = None,
-    progress: bool = False,
+    progress: bool | Progress = False,
 ) -> SenseGraphData:
     """Read the store into a ``SenseGraphData``; ``hops`` keeps the k-hop neighbourhood of ``seeds``.
 

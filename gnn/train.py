@@ -19,6 +19,7 @@ from torch_geometric.loader import NeighborLoader
 from torch_geometric.utils import k_hop_subgraph
 
 from sensegraph.errors import ValidationError
+from sensegraph.progress import Progress, progress_for
 
 from .data import SenseGraphData
 from .model import ModelConfig, PropagationNet, cosine_loss
@@ -91,7 +92,7 @@ def train(
     config: TrainConfig | None = None,
     *,
     exclude: torch.Tensor | None = None,
-    progress: bool = False,
+    progress: bool | Progress = False,
 ) -> TrainResult:
     """Train a ``PropagationNet`` on ``graph``; ``exclude`` rows are hidden throughout (cold-start evaluation)."""
     config = config or TrainConfig()
@@ -121,37 +122,35 @@ def train(
     bank_pos[train_rows] = torch.arange(train_rows.numel())
     best = (-2.0, 0, copy.deepcopy(model.state_dict()))
     history: list[tuple[float, float]] = []
-    from tqdm import tqdm
-
-    bar = tqdm(range(config.epochs), disable=not progress, desc="training", unit="epoch")
     epoch = 0
-    for epoch in bar:
-        masked = train_rows[torch.randperm(train_rows.numel(), generator=gen)[:n_mask]]
-        d.visible = base_visible.clone()
-        d.visible[masked] = False
-        loader = NeighborLoader(d, num_neighbors=sampler.num_neighbors, input_nodes=masked,
-                                batch_size=config.batch_size, shuffle=True, neighbor_sampler=sampler,
-                                generator=gen)
-        model.train()
-        losses = []
-        for batch in loader:
-            opt.zero_grad()
-            seeds = torch.arange(batch.batch_size)
-            pred = model(batch.x, batch.proto, batch.visible, batch.log_count, batch.edge_index, batch.edge_type, seeds)
-            loss = cosine_loss(pred, batch.proto[: batch.batch_size])
-            if config.contrastive > 0:
-                logits = pred @ bank.T / config.temperature
-                loss = loss + config.contrastive * F.cross_entropy(logits, bank_pos[batch.n_id[: batch.batch_size]])
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-        val = validate(model)
-        history.append((float(np.mean(losses)), val))
-        bar.set_postfix(loss=f"{history[-1][0]:.4f}", val_cos=f"{val:.4f}")
-        if val > best[0] + 1e-5:
-            best = (val, epoch, copy.deepcopy(model.state_dict()))
-        elif epoch - best[1] >= config.patience:
-            break
+    with progress_for(progress).phase("training", total=config.epochs, unit="epochs") as step:
+        for epoch in range(config.epochs):
+            masked = train_rows[torch.randperm(train_rows.numel(), generator=gen)[:n_mask]]
+            d.visible = base_visible.clone()
+            d.visible[masked] = False
+            loader = NeighborLoader(d, num_neighbors=sampler.num_neighbors, input_nodes=masked,
+                                    batch_size=config.batch_size, shuffle=True, neighbor_sampler=sampler,
+                                    generator=gen)
+            model.train()
+            losses = []
+            for batch in loader:
+                opt.zero_grad()
+                seeds = torch.arange(batch.batch_size)
+                pred = model(batch.x, batch.proto, batch.visible, batch.log_count, batch.edge_index, batch.edge_type, seeds)
+                loss = cosine_loss(pred, batch.proto[: batch.batch_size])
+                if config.contrastive > 0:
+                    logits = pred @ bank.T / config.temperature
+                    loss = loss + config.contrastive * F.cross_entropy(logits, bank_pos[batch.n_id[: batch.batch_size]])
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+            val = validate(model)
+            history.append((float(np.mean(losses)), val))
+            step(1, f"loss {history[-1][0]:.4f}, val {config.val_metric} {val:.4f}")
+            if val > best[0] + 1e-5:
+                best = (val, epoch, copy.deepcopy(model.state_dict()))
+            elif epoch - best[1] >= config.patience:
+                break
     del d.visible
     model.load_state_dict(best[2])
     model.eval()

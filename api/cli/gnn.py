@@ -4,7 +4,7 @@ from __future__ import annotations
 import typer
 
 from . import app
-from ._common import JsonOption, StoreOption, console, err_console, handle_errors, print_json
+from ._common import JsonOption, StoreOption, console, handle_errors, print_json
 
 
 @app.command("propagate")
@@ -21,8 +21,7 @@ def propagate_cmd(
         from sensegraph.propagation import propagate
 
         report = propagate(sg.store, changed_only=changed, progress=not as_json,
-                           min_own_media=sg.config.search.min_own_media,
-                           log=None if as_json else (lambda msg: err_console.print(msg, highlight=False)))
+                           min_own_media=sg.config.search.min_own_media)
     if as_json:
         print_json(report.to_dict())
         return
@@ -45,10 +44,11 @@ def eval_propagation_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Hold out all media of cold-start senses; compare text-ridge, neighbour-mean, hypernym back-off and the GNN."""
+    from sensegraph.progress import progress_for
     from sensegraph.propagation import evaluate_store
 
     report = evaluate_store(store, evalset, folds=folds, seed=seed, methods=method or None,
-                            log=None if as_json else (lambda msg: err_console.print(msg, highlight=False)))
+                            log=None if as_json else progress_for(True).note)
     if as_json:
         print_json(report.to_dict())
         return

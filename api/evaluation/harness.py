@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sensegraph.errors import ValidationError
+from sensegraph.progress import Progress, Step, progress_for
 
 from .dataset import KINDS, EvalQuery, EvalSet, cold_partition, resolve_media
 from .metrics import METRICS, score_query, summarize
@@ -141,8 +142,12 @@ def by_kind(outcomes: Sequence[QueryOutcome]) -> dict[str, dict[str, float]]:
 
 
 def run_queries(sg: Any, pairs: Sequence[tuple[EvalQuery, list[str]]], gallery: set[str], *,
-                alpha: float | None, beta: float | None, depth: int, explain: int = 3) -> list[QueryOutcome]:
-    """Search every query ``depth`` deep (every stored medium), keep the gallery's ranking, and score it."""
+                alpha: float | None, beta: float | None, depth: int, explain: int = 3,
+                step: Step | None = None) -> list[QueryOutcome]:
+    """Search every query ``depth`` deep (every stored medium), keep the gallery's ranking, and score it.
+
+    ``step`` (a progress phase's callback) is called once per query.
+    """
     outcomes = []
     for q, gold in pairs:
         res = sg.search_result(q.text, k=depth, alpha=alpha, beta=beta)
@@ -152,6 +157,8 @@ def run_queries(sg: Any, pairs: Sequence[tuple[EvalQuery, list[str]]], gallery: 
                 "relevant": h.media_id in gold} for h in hits[:explain]]
         linked = [_linked_summary(m, q.target_senses) for m in res.linked]
         outcomes.append(QueryOutcome(q.id, q.text, q.kind, gold, ranked, score_query(ranked, gold), linked, top))
+        if step is not None:
+            step(1)
     return outcomes
 
 
@@ -163,55 +170,70 @@ def _linked_summary(mention: dict[str, Any], targets: Sequence[str]) -> dict[str
 
 
 def calibrate(sg: Any, dev_pairs: Sequence[tuple[EvalQuery, list[str]]], gallery: set[str], depth: int,
-              grid: Sequence[tuple[float, float]] = CALIBRATION_GRID, metric: str = "MRR") -> tuple[float, float]:
+              grid: Sequence[tuple[float, float]] = CALIBRATION_GRID, metric: str = "MRR", *,
+              progress: bool | Progress = False, label: str = "calibration") -> tuple[float, float]:
     """The (alpha, beta) from ``grid`` with the best mean ``metric`` on the dev queries (ties: smaller beta)."""
     if metric not in METRICS:
         raise ValidationError(f"unknown metric {metric!r}; known: {list(METRICS)}")
     if not dev_pairs:
         raise ValidationError("no dev queries to calibrate alpha and beta on")
     best: tuple[float, float, float] | None = None
-    for a, b in grid:
-        outs = run_queries(sg, dev_pairs, gallery, alpha=a, beta=b, depth=depth, explain=0)
-        score = sum(o.scores[metric] for o in outs) / len(outs)
-        if best is None or score > best[0] + 1e-9:
-            best = (score, a, b)
+    with progress_for(progress).phase(label, total=len(grid) * len(dev_pairs), unit="searches") as step:
+        for a, b in grid:
+            outs = run_queries(sg, dev_pairs, gallery, alpha=a, beta=b, depth=depth, explain=0, step=step)
+            score = sum(o.scores[metric] for o in outs) / len(outs)
+            if best is None or score > best[0] + 1e-9:
+                best = (score, a, b)
+            step(0, f"best α={best[1]:g}, β={best[2]:g} ({metric} {best[0]:.3f})")
     assert best is not None
     return best[1], best[2]
 
 
 def evaluate_protocol(evalset: EvalSet, protocol: str, *, split: str = "test", store: str | None = None,
                       mode_names: Iterable[str] | None = None, query_ids: Iterable[str] | None = None,
-                      limit: int | None = None, progress: bool = False,
+                      limit: int | None = None, progress: bool | Progress = False,
                       sg_factory: Callable[[str], Any] | None = None) -> ProtocolReport:
-    """Ingest ``evalset`` under ``protocol`` into ``store`` (a fresh temporary one when None) and evaluate."""
+    """Ingest ``evalset`` under ``protocol`` into ``store`` (a fresh temporary one when None) and evaluate.
+
+    ``progress`` shows every long phase: WordNet import, ingest, linking, propagation, calibration, searches.
+    """
+    prog = progress_for(progress)
     records, gallery = ingest_records(evalset, protocol)
     ids = list(query_ids) if query_ids is not None else None
     test_pairs = restrict(evalset.select(split, ids=ids, limit=limit), gallery)
     dev_pairs = restrict(evalset.select("dev", ids=ids), gallery)
+    chosen = modes(mode_names)
+    prog.note(f"{protocol} protocol: {len(records)} media ({len(gallery)} in the gallery), "
+              f"{len(test_pairs)} {split} and {len(dev_pairs)} dev queries, modes {', '.join(m.name for m in chosen)}")
     with tempfile.TemporaryDirectory(prefix=f"sensegraph-eval-{protocol}-") as tmp:
         where = _store_for(store, protocol, tmp)
         sg = (sg_factory or _default_factory)(where)
         memoize_linking(sg)
         try:
-            ensure_kg(sg)
-            sg.ingest(records, progress=progress)
+            ensure_kg(sg, progress=prog)
+            ingest_in_steps(sg, records, prog, label=f"{protocol}: ingest")
             depth = max(int(sg.store.counts().get("media", 0)), len(records))
             if isinstance(getattr(sg, "linker", None), _MemoLinker):
-                sg.linker.prefill([q.text for q, _ in [*test_pairs, *dev_pairs]])
+                sg.linker.prefill([q.text for q, _ in [*test_pairs, *dev_pairs]], progress=prog)
             reports = []
             propagated = False
-            for mode in modes(mode_names):
+            for mode in chosen:
                 a, b = mode.alpha, mode.beta
                 if mode.propagate and not propagated:
-                    sg.propagate()
+                    prog.note(f"{mode.name}: propagating prototypes over the sense graph")
+                    sg.propagate(progress=prog)
                     propagated = True
                     sg.__dict__.pop("engine", None)
                 if mode.config:
                     sg.config = sg.config.merged(mode.config)
                     sg.__dict__.pop("engine", None)
                 if mode.calibrate:
-                    a, b = calibrate(sg, dev_pairs, gallery, depth) if dev_pairs else (None, None)
-                outs = run_queries(sg, test_pairs, gallery, alpha=a, beta=b, depth=depth)
+                    a, b = (calibrate(sg, dev_pairs, gallery, depth, progress=prog,
+                                      label=f"{protocol}/{mode.name}: calibrating α, β")
+                            if dev_pairs else (None, None))
+                with prog.phase(f"{protocol}/{mode.name}: {split} queries", total=len(test_pairs),
+                                unit="queries") as step:
+                    outs = run_queries(sg, test_pairs, gallery, alpha=a, beta=b, depth=depth, step=step)
                 if a is None or b is None:
                     a, b = sg.config.search.alpha, sg.config.search.beta
                 reports.append(ModeReport(mode.name, a, b, by_kind(outs), outs))
@@ -233,11 +255,16 @@ class _MemoLinker:
             self._memo[text] = self.inner.link(text)
         return self._memo[text]
 
-    def prefill(self, texts: Sequence[str]) -> None:
-        """Link many texts in one batch (the linker embeds their contexts together)."""
+    def prefill(self, texts: Sequence[str], *, progress: bool | Progress = False, batch: int = 32) -> None:
+        """Link many texts in batches (the linker embeds each batch's contexts together)."""
         todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        if todo:
-            self._memo.update(zip(todo, self.inner.link_many(todo)))
+        if not todo:
+            return
+        with progress_for(progress).phase("linking queries", total=len(todo), unit="queries") as step:
+            for start in range(0, len(todo), batch):
+                chunk = todo[start : start + batch]
+                self._memo.update(zip(chunk, self.inner.link_many(chunk)))
+                step(len(chunk))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -265,10 +292,21 @@ def _default_factory(where: str) -> Any:
     return SenseGraph(where)
 
 
-def ensure_kg(sg: Any) -> None:
+def ensure_kg(sg: Any, *, progress: bool | Progress = False) -> None:
     """Import WordNet 3.0 nouns into a store that has no senses yet (linking needs a KG)."""
     counts = sg.store.counts()
     if counts.get("senses", 0) == 0:
         from sensegraph.graph.importers import import_wordnet
 
-        import_wordnet(sg.store, None)
+        with progress_for(progress).phase("WordNet import", unit="records") as step:
+            import_wordnet(sg.store, None, progress=lambda phase, done, _total: step(done, phase))
+
+
+def ingest_in_steps(sg: Any, records: Sequence[dict[str, Any]], progress: bool | Progress = False, *,
+                    batch: int = 16, label: str = "ingest") -> None:
+    """``sg.ingest`` in batches of ``batch`` records (the ingestor's own batch size), showing progress."""
+    with progress_for(progress).phase(label, total=len(records), unit="media") as step:
+        for start in range(0, len(records), batch):
+            chunk = records[start : start + batch]
+            sg.ingest(chunk)
+            step(len(chunk))
