@@ -2,9 +2,10 @@
 
 Every operation here follows one shape: validate ids (``NotFound`` / ``ValidationError`` before
 anything is written), snapshot the state it is about to change, make the change through one
-``GraphStore`` call (one transaction), recompute the media prototypes of the senses it touched
-(``PrototypeUpdater.update``, incremental), and record an ``AuditEntry`` whose ``before`` / ``after``
-JSON holds enough state to apply the inverse. ``undo`` checks the state is still the ``after`` of
+``GraphStore`` call (one transaction), record an ``AuditEntry`` whose ``before`` / ``after`` JSON
+holds enough state to apply the inverse, and only then recompute the media prototypes of the senses
+it touched (``PrototypeUpdater.update``, incremental) and refresh the linker — so a crash in that
+follow-up work never leaves an unaudited edit. ``undo`` checks the state is still the ``after`` of
 that entry (a later edit of the same edges must be undone first), applies the inverse as ONE
 ``GraphStore.apply_patch`` transaction (a ``GraphPatch`` built from the entry), recomputes
 prototypes, marks the entry undone and records the undo itself. Every action is undoable: a merge
@@ -153,6 +154,9 @@ class Curator:
         return out
 
     def _record(self, action: str, sense_ids: Iterable[str], before: dict[str, Any], after: dict[str, Any]) -> AuditEntry:
+        """Write the audit row right after the edit's last store write, before derived state (prototypes,
+        the linker's tables): a crash in that slow follow-up work leaves the edit attributed and undoable.
+        The edit and its row are still two transactions (one transaction for both: issue 19)."""
         entry = AuditEntry(
             audit_id=uuid.uuid4().hex, user=self.user, at=now_iso(), action=action,
             sense_ids=tuple(dict.fromkeys(sense_ids)), before=json.dumps(before, sort_keys=True),
@@ -167,11 +171,12 @@ class Curator:
         before = self._edges(pairs)
         result = write()
         after = self._edges(pairs)
-        self.updater.update(sense_ids)
         info = dict(extra or {})
         if isinstance(result, int):
             info["changed"] = result
-        return self._record(action, sense_ids, {"evidence": before, **info}, {"evidence": after, **info})
+        entry = self._record(action, sense_ids, {"evidence": before, **info}, {"evidence": after, **info})
+        self.updater.update(sense_ids)  # derived state after the audit row (see ``_record``)
+        return entry
 
     # -- evidence edits ---------------------------------------------------------------------------
     def attach(self, media_id: str, sense_id: str) -> AuditEntry:
@@ -251,9 +256,10 @@ class Curator:
         before = self._edges(pairs)
         self.store.split_sense(sense_id, ids, Sense(new_id, label, gloss))
         after = self._edges(pairs)
-        self.updater.update([sense_id, new_id])
         info = {"from": sense_id, "new_sense": {"sense_id": new_id, "label": label, "gloss": gloss}, "media_ids": ids}
-        return self._record("split", [sense_id, new_id], {"evidence": before, **info}, {"evidence": after, **info})
+        entry = self._record("split", [sense_id, new_id], {"evidence": before, **info}, {"evidence": after, **info})
+        self.updater.update([sense_id, new_id])
+        return entry
 
     def merge_senses(self, keep: str, drop: str) -> AuditEntry:
         """Merge ``drop`` into ``keep``: entities, evidence and relations carried over; ``drop`` redirects."""
@@ -272,12 +278,13 @@ class Curator:
             "snapshot": snap.to_json(), "prototypes": [p for p in protos if p is not None],
         }
         merged = self.store.merge_senses(keep, drop)
-        self.updater.update([keep])
-        self.sg.refresh_linker()  # drop's names now lead to keep
         media = sorted({e.media_id for e in snap.drop_evidence})
         after = {"keep": asdict(merged), "redirect": {drop: keep},
                  "keep_evidence": self._edges((m, keep) for m in media)}
-        return self._record("merge", [keep, drop], before, after)
+        entry = self._record("merge", [keep, drop], before, after)
+        self.updater.update([keep])
+        self.sg.refresh_linker()  # drop's names now lead to keep
+        return entry
 
     def edit_sense(self, sense_id: str, *, label: str | None = None, gloss: str | None = None,
                    add_aliases: Sequence[str] = ()) -> AuditEntry:
@@ -297,14 +304,17 @@ class Curator:
         known = set(self.store.get_entities(eids)) if eids else set()
         before = {"label": s.label, "gloss": s.gloss, "aliases_added": []}
         self.store.upsert_senses([Sense(sense_id, new_label, new_gloss, redirect_to=s.redirect_to)])
-        if aliases:
-            self._add_aliases(sense_id, aliases)
+        entries = self._add_aliases(sense_id, aliases) if aliases else []
         after = {"label": new_label, "gloss": new_gloss, "aliases_added": aliases,
                  "entities_created": [e for e in eids if e not in known]}
-        return self._record("edit", [sense_id], before, after)
+        entry = self._record("edit", [sense_id], before, after)
+        if entries:
+            self.sg.refresh_linker(entries)  # the linker sees the new names at once
+        return entry
 
-    def _add_aliases(self, sense_id: str, texts: Sequence[str]) -> None:
-        """Each alias names an editor entity (``editor:<alias>``) whose sense list gains ``sense_id``."""
+    def _add_aliases(self, sense_id: str, texts: Sequence[str]) -> list[AliasEntry]:
+        """Each alias names an editor entity (``editor:<alias>``) whose sense list gains ``sense_id``;
+        returns the linker's entries for them (the caller refreshes the linker after auditing)."""
         ents, links = [], []
         table = [e for e in self.store.alias_table() if e.entity_id.startswith(EDITOR_ENTITY_PREFIX)]
         for text in texts:
@@ -316,7 +326,7 @@ class Curator:
         self.store.upsert_aliases([Alias(e.name, e.id, self.sg.config.linker.lang) for e in ents])
         self.store.upsert_has_sense(links)
         lang = self.sg.config.linker.lang
-        self.sg.refresh_linker([AliasEntry(e.name, lang, e.id, sense_id, h.rank) for e, h in zip(ents, links)])
+        return [AliasEntry(e.name, lang, e.id, sense_id, h.rank) for e, h in zip(ents, links)]
 
     @staticmethod
     def _text(value: Any, what: str, limit: int, *, required: bool = False) -> str:
