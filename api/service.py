@@ -3,12 +3,14 @@
 Reads are open; writes need ``Authorization: Bearer <token>`` (``service.token`` or
 ``$SENSEGRAPH_TOKEN``; with no token configured, writes are refused). Bodies over
 ``service.max_body_bytes`` get 413, clients over ``service.rate_limit_per_minute`` get 429, and
-every ``SenseGraphError`` maps to one status in one handler. CORS is off unless origins are configured.
+every ``SenseGraphError`` maps to one status in one handler; every error is ``{"error", "detail"}``.
+No request freezes the others: reads, linking and ingests share the models and the store
+concurrently, and each kind of request has a size limit and a time budget (``service_guard``).
+The query text is ``q`` everywhere (``/search``, ``/link``, ``/senses``). CORS is off unless
+origins are configured.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import threading
 import time
@@ -30,13 +32,24 @@ from .errors import (
     ValidationError,
 )
 from .sensegraph import SenseGraph
+from .service_guard import Budget, ServiceBusy, ServiceLock
+from .service_http import SecurityHeaders, error_body, install_docs, install_error_handlers
+from .service_media import Upload, content_headers, decode_upload, public_uri, scrub, sniff_file, store_upload, upload_dir
+
+__all__ = ["STATUS", "UploadRecord", "create_app", "upload_dir"]
 
 MAX_WEIGHT = 1e6  # α, β above this (or inf) overflow the float32 match score into NaN rankings
-STATUS = {ValidationError: 422, NotFound: 404, AuthError: 401, EncoderUnavailable: 503, StoreError: 503, ConfigError: 500}
+STATUS = {ValidationError: 422, NotFound: 404, AuthError: 401, EncoderUnavailable: 503, StoreError: 503, ServiceBusy: 503,
+          ConfigError: 500}
+MAX_QUERY_CHARS = 2_000  # a search query; a longer text is a document, not a query
+MAX_LINK_CHARS = 5_000  # ~10 s of linking on a loaded 2-core machine; a long document is a batch job (`sensegraph link`)
+MAX_CAPTION_CHARS = 2_000
+MAX_CAPTION_CHARS_PER_REQUEST = 20_000
+MAX_RECORDS = 64
 
 
 class SearchRequest(BaseModel):
-    q: str = Field(min_length=1, max_length=10_000)
+    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     k: int = Field(10, ge=1, le=1000)
     alpha: float | None = Field(None, ge=0, le=MAX_WEIGHT)
     beta: float | None = Field(None, ge=0, le=MAX_WEIGHT)
@@ -46,18 +59,18 @@ class SearchRequest(BaseModel):
 
 
 class LinkRequest(BaseModel):
-    text: str = Field(max_length=1_000_000)
+    q: str = Field(min_length=1, max_length=MAX_LINK_CHARS, description=f"the text to link, at most {MAX_LINK_CHARS} characters")
 
 
 class UploadRecord(BaseModel):
     data: str = Field(description="the medium's bytes, base64")
     filename: str = Field("upload.jpg", max_length=255)
-    text: str | None = Field(None, max_length=20_000)
+    text: str | None = Field(None, max_length=MAX_CAPTION_CHARS, description="the caption")
     id: str | None = Field(None, max_length=200)
 
 
 class IngestRequest(BaseModel):
-    records: list[UploadRecord] = Field(min_length=1, max_length=256)
+    records: list[UploadRecord] = Field(min_length=1, max_length=MAX_RECORDS)
 
 
 class RateLimiter:
@@ -123,10 +136,13 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
     """The FastAPI application over one ``SenseGraph`` (opened from ``store`` when not given)."""
     sg = sg or SenseGraph(store)
     cfg = sg.config.service
-    lock = threading.RLock()  # stores and models are used from one thread at a time
+    lock = ServiceLock()  # shared: reads, linking, ingest; exclusive (``with lock:``): edits of the linker's tables
+    budgets = {"search": Budget("search", 16, 10.0, 30.0), "link": Budget("link", 2, 2.0, 30.0),
+               "ingest": Budget("ingest", 1, 30.0)}
     limiter = RateLimiter(cfg.rate_limit_per_minute)
-    app = FastAPI(title="sensegraph", version="0.1.0", description=__doc__)
-    app.state.sg, app.state.lock = sg, lock
+    app = FastAPI(title="sensegraph", version="0.1.0", description=__doc__, docs_url=None, redoc_url=None)
+    app.state.sg, app.state.lock, app.state.budgets = sg, lock, budgets
+    warmed: dict[str, Any] = {}
 
     if cfg.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -137,19 +153,22 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
     async def limits(request: Request, call_next):  # type: ignore[no-untyped-def]
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > cfg.max_body_bytes):
-            return JSONResponse({"error": "PayloadTooLarge", "detail": f"body over {cfg.max_body_bytes} bytes"}, status_code=413)
+            return JSONResponse(error_body("PayloadTooLarge", f"body over {cfg.max_body_bytes} bytes"), status_code=413)
         client = request.client.host if request.client else "?"
         if not limiter.allow(client):
-            return JSONResponse({"error": "TooManyRequests", "detail": "rate limit exceeded"}, status_code=429, headers={"Retry-After": "60"})
+            return JSONResponse(error_body("TooManyRequests", "rate limit exceeded"), status_code=429, headers={"Retry-After": "60"})
         return await call_next(request)
 
-    app.add_middleware(BodyLimit, limit=cfg.max_body_bytes)  # outermost: counts streamed bodies too
+    app.add_middleware(BodyLimit, limit=cfg.max_body_bytes)  # counts streamed bodies too
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, 413s and errors included, gets the headers
+    install_error_handlers(app)
+    install_docs(app)
 
     @app.exception_handler(SenseGraphError)
     async def sg_error(_: Request, exc: SenseGraphError) -> JSONResponse:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 500)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status, headers=headers)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {"Retry-After": "5"} if status == 503 else None
+        return JSONResponse(error_body(type(exc).__name__, str(exc)), status_code=status, headers=headers)
 
     def require_token(request: Request) -> str:
         expected = sg.config.service.token
@@ -162,6 +181,23 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
 
     app.state.require_token = require_token
 
+    def ensure_models() -> None:
+        """Build the encoder and the linker's tables once, exclusively, before concurrent requests use them."""
+        linker = sg.__dict__.get("linker")
+        if linker is not None and warmed.get("linker") is linker:
+            return
+        with lock:
+            linker = sg.linker
+            if warmed.get("linker") is not linker:
+                sg.link("warm up")  # lexicon, detector, candidates, disambiguator, text encoder
+                _ = sg.engine
+                warmed["linker"] = linker
+
+    def shared(fn: Any, *args: Any) -> Any:
+        ensure_models()
+        with lock.shared():
+            return fn(*args)
+
     @app.get("/health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "store": sg.store.name}
@@ -172,67 +208,81 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
 
     @app.get("/stats")
     def stats() -> dict[str, Any]:
-        with lock:
+        with lock.shared():
             return sg.stats()
 
     @app.get("/search")
-    def search_get(q: str = Query(..., min_length=1, max_length=10_000), k: int = Query(10, ge=1, le=1000),
-                   alpha: float | None = Query(None, ge=0, le=MAX_WEIGHT), beta: float | None = Query(None, ge=0, le=MAX_WEIGHT),
-                   threshold: float | None = Query(None, allow_inf_nan=False)) -> dict[str, Any]:
-        return search_post(SearchRequest(q=q, k=k, alpha=alpha, beta=beta, threshold=threshold))
+    async def search_get(q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS), k: int = Query(10, ge=1, le=1000),
+                         alpha: float | None = Query(None, ge=0, le=MAX_WEIGHT), beta: float | None = Query(None, ge=0, le=MAX_WEIGHT),
+                         threshold: float | None = Query(None, allow_inf_nan=False)) -> dict[str, Any]:
+        return await search_post(SearchRequest(q=q, k=k, alpha=alpha, beta=beta, threshold=threshold))
 
     @app.post("/search")
-    def search_post(req: SearchRequest) -> dict[str, Any]:
-        with lock:
+    async def search_post(req: SearchRequest) -> dict[str, Any]:
+        def run() -> dict[str, Any]:
             result = sg.search_result(req.q, req.k, alpha=req.alpha, beta=req.beta, threshold=req.threshold,
                                       senses=req.senses, filters=req.filters)
-        return {**result.to_dict(), "metadata": result.metadata}
+            body = {**result.to_dict(), "metadata": result.metadata}
+            for hit in body["results"]:
+                hit["uri"] = public_uri(sg, hit.get("uri"))
+            return body
+
+        return await budgets["search"].run(shared, run)
 
     @app.post("/link")
-    def link(req: LinkRequest) -> dict[str, Any]:
-        with lock:
-            return {"mentions": [m.to_dict() for m in sg.link(req.text)]}
+    async def link(req: LinkRequest) -> dict[str, Any]:
+        return await budgets["link"].run(shared, lambda: {"mentions": [m.to_dict() for m in sg.link(req.q)]})
 
     @app.get("/senses")
     def find_senses(q: str = Query(..., min_length=1, max_length=200), limit: int = Query(20, ge=1, le=200)) -> list[dict[str, Any]]:
-        with lock:
+        with lock.shared():
             return [{"sense_id": s.sense_id, "label": s.label, "gloss": s.gloss, "media_count": s.media_count}
                     for s in sg.store.find_senses(q, limit)]
 
     @app.get("/senses/{sense_id}")
     def get_sense(sense_id: str) -> dict[str, Any]:
-        with lock:
-            return sg.sense(sense_id).model_dump()
+        with lock.shared():
+            view = sg.sense(sense_id).model_dump()
+        for e in view.get("evidence", []):
+            e["uri"] = public_uri(sg, e.get("uri"))
+            e["content_url"] = content_url(e["media_id"])
+        return view
 
     @app.get("/media/{media_id}")
     def get_media(media_id: str) -> dict[str, Any]:
-        with lock:
+        with lock.shared():
             m = sg.store.get_media([media_id], vectors=False).get(media_id)
             if m is None:
                 raise NotFound(f"no medium with id {media_id!r}")
             ev = sg.store.evidence(media_id=media_id)
-        return {"media_id": m.media_id, "uri": m.uri, "modality": m.modality, "sha256": m.sha256, "caption": m.caption,
-                "metadata": m.metadata,
+        return {"media_id": m.media_id, "uri": public_uri(sg, m.uri), "content_url": content_url(m.media_id),
+                "modality": m.modality, "sha256": m.sha256, "caption": m.caption, "metadata": m.metadata,
                 "senses": [{"sense_id": e.sense_id, "confidence": e.confidence, "source": e.source, "detached": e.detached} for e in ev]}
 
     @app.get("/media/{media_id}/content")
     def media_content(media_id: str) -> FileResponse:
-        with lock:
+        with lock.shared():
             m = sg.store.get_media([media_id], vectors=False).get(media_id)
-        if m is None or not Path(m.uri).is_file():
+        if m is None or "://" in m.uri or not Path(m.uri).is_file():
             raise NotFound(f"no local content for medium {media_id!r}")
-        return FileResponse(m.uri)
+        ctype, headers = content_headers(m.media_id, sniff_file(Path(m.uri)))
+        return FileResponse(m.uri, media_type=ctype, headers=headers)
 
     @app.get("/recommend/{media_id}")
     def recommend(media_id: str, k: int = Query(10, ge=1, le=1000)) -> dict[str, Any]:
-        with lock:
-            return sg.engine.recommend(media_id, k).to_dict()
+        body = shared(lambda: sg.engine.recommend(media_id, k).to_dict())
+        for hit in body.get("results", []):
+            hit["uri"] = public_uri(sg, hit.get("uri"))
+        return body
 
     @app.post("/ingest")
-    def ingest(req: IngestRequest, _: str = Depends(require_token)) -> dict[str, Any]:
-        records = [{"media": str(_save_upload(sg, r)), "text": r.text, **({"id": r.id} if r.id else {})} for r in req.records]
-        with lock:
-            return sg.ingest(records).model_dump()
+    async def ingest(req: IngestRequest, _: str = Depends(require_token)) -> dict[str, Any]:
+        captions = sum(len(r.text or "") for r in req.records)
+        if captions > MAX_CAPTION_CHARS_PER_REQUEST:
+            raise ValidationError(f"captions total {captions} characters; one request takes at most "
+                                  f"{MAX_CAPTION_CHARS_PER_REQUEST} (send fewer records per request)")
+        uploads = [decode_upload(r.data, r.filename) for r in req.records]  # all checked before any byte is stored
+        return await budgets["ingest"].run(shared, lambda: _ingest_uploads(sg, req.records, uploads))
 
     from .editor import mount_editor  # the editorial web tool under /editor, same process and port
 
@@ -240,28 +290,36 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
     return app
 
 
-def upload_dir(sg: SenseGraph) -> Path:
-    """Where uploaded media are kept: beside an embedded store, else the user's cache."""
-    return sg._cache_dir().parent / "uploads"
+def content_url(media_id: str) -> str:
+    from urllib.parse import quote
+
+    return f"/media/{quote(media_id, safe='')}/content"
+
+
+def _ingest_uploads(sg: SenseGraph, records: list[UploadRecord], uploads: list[Upload]) -> dict[str, Any]:
+    """Store the uploads, ingest them, and delete every file this request created that did not become a
+    medium (refused records leave nothing on disk); reasons name the client's filename, not a path."""
+    created: list[tuple[Path, str]] = []
+    shown: dict[str, str] = {}
+    try:
+        rows = []
+        for rec, up in zip(records, uploads):
+            path, new = store_upload(sg, up)
+            if new:
+                created.append((path, up.sha256))
+            shown[str(path)] = rec.filename
+            rows.append({"media": str(path), "text": rec.text, **({"id": rec.id} if rec.id else {})})
+        report = sg.ingest(rows).model_dump()
+    finally:
+        for path, sha in created:
+            if sg.store.media_by_sha256(sha) is None:
+                path.unlink(missing_ok=True)
+    for item in report.get("skipped", []):
+        item["ref"] = scrub(item["ref"], shown)
+        item["reason"] = scrub(item["reason"], shown)
+    return report
 
 
 def _save_upload(sg: SenseGraph, rec: UploadRecord) -> Path:
-    """Decode and store an uploaded medium under a content-addressed name (never the client's path)."""
-    import hashlib
-
-    try:
-        data = base64.b64decode(rec.data, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationError(f"record {rec.filename!r}: data is not valid base64") from None
-    if not data:
-        raise ValidationError(f"record {rec.filename!r}: data is empty")
-    suffix = Path(rec.filename).suffix.lower()
-    if not suffix.isascii() or not suffix[1:].isalnum() or len(suffix) > 6:
-        suffix = ".bin"
-    target = upload_dir(sg) / f"{hashlib.sha256(data).hexdigest()}{suffix}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        tmp = target.with_suffix(target.suffix + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    return target
+    """Decode and store one uploaded medium as ``<sha256><decoded extension>`` (never the client's name)."""
+    return store_upload(sg, decode_upload(rec.data, rec.filename))[0]

@@ -18,5 +18,8 @@ def serve(
     import uvicorn
 
     from sensegraph.service import create_app
+    from sensegraph.service_http import access_log_config
 
-    uvicorn.run(create_app(store=require_store(store)), host=host, port=port, log_level="info")
+    # the access log drops query strings: a token or a private query sent as ?… never lands in a log
+    uvicorn.run(create_app(store=require_store(store)), host=host, port=port, log_level="info",
+                log_config=access_log_config())

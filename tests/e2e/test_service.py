@@ -39,7 +39,7 @@ def test_search_returns_explained_results(client):
 
 
 def test_link_senses_and_media_routes(client):
-    r = client.post("/link", json={"text": "a tabby cat"})
+    r = client.post("/link", json={"q": "a tabby cat"})
     assert r.status_code == 200
     [mention] = r.json()["mentions"]
     assert mention["text"] == "tabby cat" and mention["sense_id"] == "n02123045"

@@ -127,7 +127,7 @@ def test_read_only_posts_change_nothing(service):
     _, sg, client = service
     before = _state(sg)
     assert client.post("/search", json={"q": "a cat"}).status_code == 200
-    assert client.post("/link", json={"text": "a cat and the moon"}).status_code == 200
+    assert client.post("/link", json={"q": "a cat and the moon"}).status_code == 200
     client.post("/editor/logout")
     client.get("/editor/login")
     client.post("/editor/login", data={"token": "wrong", "csrf": client.cookies.get("sg_csrf") or ""})
