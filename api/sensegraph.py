@@ -98,8 +98,9 @@ class SenseGraph:
     def text_memo(self) -> Any:
         """The encoder's text embedding behind a memo of recent texts, shared by linker and engine."""
         from sensegraph.encoders.recent import RecentTexts
+        from sensegraph.linking.chinese import translating  # Chinese through CC-CEDICT for the English model
 
-        return RecentTexts(self.encoder.embed_texts)
+        return RecentTexts(translating(self.encoder.embed_texts))
 
     @cached_property
     def linker(self) -> Any:
