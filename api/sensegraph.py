@@ -129,7 +129,8 @@ class SenseGraph:
     # -- knowledge graph -----------------------------------------------------------------------
     def import_kg(self, source: str | os.PathLike[str], *, wordnet_dir: str | os.PathLike[str] | None = None,
                   synsets: Sequence[str] | None = None, batch_size: int = 5000, progress: Any = None) -> ImportReport:
-        """Import the senses linking needs: ``"wordnet"`` (WordNet 3.0 nouns) or a JSON Lines KG file.
+        """Import the senses linking needs: ``"wordnet"`` (WordNet 3.0 nouns), ``"cedict"`` (Chinese
+        aliases of the WordNet senses already imported, from CC-CEDICT) or a JSON Lines KG file.
 
         WordNet is read from ``wordnet_dir``, else ``$SENSEGRAPH_WORDNET_DIR``, else Debian's
         wordnet-base; ``synsets`` limits it to those synsets and their hypernyms. A bad JSON Lines
@@ -141,13 +142,19 @@ class SenseGraph:
         if isinstance(source, str) and source.strip().lower() == "wordnet":
             report = import_wordnet(self.store, wordnet_dir, synsets=list(synsets) if synsets else None,
                                     batch_size=batch_size, progress=progress)
+        elif isinstance(source, str) and source.strip().lower() == "cedict":  # zh aliases of WordNet senses
+            from sensegraph.graph.importers.cedict import import_cedict
+
+            if synsets or wordnet_dir is not None:
+                raise ValidationError("synsets and wordnet_dir apply to source 'wordnet' only, not to 'cedict'")
+            report = import_cedict(self.store, batch_size=batch_size, progress=progress)
         else:
             if synsets or wordnet_dir is not None:
                 raise ValidationError("synsets and wordnet_dir apply to source 'wordnet' only, "
                                       f"not to the JSON Lines file {str(source)!r}")
             if not Path(source).exists():
                 raise ValidationError(f"cannot read knowledge-graph file {str(source)!r}: no such file "
-                                      "(a source is 'wordnet' or a JSON Lines file, docs/kg-format.md)")
+                                      "(a source is 'wordnet', 'cedict' or a JSON Lines file, docs/kg-format.md)")
             report = import_jsonl(self.store, source, batch_size=batch_size, progress=progress)
         self.refresh_linker()  # new aliases and senses are linkable now
         return report

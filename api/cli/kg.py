@@ -13,7 +13,8 @@ from ._common import JsonOption, StoreOption, console, handle_errors, print_json
 @handle_errors
 def import_kg(
     source: str = typer.Argument(
-        ..., help="A .jsonl file in the sensegraph KG format (docs/kg-format.md), or 'wordnet'."
+        ..., help="A .jsonl file in the sensegraph KG format (docs/kg-format.md), 'wordnet', or 'cedict' "
+        "(Chinese aliases for the WordNet senses in the store, from CC-CEDICT)."
     ),
     store: str = StoreOption,
     wordnet_dir: str = typer.Option(

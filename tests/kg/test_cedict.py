@@ -149,3 +149,37 @@ def test_bad_threshold_and_missing_file_write_nothing(wn_store, tmp_path):
     with pytest.raises(ValidationError, match="does not exist"):
         import_cedict(wn_store, tmp_path / "missing.u8")
     assert wn_store.counts() == before
+
+
+# -- through the Python API and the CLI -------------------------------------------------------------
+def test_sensegraph_import_kg_cedict_makes_chinese_linkable(wn_store):
+    from sensegraph import SenseGraph
+
+    sg = SenseGraph(wn_store)
+    assert sg.link("一条鲨鱼") == []  # no Chinese aliases yet
+    report = sg.import_kg("cedict")
+    assert report.source.startswith("cedict:") and report.counts["has_sense"] > 0
+    assert {m.text: m.sense_id for m in sg.link("一条鲨鱼")} == {"鲨鱼": SHARK_FISH}  # the linker was refreshed
+    with pytest.raises(ValidationError, match="not to 'cedict'"):
+        sg.import_kg("cedict", synsets=[ROCKET])
+
+
+def test_cli_import_kg_cedict(tmp_path, wordnet_subgraph):
+    import json
+
+    from typer.testing import CliRunner
+
+    from sensegraph.cli import app
+    from sensegraph.graph.embedded import EmbeddedStore
+    from sensegraph.graph.importers.wordnet import write_graph
+
+    where = tmp_path / "store"
+    st = EmbeddedStore(where)
+    write_graph(st, wordnet_subgraph)
+    st.close()
+    r = CliRunner().invoke(app, ["import-kg", "cedict", "--store", str(where), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["counts"]["has_sense"] > 0 and out["source"].startswith("cedict:")
+    again = CliRunner().invoke(app, ["import-kg", "cedict", "--store", str(where), "--json"])
+    assert json.loads(again.output)["store_counts"] == out["store_counts"]
