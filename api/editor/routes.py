@@ -1,7 +1,8 @@
 """The editor's pages and form handlers under ``/editor``: server-rendered Jinja2, Post/Redirect/Get.
 
 Reads are open like the REST service's; every POST goes through ``security.writer`` (session cookie
-plus CSRF token, or a bearer header) and then one ``Curator`` operation under the service lock.
+plus the CSRF token bound to it, or a bearer header) and then one ``Curator`` operation under the
+service lock. Pages use no inline script or style, so a strict CSP (``script-src 'self'``) holds.
 Errors render as an HTML page with the status the REST service would use.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -26,6 +27,7 @@ HERE = Path(__file__).parent
 PREFIX = "/editor"
 MAX_UPLOAD_BYTES = 16_000_000
 UPLOAD_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"}
+FINDER_LIMIT = 50
 
 
 class PayloadTooLarge(ValidationError):
@@ -73,15 +75,15 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
         return sg.config.service.token
 
     def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-        csrf = security.csrf_token(request)
+        csrf, nonce = security.page_csrf(request, token())
         html = env.get_template(name).render(
             csrf=csrf, user=security.session_user(request, token()), writes_enabled=bool(token()),
             store=sg.store.name, path=request.url.path, msg=request.query_params.get("msg"),
             done=request.query_params.get("audit"), **ctx,
         )
         resp = HTMLResponse(html, status_code=status)
-        if request.cookies.get(security.CSRF_COOKIE) != csrf:
-            security.set_csrf(resp, csrf)
+        if nonce:
+            security.set_nonce(request, resp, nonce)
         return resp
 
     def html_errors(fn: Callable[..., Response]) -> Callable[..., Response]:
@@ -112,15 +114,24 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
     def home(request: Request) -> Response:
         with lock:
             counts = sg.store.counts()
-            recent = sg.store.audit_log(limit=10)
+            recent = views.audit_rows(sg.store, sg.store.audit_log(limit=10))
         return render(request, "home.html", counts=counts, recent=recent)
 
     @router.get("/senses", response_class=HTMLResponse)
     @html_errors
-    def find_senses(request: Request, q: str = Query("", max_length=200)) -> Response:
+    def find_senses(request: Request, q: str = Query("", max_length=200), media: bool = Query(False)) -> Response:
         with lock:
-            found = sg.store.find_senses(q, 50) if q.strip() else []
-        return render(request, "senses.html", q=q, found=found)
+            page = views.finder_page(sg.store, q, FINDER_LIMIT, media)
+        return render(request, "senses.html", q=q, **page)
+
+    @router.get("/senses.json")
+    def sense_options(q: str = Query("", max_length=200), limit: int = Query(10, ge=1, le=50)) -> Response:
+        """The autocomplete's source: the finder's best matches as id, label, short gloss, media count."""
+        with lock:
+            found = views.sense_finder.find(sg.store, q, limit)
+        return JSONResponse({"q": q, "total": found.total, "senses": [
+            {"sense_id": s.sense_id, "label": s.label, "gloss": views.short_gloss(s.gloss), "media_count": s.media_count,
+             "redirect_to": s.redirect_to} for s in found.senses]})
 
     @router.get("/search", response_class=HTMLResponse)
     @html_errors
@@ -149,8 +160,9 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
     @html_errors
     def audit(request: Request, sense: str | None = Query(None, max_length=200)) -> Response:
         with lock:
-            entries = sg.store.audit_log(sense_id=sense or None, limit=200)
-        return render(request, "audit.html", entries=entries, sense_id=sense)
+            entries = views.audit_rows(sg.store, sg.store.audit_log(sense_id=sense or None, limit=200))
+            refs = views.sense_refs(sg.store, [sense])
+        return render(request, "audit.html", entries=entries, sense_id=sense, sense_info=refs.get(sense or ""))
 
     # -- login ------------------------------------------------------------------------------------
     @router.get("/login", response_class=HTMLResponse)
@@ -162,22 +174,25 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
     @html_errors
     def login(request: Request, token_: str = Form("", alias="token", max_length=1000), name: str = Form("", max_length=80),
               csrf: str = Form(""), next: str = Form("")) -> Response:  # noqa: A002
-        cookie = request.cookies.get(security.CSRF_COOKIE, "")
-        if not cookie or cookie != csrf:
-            raise security.CsrfError("the login form's CSRF token is missing or stale; reload the page")
+        if not token():
+            raise AuthError("writes are disabled: no service token configured (set SENSEGRAPH_TOKEN)")
+        security.check_csrf(request, token(), csrf)
         try:
             security.check_token(token_, token())
         except AuthError as exc:
             return render(request, "login.html", 401, next=safe_next(next, PREFIX + "/"), error=str(exc))
         user = name.strip() or "editor"
         resp = RedirectResponse(safe_next(next, PREFIX + "/"), status_code=303)
-        security.set_session(resp, token() or "", user)
+        security.set_session(request, resp, token() or "", user)
         return resp
 
     @router.post("/logout")
-    def logout() -> Response:
+    @html_errors
+    def logout(request: Request, csrf: str = Form("")) -> Response:
+        if security.session_user(request, token()) is not None:  # a cross-site post cannot end the session
+            security.check_csrf(request, token(), csrf)
         resp = RedirectResponse(PREFIX + "/", status_code=303)
-        security.clear_session(resp)
+        security.clear_session(request, resp)
         return resp
 
     # -- edits --------------------------------------------------------------------------------------
@@ -208,7 +223,7 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
              csrf: str = Form("")) -> Response:
         with lock:
             c = curator(request, csrf)
-            target = sg.store.resolve(to.strip()) if to.strip() else ""
+            target = sg.store.resolve(views.pick_sense(sg.store, to))
             entry = c.move_evidence(media_ids, sense_id, target)
         return done(sense_url(sense_id), f"moved {len(media_ids)} medium/media to {target}", entry.audit_id)
 
@@ -230,8 +245,10 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
     @html_errors
     def merge(request: Request, sense_id: str, other: str = Form("", max_length=200), csrf: str = Form("")) -> Response:
         with lock:
-            entry = curator(request, csrf).merge_senses(sense_id, other.strip())
-        return done(sense_url(sense_id), f"merged {other.strip()} into {sense_id}", entry.audit_id)
+            c = curator(request, csrf)
+            drop = views.pick_sense(sg.store, other)
+            entry = c.merge_senses(sense_id, drop)
+        return done(sense_url(sense_id), f"merged {drop} into {sense_id}", entry.audit_id)
 
     @router.post("/sense/{sense_id}/edit")
     @html_errors
@@ -278,16 +295,29 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
     @html_errors
     def attach_to(request: Request, media_id: str, sense_id: str = Form("", max_length=200), csrf: str = Form("")) -> Response:
         with lock:
-            entry = curator(request, csrf).attach(media_id, sense_id.strip())
-        return done(f"{PREFIX}/media/{quote(media_id, safe='')}", f"attached {media_id} to {sense_id.strip()}", entry.audit_id)
+            c = curator(request, csrf)
+            target = views.pick_sense(sg.store, sense_id)
+            entry = c.attach(media_id, target)
+        return done(f"{PREFIX}/media/{quote(media_id, safe='')}", f"attached {media_id} to {target}", entry.audit_id)
 
     @router.post("/media/{media_id}/pin")
     @html_errors
     def pin(request: Request, media_id: str, mention: str = Form("", max_length=400), sense_id: str = Form("", max_length=200),
             csrf: str = Form("")) -> Response:
         with lock:
-            entry = curator(request, csrf).pin_mention(media_id, mention, sense_id.strip())
-        return done(f"{PREFIX}/media/{quote(media_id, safe='')}", f"pinned {mention!r} to {sense_id.strip()}", entry.audit_id)
+            c = curator(request, csrf)
+            target = views.pick_sense(sg.store, sense_id)
+            entry = c.pin_mention(media_id, mention, target)
+        return done(f"{PREFIX}/media/{quote(media_id, safe='')}", f"pinned {mention!r} to {target}", entry.audit_id)
+
+    @router.get("/audit/{audit_id}/undo", response_class=HTMLResponse)
+    @html_errors
+    def undo_confirm(request: Request, audit_id: str, next: str | None = None) -> Response:  # noqa: A002
+        """Undo asks first: this page shows what the edit did and holds the one button that undoes it."""
+        with lock:
+            entry = views.audit_entry(sg.store, audit_id)
+            rows = views.audit_rows(sg.store, [entry])
+        return render(request, "undo.html", entry=entry, rows=rows, next=safe_next(next, f"{PREFIX}/audit"))
 
     @router.post("/audit/{audit_id}/undo")
     @html_errors

@@ -1,10 +1,12 @@
-"""Editor sessions and CSRF: the service's bearer token, a signed session cookie, double-submit tokens.
+"""Editor sessions and CSRF: the service's bearer token, a signed session cookie, tokens bound to it.
 
 * Logging in checks the service token once and sets ``sg_session`` = ``<user>.<issued>.<HMAC>``:
-  HttpOnly, SameSite=Strict, scoped to ``/editor``. The token itself never goes into a cookie, and
-  changing the token ends every session.
-* Every page sets a random ``sg_csrf`` cookie (HttpOnly, SameSite=Strict); forms carry the same value
-  in a hidden ``csrf`` field and a write is refused unless the two match (double submit).
+  HttpOnly, SameSite=Strict, scoped to ``/editor``, ``Secure`` over TLS. The token itself never goes
+  into a cookie, and changing the token ends every session.
+* CSRF: every form carries ``HMAC(service token, "csrf:" + session cookie)`` (a synchronizer token
+  that needs no server state). Before login it is bound to a random ``sg_csrf`` nonce cookie instead.
+  A page on another port of the same host can set cookies (cookies do not separate ports, and
+  SameSite counts it as the same site) but cannot compute the HMAC, so a tossed cookie forges nothing.
 * Scripts may write with ``Authorization: Bearer <token>`` instead; such requests need no CSRF token
   because a browser never adds that header on its own.
 """
@@ -66,6 +68,26 @@ def check_token(given: str, token: str | None) -> None:
         raise AuthError("that is not the service token")
 
 
+def _csrf_binding(request: Request, token: str) -> str | None:
+    """What this browser's CSRF token is bound to: its valid session, else its pre-login nonce."""
+    if session_user(request, token) is not None:
+        return "session:" + request.cookies.get(SESSION_COOKIE, "")
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    return "nonce:" + nonce if len(nonce) == 64 else None
+
+
+def csrf_for(token: str | None, binding: str) -> str:
+    """The form token for ``binding``: an HMAC under the service token, so only this server can make it."""
+    return hmac.new((token or "").encode(), b"sensegraph-editor-csrf:" + binding.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, token: str | None, form_csrf: str | None) -> None:
+    """Raise ``CsrfError`` unless ``form_csrf`` is the token bound to this request's session (or nonce)."""
+    binding = _csrf_binding(request, token) if token else None
+    if binding is None or not form_csrf or not hmac.compare_digest(form_csrf.encode(), csrf_for(token, binding).encode()):
+        raise CsrfError("the form's CSRF token is missing or stale; reload the page and try again")
+
+
 def writer(request: Request, token: str | None, form_csrf: str | None) -> str:
     """Who is writing: the session's user (CSRF checked) or "token" for a bearer request; else AuthError."""
     if not token:
@@ -77,26 +99,34 @@ def writer(request: Request, token: str | None, form_csrf: str | None) -> str:
     user = session_user(request, token)
     if user is None:
         raise AuthError("log in with the service token to edit")
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not cookie or not form_csrf or not hmac.compare_digest(cookie.encode(), form_csrf.encode()):
-        raise CsrfError("the form's CSRF token is missing or stale; reload the page and try again")
+    check_csrf(request, token, form_csrf)
     return user
 
 
-def csrf_token(request: Request) -> str:
-    """The request's CSRF cookie value, or a fresh one (set on the response by ``set_csrf``)."""
-    existing = request.cookies.get(CSRF_COOKIE, "")
-    return existing if len(existing) == 64 else secrets.token_hex(32)
+def page_csrf(request: Request, token: str | None) -> tuple[str, str | None]:
+    """The CSRF token for the page's forms, and a fresh nonce to set when the browser has none yet."""
+    if not token:
+        return "", None
+    binding = _csrf_binding(request, token)
+    if binding is not None:
+        return csrf_for(token, binding), None
+    nonce = secrets.token_hex(32)
+    return csrf_for(token, "nonce:" + nonce), nonce
 
 
-def set_csrf(response: Response, value: str) -> None:
-    response.set_cookie(CSRF_COOKIE, value, httponly=True, samesite="strict", path=COOKIE_PATH)
+def is_tls(request: Request) -> bool:
+    """Whether the browser reached us over TLS (uvicorn's --proxy-headers sets the scheme from a trusted proxy)."""
+    return request.url.scheme == "https"
 
 
-def set_session(response: Response, token: str, user: str) -> None:
+def set_nonce(request: Request, response: Response, value: str) -> None:
+    response.set_cookie(CSRF_COOKIE, value, httponly=True, samesite="strict", path=COOKIE_PATH, secure=is_tls(request))
+
+
+def set_session(request: Request, response: Response, token: str, user: str) -> None:
     response.set_cookie(SESSION_COOKIE, session_value(token, user), max_age=SESSION_SECONDS,
-                        httponly=True, samesite="strict", path=COOKIE_PATH)
+                        httponly=True, samesite="strict", path=COOKIE_PATH, secure=is_tls(request))
 
 
-def clear_session(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
+def clear_session(request: Request, response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=is_tls(request))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,17 +127,15 @@ class Server:
     sg: object
 
 
-@pytest.fixture
-def server(sg):
-    """The service app (REST + editor) under uvicorn in a background thread on a free loopback port."""
+@contextmanager
+def serving(app, sg) -> Iterator[Server]:
+    """``app`` under uvicorn in a background thread on a free loopback port."""
     import uvicorn
-
-    from sensegraph.service import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(sg), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -149,6 +149,30 @@ def server(sg):
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+# The policy the editor is written for: no inline script or style, fetches to its own origin only.
+STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+@pytest.fixture
+def server(sg):
+    """The service app (REST + editor) on a free loopback port, every editor page under ``STRICT_CSP``
+    whatever the service sets (so a page that needs inline script or style fails the browser tests)."""
+    from sensegraph.service import create_app
+
+    app = create_app(sg)
+
+    @app.middleware("http")  # added last, so outermost: it has the final word on the header
+    async def strict_csp(request, call_next):
+        response = await call_next(request)
+        if request.url.path.startswith("/editor"):
+            response.headers["Content-Security-Policy"] = STRICT_CSP
+        return response
+
+    with serving(app, sg) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")
@@ -171,6 +195,8 @@ def page(browser, server):
     ctx.set_default_timeout(60_000)
     p = ctx.new_page()
     p.on("dialog", lambda d: d.accept())
+    p.csp_errors = []  # every CSP violation the page reports (the tests expect none)
+    p.on("console", lambda m: p.csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
     yield p
     ctx.close()
 
