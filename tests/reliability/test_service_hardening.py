@@ -403,3 +403,30 @@ def test_a_slow_link_and_a_long_ingest_do_not_block_search(sg):
     assert still_running == {"ingest": True, "link": True}, "a search waited for the link or the ingest"
     assert results["link"] == [200] and results["ingest"] == [200]
     assert sorted(results["flood"]).count(503) >= 3, results["flood"]  # 2 slots, one taken by the first link
+
+
+def test_a_rest_upload_cannot_take_another_mediums_id(client, sg):
+    """Issue 17 #3 through REST: a new file posted with an existing medium's id answered 200 and the old
+    medium took the new file's uri, sha and caption. Now it is refused by name, the old medium is as it
+    was, the refused file leaves nothing on disk, and the same bytes under the same id stay idempotent."""
+    from sensegraph.service import upload_dir
+
+    victim = sorted((m for b in sg.store.iter_media(vectors=False) for m in b), key=lambda m: m.media_id)[0]
+    evidence = sorted((e.sense_id, e.source, e.detached) for e in sg.store.evidence(media_id=victim.media_id))
+    files = _files(upload_dir(sg))
+    intruder = _png(42)
+    r = client.post("/ingest", json=_upload(intruder, "other.png", "a rocket", id=victim.media_id), headers=AUTH)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["ingested"] == 0 and len(body["skipped"]) == 1, body
+    assert body["skipped"][0]["kind"] == "id_conflict" and victim.media_id in body["skipped"][0]["reason"], body
+    kept = sg.store.get_media([victim.media_id], vectors=False)[victim.media_id]
+    assert (kept.uri, kept.sha256, kept.caption) == (victim.uri, victim.sha256, victim.caption)
+    assert sorted((e.sense_id, e.source, e.detached) for e in sg.store.evidence(media_id=victim.media_id)) == evidence
+    assert _files(upload_dir(sg)) == files and sg.store.media_by_sha256(__import__("hashlib").sha256(intruder).hexdigest()) is None
+
+    first = client.post("/ingest", json=_upload(intruder, "other.png", "a rocket", id="own-id"), headers=AUTH).json()
+    counts = dict(sg.store.counts())
+    again = client.post("/ingest", json=_upload(intruder, "renamed.jpg", "a rocket", id="own-id"), headers=AUTH).json()
+    assert first["ingested"] == 1 and again["ingested"] == 0 and again["already_present"] == 1 and not again["skipped"], again
+    assert dict(sg.store.counts()) == counts
