@@ -265,7 +265,9 @@ class Ingestor:
 
     def _has_senses(self) -> bool:
         """Whether the store holds any sense (one row read, on either store)."""
-        return any(batch for batch in _first(self.store.iter_senses(batch_size=1)))
+        for batch in self.store.iter_senses(batch_size=1):
+            return bool(batch)
+        return False
 
     def _batch(self, batch: list[tuple[str, IngestRecord]], base_dir: Path | None) -> IngestReport:
         report = IngestReport()
@@ -422,13 +424,6 @@ class Ingestor:
 def _media_id(item: Loaded) -> str:
     """The id a new medium gets: the record's, else one derived from its content."""
     return item.record.id or f"m{item.sha256[:16]}"
-
-
-def _first(batches: Iterator[list[Any]]) -> list[list[Any]]:
-    """The first batch of an iterator (closing it), as a list of at most one batch."""
-    for batch in batches:
-        return [batch]
-    return []
 
 
 def _short(exc: Exception) -> str:
