@@ -20,7 +20,7 @@ THIRD_PARTY_NOISE = ("Loading weights", "%|", "jit.script", "is deprecated", "Fu
 
 # Runs one CLI command in-process and reports on stderr whether torch got imported.
 CHECK_TORCH = """
-import sys
+import json, sys
 from sensegraph.cli import app
 try:
     app(args=sys.argv[1:], prog_name="sensegraph")
@@ -29,6 +29,8 @@ except SystemExit as exc:
 else:
     code = 0
 print("TORCH-IMPORTED" if "torch" in sys.modules else "NO-TORCH", file=sys.stderr)
+heavy = ("transformers", "timm", "efficientnet_lite_pytorch", "torch_geometric", "open_clip")
+print("HEAVY " + json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)
 sys.exit(code)
 """
 
@@ -67,7 +69,7 @@ def test_model_free_commands_do_not_import_torch(kg_store, args):
     needs_store = args[0] in ("stats", "sense", "config") and "--help" not in args
     out = _run([*args, *(["--store", str(kg_store)] if needs_store else [])], script=CHECK_TORCH, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stderr.strip().splitlines()[-1] == "NO-TORCH", f"{args} imported torch"
+    assert out.stderr.strip().splitlines()[-2] == "NO-TORCH", f"{args} imported torch"
 
 
 def test_the_torch_check_sees_a_command_that_loads_torch(kg_store, tmp_path):
@@ -75,7 +77,7 @@ def test_the_torch_check_sees_a_command_that_loads_torch(kg_store, tmp_path):
     out = _run(["link", "a mouse next to the keyboard of a computer", "--store", str(kg_store)],
                cache=tmp_path / "cache", script=CHECK_TORCH, timeout=600)
     assert out.returncode == 0, out.stderr
-    assert out.stderr.strip().splitlines()[-1] == "TORCH-IMPORTED"
+    assert out.stderr.strip().splitlines()[-2] == "TORCH-IMPORTED"
 
 
 @pytest.fixture(scope="module")
@@ -100,12 +102,15 @@ def _assert_quiet(stderr: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not HAVE_OPENCLIPART, reason="openclipart-png not installed")
-def test_search_loads_the_text_model_without_printing_its_loader_bar(media_store, tmp_path):
+def test_search_loads_only_the_text_model_and_prints_no_loader_bar(media_store, tmp_path):
     out = _run(["search", "a grey mouse with a long tail", "--store", str(media_store), "--json"],
-               cache=tmp_path / "empty-cache")
+               cache=tmp_path / "empty-cache", script=CHECK_TORCH)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.splitlines()[-1])["results"], out.stdout
-    _assert_quiet(out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert lines[-2] == "TORCH-IMPORTED"  # MiniLM embedded the query (the cache was empty)
+    assert json.loads(lines[-1].removeprefix("HEAVY ")) == [], "search loaded an image model or transformers"
+    _assert_quiet("\n".join(lines[:-2]))
 
 
 @pytest.mark.slow
