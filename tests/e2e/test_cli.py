@@ -39,7 +39,7 @@ def test_search_json_shape(store_dir):
     assert [h["rank"] for h in body["results"]] == [1, 2]
     assert body["results"][0]["media_id"] == "coffee"
     assert set(body["results"][0]["senses"][0]) == {"sense_id", "weight", "sim"}
-    assert set(body["linked"][0]) == {"text", "start", "end", "sense_id", "confidence", "candidates"}
+    assert set(body["linked"][0]) == {"text", "start", "end", "sense_id", "confidence", "candidates", "pinned"}
 
 
 def test_search_queries_file_and_pins(store_dir, tmp_path):
