@@ -50,8 +50,8 @@ def _labels(store, result) -> dict[str, str]:
 
 
 def _linked_caption(linked: list[dict], labels: dict[str, str]) -> str:
-    parts = [f"{m['text']} → {_named(m['sense_id'], labels) if m['sense_id'] else 'NIL'} ({m['confidence']:.2f})"
-             for m in linked]
+    parts = [f"{m['text']} → {_named(m['sense_id'], labels) if m['sense_id'] else 'NIL'} "
+             f"({m['confidence']:.2f}{', pinned' if m.get('pinned') else ''})" for m in linked]
     return "linked: " + (", ".join(parts) if parts else "nothing")
 
 

@@ -160,6 +160,9 @@ def test_piped_search_table_keeps_each_hit_on_one_line_with_sense_labels(store_d
     assert len(rows) == 1, out.stdout  # rank 1's row is one line, however narrow COLUMNS says the terminal is
     assert "chelsea" in rows[0] and "n02123045 tabby" in rows[0], out.stdout  # the sense id with its label
     assert "linked: tabby cat → n02123045 tabby" in out.stdout
+    pinned = runner.invoke(app, ["search", "a tabby cat", "-k", "1", "--sense", "tabby cat=n02121620", "--store", store_dir])
+    assert pinned.exit_code == 0, pinned.output
+    assert "tabby cat → n02121620 cat (1.00, pinned)" in pinned.stdout, pinned.stdout
 
 
 def test_edit_commands_take_senses_first_then_media(store_dir):
