@@ -56,6 +56,12 @@ class EvalQuery:
     gold: tuple[str, ...]
     split: str
     target_senses: tuple[str, ...] = ()
+    lang: str = "en"
+    twin: str = ""  # the English query a translated one was written from
+
+
+#: optional query files in other languages beside ``queries.jsonl``: file → language tag
+QUERY_FILES = {"queries.jsonl": "en", "queries.zh.jsonl": "zh"}
 
 
 @dataclass
@@ -160,7 +166,8 @@ def _senses(values: tuple[str, ...], where: str) -> tuple[str, ...]:
 
 
 def load_evalset(folder: str | os.PathLike[str]) -> EvalSet:
-    """Read and cross-check ``media.jsonl`` and ``queries.jsonl`` in ``folder``."""
+    """Read and cross-check ``media.jsonl`` and ``queries.jsonl`` in ``folder`` (plus ``queries.zh.jsonl``,
+    Chinese queries written from English twins, when present)."""
     root = Path(folder)
     if not root.is_dir():
         raise ValidationError(f"eval set {str(root)!r} is not a folder with media.jsonl and queries.jsonl")
@@ -176,8 +183,10 @@ def load_evalset(folder: str | os.PathLike[str]) -> EvalSet:
                                 _senses(_str_list(row, "senses", where), where)))
     queries: list[EvalQuery] = []
     qseen: set[str] = set()
-    for n, row in _read_jsonl(root / "queries.jsonl"):
-        where = f"{root / 'queries.jsonl'}:{n}"
+    rows = [(name, lang, n, row) for name, lang in QUERY_FILES.items()
+            if name == "queries.jsonl" or (root / name).is_file() for n, row in _read_jsonl(root / name)]
+    for name, lang, n, row in rows:
+        where = f"{root / name}:{n}"
         qid = _str(row, "id", where)
         if qid in qseen:
             raise ValidationError(f"{where}: duplicate query id {qid!r}")
@@ -191,8 +200,14 @@ def load_evalset(folder: str | os.PathLike[str]) -> EvalSet:
         missing = [g for g in gold if g not in seen]
         if missing:
             raise ValidationError(f"{where}: gold ids {missing} are not in media.jsonl")
+        if row.get("lang", lang) != lang:
+            raise ValidationError(f"{where}: lang {row.get('lang')!r} does not match the file's language {lang!r}")
+        twin = row.get("twin", "")
+        if twin and twin not in qseen:
+            raise ValidationError(f"{where}: twin {twin!r} is not a query of queries.jsonl")
         queries.append(EvalQuery(qid, _str(row, "text", where), kind, gold, split,
-                                 _senses(_str_list(row, "target_senses", where, required=False), where)))
+                                 _senses(_str_list(row, "target_senses", where, required=False), where),
+                                 lang, twin))
     if not media or not queries:
         raise ValidationError(f"eval set {str(root)!r} has no media or no queries")
     return EvalSet(root.name, root, media, queries)
