@@ -94,9 +94,10 @@ class GraphStore(Protocol):
         ``sense_finder.rank_candidates``: exact name, then prefix, then substring."""
         ...
 
-    def sense_candidates(self, needle: str) -> list[SenseCandidate]:
-        """Every sense whose id, label or an alias contains ``needle`` (already lower-case), with the
-        aliases that do; unranked (``sense_finder`` ranks them, the same for every store)."""
+    def sense_candidates(self, needle: str, *, anywhere: bool = True) -> list[SenseCandidate]:
+        """Every sense whose id, label or an alias contains ``needle`` (already lower-case) — with
+        ``anywhere`` false, starts with it — and the aliases that do; unranked (``sense_finder`` ranks
+        them, the same for every store)."""
         ...
 
     def aliases_of(self, sense_id: str) -> list[Alias]: ...

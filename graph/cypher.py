@@ -179,13 +179,17 @@ SENSES_PAGE = (
 )
 REDIRECT_OF = "MATCH (s:Sense {sense_id: $id}) RETURN s.redirect_to AS redirect_to"
 # The sense finder's candidates: each sense whose id or label contains $q, or that an alias containing
-# $q names, with those aliases (the ranking is sense_finder.rank_candidates, shared with the embedded store).
+# $q names, with those aliases (the ranking is sense_finder.rank_candidates, shared with the embedded store);
+# $anywhere false: only names that start with $q.
 SENSE_CANDIDATES = """
 CALL () {
-  MATCH (s:Sense) WHERE toLower(s.sense_id) CONTAINS $q OR toLower(s.label) CONTAINS $q
+  MATCH (s:Sense)
+  WHERE ($anywhere AND (toLower(s.sense_id) CONTAINS $q OR toLower(s.label) CONTAINS $q))
+     OR toLower(s.sense_id) STARTS WITH $q OR toLower(s.label) STARTS WITH $q
   RETURN s, null AS alias
   UNION
-  MATCH (a:Alias)-[:NAMES]->(:Entity)-[:HAS_SENSE]->(s:Sense) WHERE toLower(a.text) CONTAINS $q
+  MATCH (a:Alias)-[:NAMES]->(:Entity)-[:HAS_SENSE]->(s:Sense)
+  WHERE CASE WHEN $anywhere THEN toLower(a.text) CONTAINS $q ELSE toLower(a.text) STARTS WITH $q END
   RETURN s, a.text AS alias
 }
 WITH s, collect(DISTINCT alias) AS aliases

@@ -445,11 +445,12 @@ class EmbeddedStore(PatchOps):
         """The best ``limit`` senses by id, label or alias: exact, then prefix, then substring (``sense_finder``)."""
         return sense_finder.find(self, query, limit, with_media=with_media).senses
 
-    def sense_candidates(self, needle: str) -> list[sense_finder.SenseCandidate]:
-        """Every sense whose id, label or an alias contains ``needle`` (lower-case), with those aliases."""
+    def sense_candidates(self, needle: str, *, anywhere: bool = True) -> list[sense_finder.SenseCandidate]:
+        """Every sense whose id, label or an alias contains ``needle`` (lower-case; with ``anywhere``
+        false, starts with it), with those aliases."""
         if not needle:
             return []
-        return sense_finder.group_rows(self._read(q.SENSE_CANDIDATES, {"q": needle}))
+        return sense_finder.group_rows(self._read(q.SENSE_CANDIDATES, {"q": needle, "last": 1 << 30 if anywhere else 1}))
 
     def aliases_of(self, sense_id: str) -> list[Alias]:
         return [Alias(text=t, entity_id=e, lang=lang) for t, e, lang in self._read(q.ALIASES_OF, (sense_id,))]

@@ -129,15 +129,17 @@ FROM senses s
 SENSE_BY_ID = SENSE_COLUMNS + " WHERE s.sense_id = ?"
 SENSES_PAGE = SENSE_COLUMNS + " WHERE s.sense_id > ? ORDER BY s.sense_id LIMIT ?"
 REDIRECT_OF = "SELECT redirect_to FROM senses WHERE sense_id = ?"
-# The sense finder's candidates: one row per sense (alias NULL) and one per alias that matched.
+# The sense finder's candidates: one row per sense (alias NULL) and one per alias that matched;
+# :last is the last position the needle may start at (1: names that start with it; huge: anywhere).
 SENSE_CANDIDATES = """
 SELECT s.sense_id, s.label, s.redirect_to,
     (SELECT count(*) FROM evidence e WHERE e.sense_id = s.sense_id AND e.detached = 0), m.alias
 FROM (
-    SELECT sense_id, NULL AS alias FROM senses WHERE instr(sg_lower(sense_id), :q) OR instr(sg_lower(label), :q)
+    SELECT sense_id, NULL AS alias FROM senses
+    WHERE instr(sg_lower(sense_id), :q) BETWEEN 1 AND :last OR instr(sg_lower(label), :q) BETWEEN 1 AND :last
     UNION
     SELECT h.sense_id, a.text FROM aliases a JOIN has_sense h ON h.entity_id = a.entity_id
-    WHERE instr(sg_lower(a.text), :q)
+    WHERE instr(sg_lower(a.text), :q) BETWEEN 1 AND :last
 ) m JOIN senses s ON s.sense_id = m.sense_id
 """
 ALIASES_OF = """

@@ -415,13 +415,14 @@ class Neo4jStore(PatchOps):
         """The best ``limit`` senses by id, label or alias: exact, then prefix, then substring (``sense_finder``)."""
         return sense_finder.find(self, query, limit, with_media=with_media).senses
 
-    def sense_candidates(self, needle: str) -> list[sense_finder.SenseCandidate]:
-        """Every sense whose id, label or an alias contains ``needle`` (lower-case), with those aliases."""
+    def sense_candidates(self, needle: str, *, anywhere: bool = True) -> list[sense_finder.SenseCandidate]:
+        """Every sense whose id, label or an alias contains ``needle`` (lower-case; with ``anywhere``
+        false, starts with it), with those aliases."""
         if not needle:
             return []
         return [sense_finder.SenseCandidate(r["sense_id"], r["label"] or "", tuple(sorted(r["aliases"])),
                                             r["redirect_to"], int(r["media_count"]))
-                for r in self._run(q.SENSE_CANDIDATES, {"q": needle})]
+                for r in self._run(q.SENSE_CANDIDATES, {"q": needle, "anywhere": bool(anywhere)})]
 
     def aliases_of(self, sense_id: str) -> list[Alias]:
         out = {(r["text"], r["entity_id"], r["lang"]): None for r in self._run(q.ALIASES_OF, {"id": sense_id})}

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .base import GraphStore
 
 EXACT, PREFIX, SUBSTRING = 0, 1, 2
+SHORT = 3  # a needle shorter than this matches only names that start with it (an "e" matches ~63k names)
 KIND_NAMES = {EXACT: "exact", PREFIX: "prefix", SUBSTRING: "substring"}
 
 
@@ -81,11 +82,12 @@ def rank_candidates(needle: str, candidates: Iterable[SenseCandidate]) -> list[t
 
 
 def find(store: GraphStore, query: str, limit: int = 20, *, with_media: bool = False) -> SenseFinding:
-    """Rank the store's candidates for ``query``; ``with_media`` keeps only senses with counting media."""
+    """Rank the store's candidates for ``query``; ``with_media`` keeps only senses with counting media.
+    A query shorter than ``SHORT`` characters finds only names that start with it."""
     needle = normalise(query)
     if not needle:
         return SenseFinding(query or "", 0, 0)
-    ranked = rank_candidates(needle, store.sense_candidates(needle))
+    ranked = rank_candidates(needle, store.sense_candidates(needle, anywhere=len(needle) >= SHORT))
     media_total = sum(1 for c, _ in ranked if c.media_count > 0)
     kept = [(c, k) for c, k in ranked if c.media_count > 0] if with_media else ranked
     top = kept[: max(0, limit)]

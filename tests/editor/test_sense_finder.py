@@ -93,3 +93,13 @@ def test_rest_senses_endpoint_uses_the_same_ranking(tmp_path):
             assert [r["sense_id"] for r in rows][:2] == ["n_bat_club", "n_bat_animal"]
     finally:
         store.close()
+
+
+def test_a_short_query_matches_only_names_that_start_with_it_on_both_stores(store):
+    bat_graph(store)
+    found = sense_finder.find(store, "ba", 20)
+    # "cricket bat", "acrobat" and "probate" hold "ba" too, but not at the start of a name
+    assert {s.sense_id for s in found.senses} == {"n_bat_animal", "n_bat_club", "n_old_bat", "n_battle", "n_batch"}
+    assert found.total == 5 and set(found.kinds.values()) == {PREFIX}
+    assert [s.sense_id for s in sense_finder.find(store, "b", 20).senses][:2] == ["n_bat_club", "n_bat_animal"]
+    assert sense_finder.find(store, "rob", 20).total == 2  # three characters: substrings again (acrobat, probate)
