@@ -4,7 +4,7 @@ from __future__ import annotations
 import typer
 
 from . import app
-from ._common import JsonOption, StoreOption, console, handle_errors, print_json
+from ._common import JsonOption, StoreOption, console, handle_errors, open_graph, print_json, require_store
 
 
 @app.command("propagate")
@@ -15,9 +15,7 @@ def propagate_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Give senses with no or few media a propagated prototype (retrains the GNN unless --changed)."""
-    from sensegraph.sensegraph import SenseGraph
-
-    with SenseGraph(store) as sg:
+    with open_graph(store) as sg:
         from sensegraph.propagation import propagate
 
         report = propagate(sg.store, changed_only=changed, progress=not as_json,
@@ -47,7 +45,7 @@ def eval_propagation_cmd(
     from sensegraph.progress import progress_for
     from sensegraph.propagation import evaluate_store
 
-    report = evaluate_store(store, evalset, folds=folds, seed=seed, methods=method or None,
+    report = evaluate_store(require_store(store), evalset, folds=folds, seed=seed, methods=method or None,
                             log=None if as_json else progress_for(True).note)
     if as_json:
         print_json(report.to_dict())

@@ -20,7 +20,7 @@ runner = CliRunner()
 READ_COMMANDS = [
     ["stats"], ["sense", "n02123045"], ["search", "a cat"], ["link", "a cat"], ["recommend", "chelsea"],
     ["config"], ["serve", "--port", "8999"], ["edit", "audit"], ["edit", "detach", "n02123045", "chelsea"],
-    ["calibrate", "evalsets/core"], ["rebuild-prototypes"],
+    ["calibrate", "evalsets/core"], ["rebuild-prototypes"], ["propagate"], ["eval-propagation"],
 ]
 
 
