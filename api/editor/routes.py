@@ -104,6 +104,12 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
         kept = "&".join(p for p in query.split("&") if p and not p.startswith(("msg=", "audit=")))
         return RedirectResponse(f"{base}?{kept + '&' if kept else ''}{urlencode(params)}", status_code=303)
 
+    def named(sid: str) -> str:
+        """A sense as a flash message names it: "label (id)", so the curator sees which one."""
+        with lock:
+            s = sg.store.get_senses([sid]).get(sid)
+        return f"{s.label} ({sid})" if s is not None and s.label and s.label != sid else sid
+
     def sense_url(sid: str) -> str:
         return f"{PREFIX}/sense/{quote(sid, safe='')}"
 
@@ -207,7 +213,7 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
                next: str = Form("")) -> Response:  # noqa: A002
         with lock:
             entry = curator(request, csrf).attach(media_id, sense_id)
-        return done(safe_next(next, sense_url(sense_id)), f"attached {media_id} to {sense_id}", entry.audit_id)
+        return done(safe_next(next, sense_url(sense_id)), f"attached {media_id} to {named(sense_id)}", entry.audit_id)
 
     @router.post("/sense/{sense_id}/detach")
     @html_errors
@@ -215,7 +221,7 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
                next: str = Form("")) -> Response:  # noqa: A002
         with lock:
             entry = curator(request, csrf).detach(media_id, sense_id)
-        return done(safe_next(next, sense_url(sense_id)), f"detached {media_id} from {sense_id}", entry.audit_id)
+        return done(safe_next(next, sense_url(sense_id)), f"detached {media_id} from {named(sense_id)}", entry.audit_id)
 
     @router.post("/sense/{sense_id}/move")
     @html_errors
@@ -225,7 +231,7 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
             c = curator(request, csrf)
             target = sg.store.resolve(views.pick_sense(sg.store, to))
             entry = c.move_evidence(media_ids, sense_id, target)
-        return done(sense_url(sense_id), f"moved {len(media_ids)} medium/media to {target}", entry.audit_id)
+        return done(sense_url(sense_id), f"moved {len(media_ids)} medium/media to {named(target)}", entry.audit_id)
 
     @router.post("/sense/{sense_id}/split")
     @html_errors
@@ -239,7 +245,7 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
             entry = curator(request, csrf).split_sense(
                 sense_id, new_id, label, gloss, media_ids=None if chosen is not None else media_ids, cluster=chosen)
         new = entry.sense_ids[1]
-        return done(sense_url(new), f"split {sense_id}: new sense {new}", entry.audit_id)
+        return done(sense_url(new), f"split {named(sense_id)}: new sense {named(new)}", entry.audit_id)
 
     @router.post("/sense/{sense_id}/merge")
     @html_errors
@@ -248,7 +254,7 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
             c = curator(request, csrf)
             drop = views.pick_sense(sg.store, other)
             entry = c.merge_senses(sense_id, drop)
-        return done(sense_url(sense_id), f"merged {drop} into {sense_id}", entry.audit_id)
+        return done(sense_url(sense_id), f"merged {named(drop)} into {named(sense_id)}", entry.audit_id)
 
     @router.post("/sense/{sense_id}/edit")
     @html_errors
@@ -257,7 +263,7 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
         new_aliases = [a.strip() for a in aliases.replace("\n", ",").split(",") if a.strip()]
         with lock:
             entry = curator(request, csrf).edit_sense(sense_id, label=label, gloss=gloss, add_aliases=new_aliases)
-        return done(sense_url(sense_id), f"edited {sense_id}", entry.audit_id)
+        return done(sense_url(sense_id), f"edited {named(sense_id)}", entry.audit_id)
 
     @router.post("/sense/{sense_id}/upload")
     @html_errors
@@ -298,7 +304,7 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
             c = curator(request, csrf)
             target = views.pick_sense(sg.store, sense_id)
             entry = c.attach(media_id, target)
-        return done(f"{PREFIX}/media/{quote(media_id, safe='')}", f"attached {media_id} to {target}", entry.audit_id)
+        return done(f"{PREFIX}/media/{quote(media_id, safe='')}", f"attached {media_id} to {named(target)}", entry.audit_id)
 
     @router.post("/media/{media_id}/pin")
     @html_errors
@@ -308,7 +314,7 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
             c = curator(request, csrf)
             target = views.pick_sense(sg.store, sense_id)
             entry = c.pin_mention(media_id, mention, target)
-        return done(f"{PREFIX}/media/{quote(media_id, safe='')}", f"pinned {mention!r} to {target}", entry.audit_id)
+        return done(f"{PREFIX}/media/{quote(media_id, safe='')}", f"pinned {mention!r} to {named(target)}", entry.audit_id)
 
     @router.get("/audit/{audit_id}/undo", response_class=HTMLResponse)
     @html_errors

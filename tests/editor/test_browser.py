@@ -43,7 +43,7 @@ def test_find_open_detach_changes_prototype_and_ranking(page, login, server):
 
     page.click("[data-testid=detach-coffee]")
     page.wait_for_selector("[data-testid=flash]")
-    assert "detached coffee" in text(page, "flash")
+    assert f"detached coffee from cat ({CAT})" in text(page, "flash")  # the sense named, not only its id
     assert text(page, "media-count") == "3"
     assert text(page, "prototype-fingerprint") != fp_before
     assert "detached" in page.locator("li.tile[data-media=coffee]").get_attribute("class")
