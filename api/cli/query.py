@@ -76,8 +76,8 @@ def search(
     with open_graph(store) as sg:
         for t in texts:
             result = sg.search_result(t, k, **opts)
-            if as_json or queries is not None:
-                print_json(result.to_dict())
+            if as_json or queries is not None:  # the same body as REST /search, metadata included
+                print_json({**result.to_dict(), "metadata": result.metadata})
             else:
                 _print(result, _labels(sg.store, result))
 

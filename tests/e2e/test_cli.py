@@ -35,7 +35,10 @@ def test_search_json_shape(store_dir):
     r = runner.invoke(app, ["search", "a cup of coffee", "-k", "2", "--store", store_dir, "--json"])
     assert r.exit_code == 0, r.output
     body = json.loads(r.stdout.strip().splitlines()[-1])
-    assert set(body) == {"query", "linked", "results"}
+    assert set(body) == {"query", "linked", "results", "metadata"}
+    meta = body["metadata"]  # as REST /search returns it
+    assert meta["store"] == "embedded" and isinstance(meta["senses_without_prototype"], list)
+    assert {"alpha", "beta", "text_only", "seconds"} <= set(meta)
     assert [h["rank"] for h in body["results"]] == [1, 2]
     assert body["results"][0]["media_id"] == "coffee"
     assert set(body["results"][0]["senses"][0]) == {"sense_id", "weight", "sim"}
