@@ -323,7 +323,8 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
         with lock:
             entry = views.audit_entry(sg.store, audit_id)
             rows = views.audit_rows(sg.store, [entry])
-        return render(request, "undo.html", entry=entry, rows=rows, next=safe_next(next, f"{PREFIX}/audit"))
+        return render(request, "undo.html", entry=entry, rows=rows, plan=views.undo_plan(entry, rows["refs"]),
+                      next=safe_next(next, f"{PREFIX}/audit"))
 
     @router.post("/audit/{audit_id}/undo")
     @html_errors

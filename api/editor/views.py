@@ -77,6 +77,42 @@ def audit_rows(store: Any, entries: list[AuditEntry]) -> dict[str, Any]:
     return {"entries": entries, "media": media, "refs": sense_refs(store, (s for e in entries for s in e.sense_ids))}
 
 
+def _named(sid: str, refs: dict[str, dict[str, str]]) -> str:
+    label = refs.get(sid, {}).get("label")
+    return f"{label} ({sid})" if label and label != sid else sid
+
+
+def _edge_words(state: dict[str, Any]) -> str:
+    if state.get("absent"):
+        return "removed (there was no edge before)"
+    how = "detached by an editor" if state.get("detached") else "counting"
+    return f"back to {state.get('source', '?')}, {100 * float(state.get('confidence', 0)):.0f}%, {how}"
+
+
+def undo_plan(entry: AuditEntry, refs: dict[str, dict[str, str]]) -> list[str]:
+    """What undoing ``entry`` will put back, in a curator's words, for the confirmation page (pure)."""
+    try:
+        before, after = json.loads(entry.before), json.loads(entry.after)
+    except (TypeError, ValueError):
+        return []
+    lines = [f"{e['media_id']} · {_named(e['sense_id'], refs)}: {_edge_words(e)}"
+             for e in before.get("evidence", []) if isinstance(e, dict) and "media_id" in e]
+    if entry.action == "split" and len(entry.sense_ids) > 1:
+        lines.append(f"{_named(entry.sense_ids[1], refs)} is retired and redirects to {_named(entry.sense_ids[0], refs)}")
+    elif entry.action == "merge" and len(entry.sense_ids) > 1:
+        keep, drop = entry.sense_ids[0], entry.sense_ids[1]
+        lines.append(f"{_named(drop, refs)} gets its names, evidence and relations back and no longer redirects to "
+                     f"{_named(keep, refs)}")
+    elif entry.action == "edit":
+        if before.get("label") != after.get("label"):
+            lines.append(f"label back to “{before.get('label', '')}”")
+        if before.get("gloss") != after.get("gloss"):
+            lines.append(f"gloss back to “{short_gloss(before.get('gloss', ''))}”")
+        if after.get("aliases_added"):
+            lines.append("aliases removed: " + ", ".join(after["aliases_added"]))
+    return lines
+
+
 def audit_entry(store: Any, audit_id: str) -> AuditEntry:
     """One audit entry by id (NotFound otherwise), for the undo confirmation page."""
     for e in store.audit_log(limit=1_000_000):

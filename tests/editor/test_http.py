@@ -228,6 +228,7 @@ def test_the_audit_names_the_media_and_undo_asks_before_it_acts(client, sg):
     page = client.get(f"/editor/audit/{entry.audit_id}/undo", params={"next": f"/editor/sense/{CAT}"})
     assert page.status_code == 200 and "Undo this detach?" in page.text and "<code>coffee</code>" in page.text
     assert 'data-testid="confirm-undo"' in page.text and f'href="/editor/sense/{CAT}">Keep it' in page.text
+    assert f"<li>coffee · cat ({CAT}): back to linker, 100%, counting</li>" in page.text  # what undo puts back
     assert not sg.audit()[0].undone  # asking changed nothing
     r = client.post(f"/editor/audit/{entry.audit_id}/undo", data={"csrf": form_csrf(page.text), "next": f"/editor/sense/{CAT}"},
                     follow_redirects=False)
@@ -247,3 +248,17 @@ def test_sense_fields_take_a_unique_name_and_list_the_choices_otherwise(client, 
     r = client.post(f"/editor/sense/{CAT}/merge", data={"csrf": csrf, "other": "zebra"})
     assert r.status_code == 404 and "zebra" in r.text
     assert sg.store.resolve(DOMESTIC_CAT) == DOMESTIC_CAT  # nothing merged
+
+
+def test_undo_plan_says_what_each_kind_of_edit_gets_back():
+    from sensegraph.editor.views import undo_plan
+    from sensegraph.graph.model import AuditEntry
+
+    refs = {"k": {"label": "keep"}, "d": {"label": "drop"}}
+    merge = AuditEntry("a1", "ann", "t", "merge", ("k", "d"), "{}", "{}")
+    assert undo_plan(merge, refs) == ["drop (d) gets its names, evidence and relations back and no longer redirects to keep (k)"]
+    edit = AuditEntry("a2", "ann", "t", "edit", ("k",), '{"label": "old", "gloss": "g"}',
+                      '{"label": "new", "gloss": "g", "aliases_added": ["moggy"]}')
+    assert undo_plan(edit, refs) == ["label back to “old”", "aliases removed: moggy"]
+    attach = AuditEntry("a3", "ann", "t", "attach", ("k",), '{"evidence": [{"media_id": "m", "sense_id": "k", "absent": true}]}', "{}")
+    assert undo_plan(attach, refs) == ["m · keep (k): removed (there was no edge before)"]
