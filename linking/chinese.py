@@ -133,13 +133,11 @@ class ChineseDetector:
     def __init__(self, base: Any, lexicon: Lexicon) -> None:
         self.base = base
         self.lexicon = lexicon
-        self._longest = 0
 
     def add_aliases(self, entries: Iterable[AliasEntry]) -> int:
         """New aliases go through the English detector, which extends the shared lexicon."""
-        self._longest = 0
         add = getattr(self.base, "add_aliases", None)
-        return add(list(entries)) if add is not None else self.lexicon.add(list(entries)).__len__()
+        return add(list(entries)) if add is not None else len(self.lexicon.add(list(entries)))
 
     def detect(self, text: str) -> list[Mention]:
         """English mentions of the non-CJK parts and Chinese mentions of the CJK parts, in text order."""

@@ -32,15 +32,24 @@ USER_KG = [
 
 
 @pytest.fixture(scope="module")
-def zh_store(tmp_path_factory):
+def seed_graph():
+    """WordNet records around the seeds' words, parsed once."""
+    from sensegraph.graph.importers.wordnet import build_graph
+
+    return build_graph(synsets=SEEDS)
+
+
+@pytest.fixture(scope="module")
+def zh_store(tmp_path_factory, seed_graph):
     """WordNet around the seeds' words, CC-CEDICT aliases on it, and a user KG entry for the Rockets."""
     from sensegraph.graph.embedded import EmbeddedStore
-    from sensegraph.graph.importers import import_jsonl, import_wordnet
+    from sensegraph.graph.importers import import_jsonl
     from sensegraph.graph.importers.cedict import import_cedict
+    from sensegraph.graph.importers.wordnet import write_graph
 
     root = tmp_path_factory.mktemp("zh")
     store = EmbeddedStore(root / "store")
-    import_wordnet(store, synsets=SEEDS)
+    write_graph(store, seed_graph)
     import_cedict(store)
     kg = root / "rockets.jsonl"
     kg.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in USER_KG) + "\n", encoding="utf-8")
@@ -179,3 +188,22 @@ def test_a_verb_holding_a_noun_alias_is_no_mention(zh_linker):
     assert [m.text for m in zh_linker.detector.detect("一个队")] == ["队"]
     assert zh_linker.detector.detect("大家在排队") == []
     assert zh_linker.detector.base.detect("大家在排队") != []  # what matching characters alone would give
+
+
+# -- ingest: a Chinese caption's evidence serves English and Chinese queries (both stores) ----------
+def test_a_chinese_caption_builds_a_prototype_both_languages_search_with(store, seed_graph):
+    import skimage
+
+    from sensegraph import SenseGraph
+    from sensegraph.graph.importers.cedict import import_cedict
+    from sensegraph.graph.importers.wordnet import write_graph
+
+    write_graph(store, seed_graph)
+    import_cedict(store)
+    image = Path(skimage.__file__).parent / "data" / "coffee.png"
+    sg = SenseGraph(store)
+    sg.ingest([{"id": "zh-shark", "media": str(image), "text": "海里游着一条鲨鱼"}])
+    assert SHARK in {e.sense_id for e in store.evidence(media_id="zh-shark") if not e.detached}
+    for query in ("a shark", "一条鲨鱼"):
+        hit = next(h for h in sg.search(query, k=5) if h.media_id == "zh-shark")
+        assert hit.sim2 > 0.5 and SHARK in {s.sense_id for s in hit.senses}, query
