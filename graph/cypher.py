@@ -7,8 +7,14 @@ accepts names from ``LABELS``/``INDEXES`` only and backtick-escapes them.
 Graph model: ``(:Alias {key, text, lang})-[:NAMES]->(:Entity {id, name})-[:HAS_SENSE {rank}]->
 (:Sense {sense_id, label, gloss, redirect_to, prototype*, propagated*})``, ``(:Sense)-[:RELATED
 {type, weight}]->(:Sense)``, ``(:Media {media_id, uri, modality, sha256, caption, metadata,
-embedding, features})-[:EVIDENCE {confidence, source, detached, mention}]->(:Sense)``, plus
+embedding, features, paired})-[:EVIDENCE {confidence, source, detached, mention}]->(:Sense)``, plus
 ``(:SenseGraphMeta {key, value})``, ``(:Audit {...})`` and ``(:SenseGraphCounter {name, value})``.
+
+``Media.paired`` is ``[ê | f̂ | c]``: the unit embedding and unit features (zeros for a part the
+medium lacks) and one pad value c = sqrt(2 - parts present), so every paired row has norm sqrt(2).
+For a query ``[qj | qn | 0]`` the inner product with it is the match formula ``qj·ê + qn·f̂``, and
+with every row of the same norm a cosine index ranks by that inner product exactly (cos =
+formula / (|q|·sqrt(2))): one vector index answers ``search_match``.
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ REL_TYPES = ("NAMES", "HAS_SENSE", "RELATED", "EVIDENCE")
 VECTOR_INDEXES: dict[str, tuple[str, str, str]] = {
     "sg_media_embedding": ("Media", "embedding", "joint"),
     "sg_media_features": ("Media", "features", "native"),
+    "sg_media_paired": ("Media", "paired", "paired"),
     "sg_sense_prototype": ("Sense", "prototype", "native"),
     "sg_sense_propagated": ("Sense", "propagated", "native"),
 }
@@ -135,15 +142,39 @@ SET r.weight = row.weight
 # A vector is only written when it changed: every SET of an indexed vector (even to the same value)
 # costs a vector-index update at commit, which made a re-ingest as slow as the first one.
 MEDIA_SHA256S = "MATCH (m:Media) WHERE m.media_id IN $ids RETURN m.media_id AS media_id, m.sha256 AS sha256"
+# The paired row of ``m`` from its stored vectors (see the module docstring); $joint_dim and
+# $native_dim size the zero part of a medium lacking one. Shared by the media write and the upgrade.
+_SET_PAIRED = """
+WITH m,
+     CASE WHEN m.embedding IS NULL THEN 0.0 ELSE sqrt(reduce(s = 0.0, x IN m.embedding | s + x * x)) END AS ne,
+     CASE WHEN m.features IS NULL THEN 0.0 ELSE sqrt(reduce(s = 0.0, x IN m.features | s + x * x)) END AS nf
+SET m.paired = CASE WHEN ne > 0 THEN [x IN m.embedding | x / ne] ELSE [i IN range(1, $joint_dim) | 0.0] END
+             + CASE WHEN nf > 0 THEN [x IN m.features | x / nf] ELSE [i IN range(1, $native_dim) | 0.0] END
+             + [sqrt(2.0 - CASE WHEN ne > 0 THEN 1.0 ELSE 0.0 END - CASE WHEN nf > 0 THEN 1.0 ELSE 0.0 END)]
+"""
+# The paired row is rewritten with the vectors it is made of, in the same statement ($paired false
+# while no encoder is bound: the dims are unknown, and the upgrade writes it once they are).
 UPSERT_MEDIA = """
 UNWIND $rows AS row
 MERGE (m:Media {media_id: row.media_id})
+WITH m, row,
+     row.embedding IS NOT NULL AND (m.embedding IS NULL OR m.embedding <> row.embedding) AS new_e,
+     row.features IS NOT NULL AND (m.features IS NULL OR m.features <> row.features) AS new_f
 SET m.uri = row.uri, m.modality = row.modality, m.sha256 = row.sha256, m.caption = row.caption,
     m.metadata = row.metadata
-FOREACH (_ IN CASE WHEN row.embedding IS NULL OR m.embedding = row.embedding THEN [] ELSE [1] END |
-    SET m.embedding = row.embedding)
-FOREACH (_ IN CASE WHEN row.features IS NULL OR m.features = row.features THEN [] ELSE [1] END |
-    SET m.features = row.features)
+FOREACH (_ IN CASE WHEN new_e THEN [1] ELSE [] END | SET m.embedding = row.embedding)
+FOREACH (_ IN CASE WHEN new_f THEN [1] ELSE [] END | SET m.features = row.features)
+WITH m, new_e, new_f
+WHERE $paired AND (new_e OR new_f OR m.paired IS NULL) AND (m.embedding IS NOT NULL OR m.features IS NOT NULL)
+""" + _SET_PAIRED
+# Upgrade of a store written before paired rows (or before its encoder was bound): one page of
+# media lacking theirs per call, computed in the database (no vectors travel); idempotent.
+UPGRADE_PAIRED = """
+MATCH (m:Media)
+WHERE m.paired IS NULL AND (m.embedding IS NOT NULL OR m.features IS NOT NULL)
+WITH m LIMIT $limit
+""" + _SET_PAIRED + """
+RETURN count(*) AS written
 """
 # One edge per (media, sense); an editor edge is only replaced by another editor edge; edges to
 # media or senses that do not exist are skipped.
@@ -353,6 +384,27 @@ WHERE v IS NOT NULL AND size(v) = size($vector)
 RETURN node.media_id AS media_id, vector.similarity.cosine(v, $vector) AS score
 ORDER BY score DESC, media_id LIMIT $k
 """
+# The match formula over every medium (a sense filter's media, or no index to ask): each part's
+# cosine scaled by its query's norm ($jn, $nn), a part the medium lacks counting 0.
+_MATCH_SCORE = """
+WITH node,
+     CASE WHEN $jn > 0 AND node.embedding IS NOT NULL AND size(node.embedding) = size($joint)
+          THEN (2 * coalesce(vector.similarity.cosine(node.embedding, $joint), 0.5) - 1) * $jn ELSE 0.0 END
+   + CASE WHEN $nn > 0 AND node.features IS NOT NULL AND size(node.features) = size($native)
+          THEN (2 * coalesce(vector.similarity.cosine(node.features, $native), 0.5) - 1) * $nn ELSE 0.0 END
+     AS score
+RETURN node.media_id AS media_id, score
+ORDER BY score DESC, media_id LIMIT $k
+"""
+SEARCH_MATCH_OF_SENSE = f"""
+MATCH (node:Media)-[e:EVIDENCE]->(:Sense {{sense_id: $sense_id}})
+WHERE e.detached = false AND {_MEDIA_FILTER} AND (node.embedding IS NOT NULL OR node.features IS NOT NULL)
+WITH DISTINCT node
+""" + _MATCH_SCORE
+SEARCH_MATCH_SCAN = f"""
+MATCH (node:Media)
+WHERE {_MEDIA_FILTER} AND (node.embedding IS NOT NULL OR node.features IS NOT NULL)
+""" + _MATCH_SCORE
 SEARCH_PROTOTYPES_INDEX = """
 CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node, score
 RETURN node.sense_id AS sense_id, score

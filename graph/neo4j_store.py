@@ -2,10 +2,11 @@
 
 Writes are ``UNWIND`` batches of ``MERGE`` in managed transactions (the driver retries transient
 errors such as deadlocks); curator edits are one transaction function each, which checks every id
-before it writes. Vector search uses cosine vector indexes created by ``bind_encoder`` and
-re-scores candidates exactly; filters apply inside the search (widening the index query until k
-results pass) and a sense filter is an exact scan over that sense's evidence media. All Cypher is
-in ``cypher.py``; every user string travels as a parameter.
+before it writes. Vector search uses cosine vector indexes created by ``bind_encoder``; the match
+formula (``search_match``) is one query of the paired ``[ê | f̂ | pad]`` index, whose constant row
+norm makes cosine rank by the formula's inner product exactly (``cypher.py``). Filters apply inside
+the search (widening the index query until k results pass) and a sense filter is an exact scan over
+that sense's evidence media. All Cypher is in ``cypher.py``; every user string travels as a parameter.
 """
 from __future__ import annotations
 
@@ -46,10 +47,13 @@ T = TypeVar("T")
 BATCH = 5000  # rows per UNWIND for knowledge-graph writes
 MEDIA_BATCH = 500  # media rows carry two vectors each; vector-index inserts slow big transactions down
 SPACES = {"joint": ("sg_media_embedding", 0), "native": ("sg_media_features", 1)}
+PAIRED_INDEX = "sg_media_paired"
+PAIRED_META = "media_paired"  # "1" once every medium with a vector has its paired row
 VECTOR_PROPERTY = {"joint": "embedding", "native": "features"}
 INDEX_WAIT_S = 300
 OVERFETCH = 4  # index candidates per result wanted, re-scored exactly
 MIN_FETCH = 100
+PAIRED_OVERFETCH = 2  # the paired index ranks by the formula itself: its beam only needs to reach K'
 ALIAS_PAGE = 50_000  # aliases per alias-table query
 START_HINT = "start one with `sensegraph neo4j start` (no Docker) or `docker compose up -d`"
 
@@ -175,6 +179,7 @@ class Neo4jStore(PatchOps):
             raise StoreError(f"cannot reach Neo4j at {uri}: {reason}; {START_HINT}") from None
         self._dims: tuple[int, int] | None = None
         self._indexed = False
+        self._paired_ready = False
         self._ensure_schema()
         self._load_dims()
 
@@ -205,10 +210,11 @@ class Neo4jStore(PatchOps):
         except self._errors() as exc:
             raise StoreError(f"Neo4j at {self.uri} failed: {exc}") from exc
 
-    def _batched(self, query: str, rows: list[dict[str, Any]], size: int = BATCH, field: str | None = None) -> int:
+    def _batched(self, query: str, rows: list[dict[str, Any]], size: int = BATCH, field: str | None = None,
+                 params: dict[str, Any] | None = None) -> int:
         total = 0
         for chunk in _chunks(rows, size):
-            records = self._run(query, {"rows": _Rows(chunk)}, write=True)
+            records = self._run(query, {**(params or {}), "rows": _Rows(chunk)}, write=True)
             total += int(records[0][field]) if field and records else len(chunk)
         return total
 
@@ -223,11 +229,37 @@ class Neo4jStore(PatchOps):
                 self._run(q.create_range_index(name), write=True)
 
     def _load_dims(self) -> None:
-        held = self._metas(("joint_dim", "native_dim"))
+        held = self._metas(("joint_dim", "native_dim", PAIRED_META))
         if "joint_dim" in held and "native_dim" in held:
             self._dims = (int(held["joint_dim"]), int(held["native_dim"]))
         else:
             self._dims = None
+        self._paired_ready = held.get(PAIRED_META) == "1"
+
+    def _index_dims(self) -> dict[str, int]:
+        """Dimensions of each vector index's space: joint, native and the paired row (both + pad)."""
+        assert self._dims is not None
+        return {"joint": self._dims[0], "native": self._dims[1], "paired": self._dims[0] + self._dims[1] + 1}
+
+    def _paired_params(self) -> dict[str, Any]:
+        joint, native = self._dims or (0, 0)
+        return {"paired": self._dims is not None, "joint_dim": joint, "native_dim": native}
+
+    def _upgrade_paired(self) -> int:
+        """Write the paired row of every medium lacking one (a store from before paired rows, or media
+        written before the encoder was bound), a page per transaction; idempotent. Returns how many."""
+        if self._dims is None or self._paired_ready:
+            return 0
+        total = 0
+        while True:
+            records = self._run(q.UPGRADE_PAIRED, {**self._paired_params(), "limit": MEDIA_BATCH}, write=True)
+            written = int(records[0]["written"]) if records else 0
+            total += written
+            if written < MEDIA_BATCH:
+                break
+        self.set_meta(PAIRED_META, "1")
+        self._paired_ready = True
+        return total
 
     def _metas(self, keys: Sequence[str]) -> dict[str, str]:
         return {r["key"]: r["value"] for r in self._run(q.GET_METAS, {"keys": list(keys)})}
@@ -254,6 +286,7 @@ class Neo4jStore(PatchOps):
             pass
         self._dims = None
         self._indexed = False
+        self._paired_ready = False
 
     def get_meta(self, key: str) -> str | None:
         records = self._run(q.GET_META, {"key": key})
@@ -281,19 +314,24 @@ class Neo4jStore(PatchOps):
                 f"recorded encoder {held.get('encoder_id')!r}"
             )
         self._dims = (int(joint_dim), int(native_dim))
+        if not self._paired_ready:
+            self._paired_ready = self.get_meta(PAIRED_META) == "1"
         if not self._indexed:
             self._ensure_vector_indexes()
+        self._upgrade_paired()
 
     def _ensure_vector_indexes(self) -> None:
-        """Create the four cosine indexes (replacing leftovers of other dims) and wait until ONLINE."""
+        """Create the cosine indexes (replacing leftovers of other dims), upgrade media lacking their
+        paired row (so the new index is built over them once), and wait until every index is ONLINE."""
         assert self._dims is not None
-        dims = {"joint": self._dims[0], "native": self._dims[1]}
+        dims = self._index_dims()
         existing = {r["name"]: r["dims"] for r in self._run(q.SHOW_VECTOR_INDEXES)}
         for name, (_, _, space) in q.VECTOR_INDEXES.items():
             if name in existing and int(existing[name]) != dims[space]:
                 self._run(q.drop_index(name), write=True)  # left by a wiped store of another encoder
             if name not in existing or int(existing[name]) != dims[space]:
                 self._run(q.create_vector_index(name), {"dims": dims[space]}, write=True)
+        self._upgrade_paired()
         self._run(q.AWAIT_INDEXES, {"timeout": INDEX_WAIT_S})
         self._indexed = True
 
@@ -332,7 +370,10 @@ class Neo4jStore(PatchOps):
 
     # -- media and evidence ------------------------------------------------------------------------------
     def upsert_media(self, media: Iterable[Media]) -> int:
-        """Create or update media; a record without vectors keeps the stored ones; an id never takes other bytes."""
+        """Create or update media; a record without vectors keeps the stored ones; an id never takes other bytes.
+        Each medium's paired row is rewritten from its vectors in the same statement."""
+        if self._dims is None:
+            self._load_dims()  # another process may have bound the encoder since this one opened
         joint, native = self._dims or (None, None)
         rows = []
         for m in media:
@@ -352,7 +393,7 @@ class Neo4jStore(PatchOps):
         ids = [r["media_id"] for r in rows if r["sha256"]]
         stored = {r["media_id"]: r["sha256"] for r in self._run(q.MEDIA_SHA256S, {"ids": ids})} if ids else {}
         refuse_rebinding(stored, rows)  # before any batch is written
-        return self._batched(q.UPSERT_MEDIA, rows, MEDIA_BATCH)
+        return self._batched(q.UPSERT_MEDIA, rows, MEDIA_BATCH, params=self._paired_params())
 
     def upsert_evidence(self, evidence: Iterable[Evidence]) -> int:
         """Write edges (skipping unknown media/senses); an editor edge is only replaced by an editor edge."""
@@ -593,41 +634,62 @@ class Neo4jStore(PatchOps):
         # HNSW answers ~k best with k as its beam: ask for more and re-rank exactly (recall@10 on
         # random 384-d vectors: 0.54 asking 10, 0.99 asking 100; bench/bench_neo4j.py).
         fetch = max(OVERFETCH * k, MIN_FETCH) + len(f.exclude_ids)
+        return self._ranked(self._index_hits(index, query, k, fetch, params), "media_id", k)
+
+    def _index_hits(self, index: str, vector: list[float], k: int, fetch: int, params: dict[str, Any]) -> list[Any]:
+        """(media_id, score) records of one vector-index query whose nodes pass the filter, widening
+        the query until k pass or the index is exhausted; only ids and scores travel back."""
         while True:
-            records = self._run(q.SEARCH_MEDIA_INDEX, {**params, "index": index, "fetch": fetch})
+            records = self._run(q.SEARCH_MEDIA_INDEX, {**params, "vector": vector, "index": index, "fetch": fetch})
             raw = int(records[0]["raw"]) if records else 0
             hits = [r for r in records if r["media_id"] is not None]
             if len(hits) >= k or raw < fetch:  # enough passed the filter, or the index is exhausted
-                return self._ranked(hits, "media_id", k)
+                return hits
             fetch *= 2
 
     def search_match(
         self, joint: np.ndarray | None, native: np.ndarray | None, k: int, *, filters: MediaFilter | None = None
     ) -> list[tuple[str, float]]:
-        """Top-k by ``joint·ê + native·f̂``. Neo4j has no index over both vectors at once, so this is
-        the union of each part's own top-k (two index queries), re-scored exactly: a medium good on
-        both parts but best on neither can be missed (docs/benchmarks.md, rec*)."""
+        """Top-k by ``joint·ê + native·f̂``: one query of the paired index with ``[joint | native | 0]``.
+        Every paired row has norm sqrt(2), so the index's cosine is the formula / (|query|·sqrt(2)) and
+        ranks by it exactly; scores come back as that cosine times |query|·sqrt(2) (float32, exact with
+        quantisation off). A sense filter, or a store without the index, scores every candidate in Cypher."""
         if int(k) <= 0:
             raise ValidationError(f"k must be a positive integer, got {k!r}")
-        dims = self._dims or (None, None)
-        parts = {}
-        for space, vector, dim in (("joint", joint, dims[0]), ("native", native, dims[1])):
-            if vector is not None:
-                v = match_query(vector, dim if dim is not None else len(vector), space)
-                if np.any(v):
-                    parts[space] = v
-        found: dict[str, None] = {}
-        for space, v in parts.items():
-            found.update(dict.fromkeys(m for m, _ in self.search_media(v, int(k), space=space, filters=filters)))
-        ids = list(found)
-        scores = np.zeros(len(ids), dtype=np.float32)
-        pos = {m: i for i, m in enumerate(ids)}
-        for space, v in parts.items():
-            have, vectors = self.media_vectors(ids, space)
-            if have:
-                scores[[pos[m] for m in have]] += vectors @ v
-        order = sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))[: int(k)]
-        return [(ids[i], float(scores[i])) for i in order]
+        k = int(k)
+        jd, nd = self._dims or (None, None)
+        qj = None if joint is None else match_query(joint, jd if jd is not None else np.asarray(joint).shape[-1], "joint")
+        qn = None if native is None else match_query(native, nd if nd is not None else np.asarray(native).shape[-1], "native")
+        jn = 0.0 if qj is None else float(np.linalg.norm(qj))
+        nn = 0.0 if qn is None else float(np.linalg.norm(qn))
+        if jn == 0.0 and nn == 0.0:
+            return []
+        f = filters or MediaFilter()
+        params = {"k": k, "modality": f.modality, "source": f.evidence_source, "exclude": list(f.exclude_ids),
+                  "sense_id": f.sense_id, "jn": jn, "nn": nn,
+                  "joint": (qj / jn).tolist() if jn else [0.0], "native": (qn / nn).tolist() if nn else [0.0]}
+        if f.sense_id is not None:
+            return self._ranked_scores(self._run(q.SEARCH_MATCH_OF_SENSE, params), k)
+        if self._dims is None or not self._indexed and not self._has_vector_indexes():
+            return self._ranked_scores(self._run(q.SEARCH_MATCH_SCAN, params), k)
+        self._upgrade_paired()  # a store from before paired rows: once, on its first search
+        assert jd is not None and nd is not None
+        vector = np.zeros(jd + nd + 1, dtype=np.float32)
+        if qj is not None:
+            vector[:jd] = qj
+        if qn is not None:
+            vector[jd : jd + nd] = qn
+        fetch = max(PAIRED_OVERFETCH * k, MIN_FETCH) + len(f.exclude_ids)
+        hits = self._index_hits(PAIRED_INDEX, vector.tolist(), k, fetch, params)
+        scale = math.sqrt(jn * jn + nn * nn) * math.sqrt(2.0)
+        return [(m, s * scale) for m, s in self._ranked(hits, "media_id", k)]
+
+    @staticmethod
+    def _ranked_scores(records: Iterable[Any], k: int) -> list[tuple[str, float]]:
+        """(media_id, formula score) pairs of a scan, best first (ties by id), at most ``k``."""
+        pairs = [(r["media_id"], float(r["score"])) for r in records if r["media_id"] is not None]
+        pairs.sort(key=lambda p: (-p[1], p[0]))
+        return pairs[:k]
 
     def search_prototypes(self, vector: np.ndarray, k: int, *, propagated: bool = False) -> list[tuple[str, float]]:
         """Cosine top-k senses by their own (or propagated) prototype."""
@@ -646,7 +708,7 @@ class Neo4jStore(PatchOps):
         """True when this store's vector indexes exist with the bound dims (another process made them)."""
         if self._dims is None:
             return False
-        dims = {"joint": self._dims[0], "native": self._dims[1]}
+        dims = self._index_dims()
         existing = {r["name"]: r["dims"] for r in self._run(q.SHOW_VECTOR_INDEXES)}
         self._indexed = all(
             name in existing and int(existing[name]) == dims[space]

@@ -399,6 +399,54 @@ def test_search_match_ranks_by_the_weighted_sum_of_both_cosines(bound, rng):
     np.testing.assert_allclose([s for _, s in only], [0.6 * s for _, s in bound.search_media(qj, 4)], atol=1e-4)
 
 
+def test_search_match_follows_one_part_written_apart_from_the_other(bound, rng):
+    """A medium with one part, then the other added by a record carrying only it, then the first
+    replaced, a zero vector among them: each time ranked and scored by the formula over what is stored."""
+    qj, qn = 0.7 * unit(rng, JOINT_DIM), 0.3 * unit(rng, NATIVE_DIM)
+    stored = {f"m{i}": media(rng, f"m{i}", native=False) for i in range(6)}
+    stored["f"] = media(rng, "f", joint=False)
+    stored["zero"] = Media("zero", "file:///zero.jpg", "image", sha256="sha-zero",
+                           embedding=np.zeros(JOINT_DIM, dtype=np.float32))  # present, but counts 0
+    bound.upsert_media(list(stored.values()))
+
+    def check() -> None:
+        def score(m: Media) -> float:
+            j = 0.0 if m.embedding is None or not np.any(m.embedding) else float(qj @ (m.embedding / np.linalg.norm(m.embedding)))
+            n = 0.0 if m.features is None or not np.any(m.features) else float(qn @ (m.features / np.linalg.norm(m.features)))
+            return j + n
+        want = sorted(((m, score(v)) for m, v in stored.items()), key=lambda t: (-t[1], t[0]))
+        got = bound.search_match(qj, qn, 20)
+        assert [g[0] for g in got] == [w[0] for w in want]
+        np.testing.assert_allclose([g[1] for g in got], [w[1] for w in want], atol=1e-4)
+
+    check()
+    for mid in ("m0", "m1", "f"):  # the other part alone: the stored one is kept
+        other = media(rng, mid, joint=mid == "f", native=mid != "f")
+        bound.upsert_media([other])
+        stored[mid] = Media(mid, other.uri, "image", sha256=other.sha256,
+                            embedding=stored[mid].embedding if mid != "f" else other.embedding,
+                            features=other.features if mid != "f" else stored[mid].features)
+    check()
+    replaced = media(rng, "m0", native=False)  # a new embedding, features kept
+    bound.upsert_media([replaced])
+    stored["m0"] = Media("m0", replaced.uri, "image", sha256=replaced.sha256, embedding=replaced.embedding,
+                         features=stored["m0"].features)
+    check()
+    bound.upsert_media([stored["m0"], stored["m1"]])  # the same again: nothing changes
+    check()
+
+
+def test_media_written_before_the_encoder_is_bound_are_searched_after(store, rng):
+    ms = [media(rng, f"m{i}") for i in range(5)] + [media(rng, "j", native=False), media(rng, "n", joint=False)]
+    store.upsert_media(ms)
+    store.bind_encoder(ENCODER_ID, JOINT_DIM, NATIVE_DIM)
+    qj, qn = 0.5 * unit(rng, JOINT_DIM), 0.5 * unit(rng, NATIVE_DIM)
+    want = sorted(((m.media_id, formula(m, qj, qn)) for m in ms), key=lambda t: -t[1])
+    got = store.search_match(qj, qn, 10)
+    assert [g[0] for g in got] == [w[0] for w in want]
+    np.testing.assert_allclose([g[1] for g in got], [w[1] for w in want], atol=1e-4)
+
+
 def test_search_match_refuses_bad_queries(bound, rng):
     bound.upsert_media([media(rng, "m0")])
     with pytest.raises(ValidationError, match="joint"):
