@@ -1,6 +1,6 @@
 """Linking benchmark: matcher build time over all of WordNet, and mentions/s on a long document.
 
-    python bench/bench_linking.py [--store DIR] [--chars 50000] [--no-encoder]
+    python bench/bench_linking.py [--store DIR] [--chars 50000] [--no-encoder] [--no-pos]
 
 Without ``--store`` WordNet 3.0 nouns are imported into a temporary EmbeddedStore first. The
 document is WordNet's own usage examples (the shipped dev split) joined into one text, repeated up
@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--store", default=None, help="a store with WordNet imported (default: import one)")
     parser.add_argument("--chars", type=int, default=50_000, help="length of the long document")
     parser.add_argument("--no-encoder", action="store_true", help="skip the MiniLM context part")
+    parser.add_argument("--no-pos", action="store_true", help="alias matching only (linker.pos_model null)")
     args = parser.parse_args()
 
     from rich.console import Console
@@ -52,8 +53,11 @@ def main() -> None:
     rows.append((f"alias_table() ({len(table):,} rows)", f"{secs:.2f} s"))
     lexicon, secs = _timed(lambda: Lexicon(table))
     rows.append((f"lexicon build ({sum(len(v) for v in lexicon.by_key.values()):,} keys)", f"{secs:.2f} s"))
-    detector, secs = _timed(lambda: PhraseMatcherDetector(lexicon))
-    rows.append(("PhraseMatcher build (exact + lemma passes)", f"{secs:.2f} s"))
+    from sensegraph.config import LinkerConfig
+
+    pos_model = None if args.no_pos else LinkerConfig().pos_model
+    detector, secs = _timed(lambda: PhraseMatcherDetector(lexicon, pos_model=pos_model))
+    rows.append((f"PhraseMatcher build (exact + lemma passes, tagger {pos_model})", f"{secs:.2f} s"))
 
     embed = None
     if not args.no_encoder:

@@ -27,6 +27,7 @@ capitals exactly as an alias ("US", "IT") or, with a tagger, tagged as a common 
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -126,7 +127,8 @@ class PhraseMatcherDetector:
 
     def _noun_hits(self, text: str, hits: list[_Hit]) -> list[_Hit]:
         """The hits that are nouns or noun compounds by the tagger, each with its salience."""
-        doc = self._pos(text)
+        with _TAGGER_LOCK:  # one pipeline object per process, shared by every linker and thread
+            doc = self._pos(text)
         out = []
         for h in hits:
             span = doc.char_span(h.start, h.end, alignment_mode="expand")
@@ -198,6 +200,7 @@ class PhraseMatcherDetector:
         return True
 
 
+_TAGGER_LOCK = threading.Lock()
 FUNCTION_TAGS = frozenset({"DET", "ADP", "PRON", "AUX", "CCONJ", "SCONJ", "PART", "PUNCT", "SYM"})
 MODIFIER_DEPS = frozenset({"amod", "compound", "nmod", "npadvmod"})
 DEFAULT_ADJ_PATHS: tuple[str, ...] = ("/usr/share/wordnet/index.adj",)

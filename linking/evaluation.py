@@ -7,8 +7,10 @@ polysemous lemma of that synset (inflections allowed: "objects", "geese") it bec
 are definitions only (``knowledge.definition_only``), so no example is ever seen while scoring.
 
     python -m sensegraph.linking.evaluation build            # rewrite linking/data/wsd_*.jsonl
-    python -m sensegraph.linking.evaluation evaluate --store S [--split test] [--limit N]
-    python -m sensegraph.linking.evaluation calibrate --store S [--limit N]
+    python -m sensegraph.linking.evaluation evaluate --store S [--split test] [--limit N] [--config JSON]
+    python -m sensegraph.linking.evaluation calibrate --store S [--limit N] [--config JSON]
+
+``evaluate`` also checks for leakage: no scored sense text may contain an item's sentence.
 """
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ class EvalReport:
     mfs_correct: int = 0
     nil: int = 0
     gold_missing: int = 0  # gold sense not among the candidates (capped or unknown)
+    leaked: int = 0  # items whose sentence occurs in the text of one of their candidate senses
     rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
@@ -66,7 +69,7 @@ class EvalReport:
     def summary(self) -> dict[str, float | int]:
         return {
             "n": self.n, "accuracy": round(self.accuracy, 4), "mfs_accuracy": round(self.mfs_accuracy, 4),
-            "nil": self.nil, "gold_missing": self.gold_missing,
+            "nil": self.nil, "gold_missing": self.gold_missing, "leaked": self.leaked,
         }
 
 
@@ -154,7 +157,10 @@ def evaluate(linker: Any, items: Sequence[WsdItem], batch: int = 64) -> EvalRepo
     for i in range(0, len(items), batch):
         chunk = items[i : i + batch]
         linked.extend(r[0] for r in linker.link_spans_many([(it.text, [(it.start, it.end)]) for it in chunk]))
+    knowledge = getattr(getattr(linker, "disambiguator", None), "knowledge", None)
     for it, lm in zip(items, linked):
+        if knowledge is not None:
+            report.leaked += leaks(it, knowledge.texts([c.sense_id for c in lm.candidates]).values())
         mfs = mfs_choice(lm)
         report.n += 1
         report.correct += lm.sense_id == it.gold
@@ -166,6 +172,12 @@ def evaluate(linker: Any, items: Sequence[WsdItem], batch: int = 64) -> EvalRepo
             "candidates": [(c.sense_id, dict(c.parts)) for c in lm.candidates],
         })
     return report
+
+
+def leaks(item: WsdItem, sense_texts: Iterable[str]) -> bool:
+    """Whether the item's sentence (case and spacing aside) occurs in any of the sense texts."""
+    needle = " ".join(item.text.lower().split())
+    return any(needle in " ".join(t.lower().split()) for t in sense_texts)
 
 
 def accuracy_with(rows: Sequence[dict[str, Any]], weights: dict[str, float]) -> float:
@@ -193,7 +205,37 @@ def calibrate(rows: Sequence[dict[str, Any]], base: dict[str, float]) -> tuple[d
 
 
 # -- command line -------------------------------------------------------------------------------
-def _linker(store_uri: str, overrides: dict[str, Any] | None = None) -> Any:
+class TextMemo:
+    """Text embeddings kept in a pickle between runs (sense texts and windows repeat across runs)."""
+
+    def __init__(self, embed: Any, path: str | Path | None) -> None:
+        import pickle
+
+        self.embed, self.path = embed, Path(path) if path else None
+        self.vectors: dict[str, Any] = {}
+        if self.path is not None and self.path.is_file():
+            with open(self.path, "rb") as fh:
+                self.vectors = pickle.load(fh)
+
+    def __call__(self, texts: Sequence[str]) -> Any:
+        import numpy as np
+
+        todo = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+        if todo:
+            self.vectors.update(zip(todo, self.embed(todo)))
+        return np.stack([self.vectors[t] for t in texts]) if texts else self.embed([])
+
+    def save(self) -> None:
+        import pickle
+
+        if self.path is not None:
+            tmp = self.path.with_suffix(".tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump(self.vectors, fh)
+            tmp.replace(self.path)
+
+
+def _linker(store_uri: str, overrides: dict[str, Any] | None = None, memo: str | None = None) -> Any:
     from sensegraph.config import LinkerConfig
     from sensegraph.encoders.text import MiniLMTextEncoder
     from sensegraph.graph.factory import open_store
@@ -201,7 +243,7 @@ def _linker(store_uri: str, overrides: dict[str, Any] | None = None) -> Any:
     from .linker import EntityLinker
 
     cfg = LinkerConfig(**(overrides or {}))
-    return EntityLinker(open_store(store_uri), MiniLMTextEncoder().embed_texts, cfg)
+    return EntityLinker(open_store(store_uri), TextMemo(MiniLMTextEncoder().embed_texts, memo), cfg)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -215,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--store", required=True, help="a store with WordNet imported")
         p.add_argument("--split", default="test" if name == "evaluate" else "dev", choices=SPLITS)
         p.add_argument("--limit", type=int, default=None)
+        p.add_argument("--config", default=None, help='linker settings as JSON, e.g. \'{"pos_model": null}\'')
+        p.add_argument("--memo", default=None, help="a pickle file keeping text embeddings between runs")
     args = parser.parse_args(argv)
     if args.cmd == "build":
         items = build_items(args.wordnet_dir)
@@ -223,8 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_split(rows, DATA_DIR / f"wsd_{name}.jsonl")
         print(json.dumps({"items": len(items), **{k: len(v) for k, v in splits.items()}}))
         return 0
-    linker = _linker(args.store)
+    linker = _linker(args.store, json.loads(args.config) if args.config else None, args.memo)
     report = evaluate(linker, load_split(args.split, args.limit))
+    linker.embed_texts.save()
     if args.cmd == "evaluate":
         print(json.dumps({"split": args.split, **report.summary()}))
         return 0
