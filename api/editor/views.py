@@ -85,7 +85,8 @@ def _named(sid: str, refs: dict[str, dict[str, str]]) -> str:
 def _edge_words(state: dict[str, Any]) -> str:
     if state.get("absent"):
         return "removed (there was no edge before)"
-    how = "detached by an editor" if state.get("detached") else "counting"
+    how = ("detached by an editor" if state.get("detached") else
+           "held back by the ingest gate" if state.get("source") == "gated" else "counting")
     return f"back to {state.get('source', '?')}, {100 * float(state.get('confidence', 0)):.0f}%, {how}"
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import numpy as np
@@ -228,7 +229,12 @@ def test_the_audit_names_the_media_and_undo_asks_before_it_acts(client, sg):
     page = client.get(f"/editor/audit/{entry.audit_id}/undo", params={"next": f"/editor/sense/{CAT}"})
     assert page.status_code == 200 and "Undo this detach?" in page.text and "<code>coffee</code>" in page.text
     assert 'data-testid="confirm-undo"' in page.text and f'href="/editor/sense/{CAT}">Keep it' in page.text
-    assert f"<li>coffee · cat ({CAT}): back to linker, 100%, counting</li>" in page.text  # what undo puts back
+    was = next(e for e in sg.store.evidence(media_id="coffee") if e.sense_id == CAT and e.source == "editor")
+    assert was.detached  # ... and the edge it puts back is the one from before the detach:
+    first = json.loads(entry.before)["evidence"][0]
+    how = "held back by the ingest gate" if first["source"] == "gated" else "counting"
+    want = f"<li>coffee · cat ({CAT}): back to {first['source']}, {100 * first['confidence']:.0f}%, {how}</li>"
+    assert want in page.text and first["source"] != "editor"  # what undo puts back
     assert not sg.audit()[0].undone  # asking changed nothing
     r = client.post(f"/editor/audit/{entry.audit_id}/undo", data={"csrf": form_csrf(page.text), "next": f"/editor/sense/{CAT}"},
                     follow_redirects=False)
