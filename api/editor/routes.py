@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from sensegraph.errors import AuthError, NotFound, SenseGraphError, ValidationError
+from sensegraph.graph import sense_finder
 
 from . import security, views
 
@@ -134,7 +135,7 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
     def sense_options(q: str = Query("", max_length=200), limit: int = Query(10, ge=1, le=50)) -> Response:
         """The autocomplete's source: the finder's best matches as id, label, short gloss, media count."""
         with lock:
-            found = views.sense_finder.find(sg.store, q, limit)
+            found = sense_finder.find(sg.store, q, limit)
         return JSONResponse({"q": q, "total": found.total, "senses": [
             {"sense_id": s.sense_id, "label": s.label, "gloss": views.short_gloss(s.gloss), "media_count": s.media_count,
              "redirect_to": s.redirect_to} for s in found.senses]})
