@@ -32,7 +32,7 @@ from .errors import (
     ValidationError,
 )
 from .sensegraph import SenseGraph
-from .service_guard import Budget, ServiceBusy, ServiceLock
+from .service_guard import Budget, ReadOnlyRequests, ServiceBusy, ServiceLock
 from .service_http import SecurityHeaders, error_body, install_docs, install_error_handlers
 from .service_media import Upload, content_headers, decode_upload, public_uri, scrub, sniff_file, store_upload, upload_dir
 
@@ -41,7 +41,7 @@ __all__ = ["STATUS", "UploadRecord", "create_app", "upload_dir"]
 MAX_WEIGHT = 1e6  # α, β above this (or inf) overflow the float32 match score into NaN rankings
 STATUS = {ValidationError: 422, NotFound: 404, AuthError: 401, EncoderUnavailable: 503, StoreError: 503, ServiceBusy: 503,
           ConfigError: 500}
-MAX_QUERY_CHARS = 2_000  # a search query; a longer text is a document, not a query
+MAX_QUERY_CHARS = 500  # a search query (linked too: ~1 s here at the limit); a longer text is a document
 MAX_LINK_CHARS = 5_000  # ~10 s of linking on a loaded 2-core machine; a long document is a batch job (`sensegraph link`)
 MAX_CAPTION_CHARS = 2_000
 MAX_CAPTION_CHARS_PER_REQUEST = 20_000
@@ -160,6 +160,7 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
         return await call_next(request)
 
     app.add_middleware(BodyLimit, limit=cfg.max_body_bytes)  # counts streamed bodies too
+    app.add_middleware(ReadOnlyRequests)  # GET/HEAD: ``with lock:`` in a page handler is taken shared
     app.add_middleware(SecurityHeaders)  # outermost: every answer, 413s and errors included, gets the headers
     install_error_handlers(app)
     install_docs(app)
@@ -186,7 +187,7 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
         linker = sg.__dict__.get("linker")
         if linker is not None and warmed.get("linker") is linker:
             return
-        with lock:
+        with lock.exclusive():
             linker = sg.linker
             if warmed.get("linker") is not linker:
                 sg.link("warm up")  # lexicon, detector, candidates, disambiguator, text encoder

@@ -4,6 +4,8 @@
   thread-safe: the embedded store serialises its own SQLite calls per statement or transaction, the
   Neo4j driver is thread-safe; the models only read their weights). Only edits that change the
   linker's in-memory tables (curator alias edits, merges) take it *exclusively* (``with lock:``).
+  Inside a GET or HEAD request (``read_only_request``, set by the service's middleware) ``with lock:``
+  is taken shared too: a page view never waits for, nor holds back, the other readers.
 * ``Budget``: a route's concurrency and time limits. A request queues for a slot at most ``wait_s``
   in the event loop (costing no worker thread), then runs in the thread pool; a read that runs past
   ``run_s`` answers 503 while its thread finishes and only then frees the slot. So many slow
@@ -16,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -24,6 +27,21 @@ from starlette.concurrency import run_in_threadpool
 from .errors import SenseGraphError
 
 T = TypeVar("T")
+read_only_request: ContextVar[bool] = ContextVar("sensegraph_read_only_request", default=False)
+
+
+class ReadOnlyRequests:
+    """ASGI middleware marking GET and HEAD requests read-only for ``ServiceLock`` (context, so threads see it)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        token = read_only_request.set(scope["type"] == "http" and scope.get("method") in ("GET", "HEAD"))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            read_only_request.reset(token)
 
 
 class ServiceBusy(SenseGraphError):
@@ -70,12 +88,30 @@ class ServiceLock:
                 if not self._readers:
                     self._cond.notify_all()
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """The writer side, whatever the request's method (``with lock:`` is this outside GET/HEAD)."""
+        self._acquire()
+        try:
+            yield
+        finally:
+            self._release()
+
     def __enter__(self) -> ServiceLock:
+        cm = self.shared() if read_only_request.get() else self.exclusive()  # a GET's ``with lock:`` reads
+        cm.__enter__()
+        self._local.__dict__.setdefault("modes", []).append(cm)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._local.modes.pop().__exit__(None, None, None)
+
+    def _acquire(self) -> None:
         me = threading.get_ident()
         with self._cond:
             if self._writer == me:
                 self._writer_depth += 1
-                return self
+                return
             if getattr(self._local, "depth", 0):
                 raise RuntimeError("a thread holding the shared service lock cannot take it exclusively")
             self._waiting_writers += 1
@@ -85,9 +121,8 @@ class ServiceLock:
             finally:
                 self._waiting_writers -= 1
             self._writer, self._writer_depth = me, 1
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def _release(self) -> None:
         with self._cond:
             self._writer_depth -= 1
             if not self._writer_depth:

@@ -85,3 +85,31 @@ def test_a_budget_refuses_past_its_wait_and_its_run_time_and_frees_the_slot_when
         return budget.in_flight, await budget.run(lambda: "next")
 
     assert asyncio.run(scenario()) == (0, "next")
+
+
+def test_inside_a_read_only_request_with_lock_is_the_shared_side():
+    from sensegraph.service_guard import read_only_request
+
+    lock = ServiceLock()
+    entered = threading.Event()
+
+    def page_view() -> None:
+        token = read_only_request.set(True)
+        try:
+            with lock:  # what an editor GET handler writes
+                entered.set()
+        finally:
+            read_only_request.reset(token)
+
+    with lock.shared():  # a long reader is running
+        t = threading.Thread(target=page_view)
+        t.start()
+        assert entered.wait(5)  # did not wait for the reader
+        t.join(5)
+    writer_entered = threading.Event()
+    with lock.shared():
+        w = threading.Thread(target=lambda: (lock.__enter__(), writer_entered.set(), lock.__exit__(None, None, None)))
+        w.start()
+        assert not writer_entered.wait(0.3)  # outside a read-only request it is the exclusive side
+    w.join(5)
+    assert writer_entered.is_set()

@@ -430,3 +430,33 @@ def test_a_rest_upload_cannot_take_another_mediums_id(client, sg):
     again = client.post("/ingest", json=_upload(intruder, "renamed.jpg", "a rocket", id="own-id"), headers=AUTH).json()
     assert first["ingested"] == 1 and again["ingested"] == 0 and again["already_present"] == 1 and not again["skipped"], again
     assert dict(sg.store.counts()) == counts
+
+
+def test_editor_pages_do_not_wait_for_a_long_request(client):
+    """An editor page takes the service lock with ``with lock:``; inside a GET that is the shared side,
+    so a page renders while a long request (here: a held shared lock, as a 5,000-character /link holds
+    it) is still running, instead of waiting for it and holding every search back meanwhile."""
+    lock = client.app.state.lock
+    holding, release = threading.Event(), threading.Event()
+
+    def long_request() -> None:
+        with lock.shared():
+            holding.set()
+            release.wait(120)
+
+    pages: list[int] = []
+    holder = threading.Thread(target=long_request)
+    holder.start()
+    assert holding.wait(30)
+    try:
+        viewer = threading.Thread(target=lambda: pages.extend(client.get(p).status_code for p in
+                                                              (f"/editor/sense/{CAT}", "/editor/senses?q=cat", "/editor/audit")))
+        viewer.start()
+        viewer.join(60)
+        rendered_while_held = not viewer.is_alive() and holder.is_alive()
+    finally:
+        release.set()
+        holder.join(30)
+        viewer.join(60)
+    assert rendered_while_held, "an editor page waited for the long request"
+    assert pages == [200, 200, 200]
