@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import sensegraph.gnn  # noqa: F401  first import of torch_geometric, without its jit.script FutureWarning
+
 EVALSET = Path(__file__).resolve().parents[2] / "evalsets" / "core"
 GROUPS = {
     "cards": ["n04266660", "n03053788", "n03187972", "n03507048", "n03589093", "n03618219", "n04033425"],
