@@ -76,7 +76,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body("InternalError", "the service failed on this request; see its log"), status_code=500)
+        headers = {k.decode(): v.decode() for k, v in ALWAYS} | {"Content-Security-Policy": API_CSP}  # answered outside SecurityHeaders
+        return JSONResponse(error_body("InternalError", "the service failed on this request; see its log"), status_code=500,
+                            headers=headers)
 
 
 class SecurityHeaders:

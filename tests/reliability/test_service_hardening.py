@@ -270,6 +270,14 @@ def test_every_error_has_one_shape(client, sg, seeded, tmp_path):
         held._free.release()
     assert "busy" in _shape(busy, 503, "ServiceBusy")["detail"]
     assert client.post("/link", json={"q": "a cat"}).status_code == 200
+    original = sg.stats
+    sg.stats = lambda: 1 / 0  # an unexpected failure inside a route
+    try:
+        crashed = client.get("/stats")
+    finally:
+        sg.stats = original
+    assert "ZeroDivision" not in crashed.text and "Traceback" not in crashed.text
+    assert _shape(crashed, 500, "InternalError") and crashed.headers["x-content-type-options"] == "nosniff"
     limited = create_app(type(sg)(sg.store, config={"service": {"token": TOKEN, "rate_limit_per_minute": 2}}))
     with TestClient(limited, raise_server_exceptions=False) as c:
         statuses = [c.get("/health").status_code for _ in range(3)]
