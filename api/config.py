@@ -42,11 +42,11 @@ class LinkerConfig(_Section):
     fuzzy_threshold: float = Field(88.0, ge=0.0, le=100.0, description="rapidfuzz score for fuzzy hits")
     max_candidates: int = Field(40, ge=1, le=100, description="candidates per mention (WordNet's 'head' has 33 senses)")
     context_window: int = Field(12, ge=0, le=200, description="tokens each side of a mention")
-    # calibrated on the WordNet-example dev split (docs/linking.md): accuracy is flat for
-    # w_prior 0.05-0.2 and w_coherence 0-0.1 at w_context 1.0
+    # WordNet-example dev split (docs/linking.md): 0.559 at w_prior 0, 0.538 at the chosen 0.5 — its
+    # examples are spread evenly over senses, captions are not ("a bat", "A hand." need SemCor's frequency)
     w_context: float = Field(1.0, ge=0.0)
-    w_prior: float = Field(0.15, ge=0.0)
-    w_coherence: float = Field(0.05, ge=0.0)
+    w_prior: float = Field(0.5, ge=0.0)
+    w_coherence: float = Field(0.1, ge=0.0)
     w_alias: float = Field(1.0, ge=0.0, description="penalty weight on (1 - fuzzy alias similarity)")
     temperature: float = Field(0.1, gt=0.0, le=10.0, description="softmax temperature for confidences")
     max_text_chars: int = Field(200_000, ge=1, description="longer link input is a ValidationError")
@@ -55,12 +55,34 @@ class LinkerConfig(_Section):
     ner_model: str | None = Field(None, description="optional spaCy pipeline package for NER spans no alias covers (NIL mentions)")
 
 
+# calibrated on evalsets/core's dev split, cold protocol (docs/evaluation.md, "Gated evidence")
+GATED_WEIGHT = 0.25
+GATE_MIN_CONFIDENCE = 0.4
+GATE_MIN_SALIENCE = 0.5
+
+
+class EvidenceGate(_Section):
+    """Which caption links become weak (``gated``) evidence rather than full linker evidence."""
+
+    min_confidence: float = Field(GATE_MIN_CONFIDENCE, ge=0.0, le=1.0, description="a link below this linking confidence is gated")
+    min_salience: float = Field(GATE_MIN_SALIENCE, ge=0.0, le=1.0, description="a mention below this salience (a modifier noun weighs 0.35) is gated")
+
+    def gates(self, confidence: float, salience: float) -> bool:
+        """Whether a link with this confidence and salience is written as gated evidence."""
+        return float(confidence) < self.min_confidence or float(salience) < self.min_salience
+
+
+class IngestConfig(_Section):
+    evidence_gate: EvidenceGate = Field(default_factory=EvidenceGate)
+
+
 class PrototypeConfig(_Section):
     strategy: Literal["mean", "cluster", "medoid"] = "mean"
     classifier_evidence: bool = Field(False, description="add classifier EVIDENCE edges to ImageNet senses")
     classifier_top: int = Field(3, ge=1, le=20)
     classifier_weight: float = Field(0.3, ge=0.0, le=1.0, description="multiplier on classifier confidences")
     min_confidence: float = Field(0.0, ge=0.0, le=1.0)
+    gated_weight: float = Field(GATED_WEIGHT, ge=0.0, le=1.0, description="multiplier on a gated link's confidence (ingest.evidence_gate); 0: kept for review, never counts")
     cluster_distance: float = Field(0.85, gt=0.0, le=2.0, description="average cosine distance that separates clusters (native space)")
 
 
@@ -83,6 +105,7 @@ class SenseGraphConfig(_Section):
     encoder: EncoderConfig = Field(default_factory=EncoderConfig)
     linker: LinkerConfig = Field(default_factory=LinkerConfig)
     prototypes: PrototypeConfig = Field(default_factory=PrototypeConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
 

@@ -3,7 +3,8 @@
 For candidate sense ``s`` of a mention ``m``:
 
     score(s) = w_context · cos(embed(window(m)), embed(text(s)))
-             + w_prior   · prior(s)                  ((SemCor count + 1/rank), normalised over m's candidates)
+             + w_prior   · prior(s)                  ((SemCor count + 1/rank), normalised over m's candidates,
+                                                       × 1/(1 + 2·content words of context): strongest for a bare noun)
              + w_coherence · coherence(s)             (mean over nearby other mentions of max relatedness)
              − w_alias   · (1 − alias(s))             (fuzzy alias similarity; 1 for exact/lemma hits)
     confidence(s) = softmax(score / temperature) over m's candidates
@@ -67,6 +68,23 @@ def context_window(
 
 
 PRIOR_SMOOTHING = 1.0  # pseudo-count at rank 1 (PRIOR_SMOOTHING / rank at rank r): no counts → 1/rank
+PRIOR_CONTEXT_SCALE = 0.5  # the prior's say halves with every half content word of context
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def prior_strength(context_words: int, scale: float = PRIOR_CONTEXT_SCALE) -> float:
+    """``1 / (1 + n/scale)``: full for a bare noun ("A hand."), fading as the context can decide."""
+    return 1.0 / (1.0 + max(context_words, 0) / scale)
+
+
+def context_words(text: str, start: int, end: int, n_tokens: int, bounds: tuple[list[int], list[int]] | None = None) -> int:
+    """Content words (not stop words) in the mention's context window, outside the mention."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    window = context_window(text, start, end, n_tokens, bounds)
+    mention = " ".join(text[start:end].split())
+    rest = window.replace(mention, " ", 1)
+    return sum(1 for w in _WORD.findall(rest) if w.lower() not in STOP_WORDS)
 
 
 def prior_scores(ranks: Sequence[int], tag_counts: Sequence[int]) -> list[float]:
@@ -201,13 +219,15 @@ class ContextDisambiguator:
         if self.weights.get("coherence", 0.0) > 0:
             self._fill_coherence(items)
         out = []
-        for _text, mentions, cand_lists in items:
+        for text, mentions, cand_lists in items:
             linked = []
+            bounds = token_bounds(text)
             for m, cands in zip(mentions, cand_lists):
                 ranks = [c.rank for c in cands]
                 tags = [counts.get(c.alias.lower(), {}).get(c.sense_id, 0) for c in cands]
+                strength = prior_strength(context_words(text, m.start, m.end, self.window, bounds)) if cands else 0.0
                 for c, p in zip(cands, prior_scores(ranks, tags)):
-                    c.parts["prior"] = p
+                    c.parts["prior"] = p * strength
                     c.parts.setdefault("context", 0.0)
                     c.parts.setdefault("coherence", 0.0)
                 linked.append(decide(m, cands, self.weights, self.temperature, self.nil_threshold))

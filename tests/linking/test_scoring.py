@@ -110,3 +110,12 @@ def test_mention_weights_combine_confidence_and_salience():
     assert alone[0] == pytest.approx(0.315 / 1.115) and alone[0] < 0.3  # not all of β
     assert normalise_weights([modifier.weight]).tolist() == [1.0]  # nothing else linked: all of it
     assert not np.any(normalise_weights([0.0], unrepresented=0.0))
+
+
+def test_prior_counts_most_for_a_bare_noun():
+    from sensegraph.linking.disambiguate import context_words, prior_strength
+
+    assert context_words("A hand.", 2, 6, 12) == 0 and prior_strength(0) == 1.0
+    assert context_words("a grey cartoon cat walking", 15, 18, 12) == 3  # grey, cartoon, walking
+    assert prior_strength(1) == pytest.approx(1 / 3) and prior_strength(3) == pytest.approx(1 / 7)
+    assert context_words("the bank of the river", 4, 8, 1) == 0  # window of one token: "the", "of"

@@ -36,3 +36,24 @@ def test_linker_beats_most_frequent_sense_on_held_out_examples(wordnet_linker):
     print("WSD test split:", report.summary())
     assert report.n == TEST_ITEMS
     assert report.accuracy > report.mfs_accuracy + 0.10, report.summary()
+    assert report.leaked == 0  # no candidate's sense text contains the item's sentence
+
+
+def test_only_nouns_link_and_multi_word_lemmas_stay_whole(wordnet_linker):
+    """The words `sensegraph demo` used to link as nouns (open, press, lost, best, small, upside,
+    "type a") are verbs and adjectives here, and "baseball bat" is one mention: the club."""
+    text = "Press the button to open the small box; the best part is lost upside down. Type a name."
+    linked = {m.text.lower(): m.sense_id for m in wordnet_linker.link(text)}
+    assert not {"press", "open", "small", "best", "lost", "upside", "type a", "type"} & set(linked)
+    assert {"button", "box", "part", "name"} <= set(linked)
+    [bat] = wordnet_linker.link("a baseball bat")
+    assert (bat.text, bat.sense_id) == ("baseball bat", "n02799175")
+    assert [m.text for m in wordnet_linker.link("the door was open")] == ["door"]
+
+
+def test_short_captions_link_their_noun_instead_of_nil(wordnet_linker):
+    """NIL means no sense fits, not little context: a one-noun caption links (SemCor prior)."""
+    [hand] = wordnet_linker.link("A hand.")
+    assert hand.sense_id == "n05564590"  # the body part (SemCor: 215 of hand's 232 tags)
+    [kettle] = wordnet_linker.link("An electric kettle.")
+    assert kettle.text == "kettle" and kettle.sense_id is not None and kettle.salience == 1.0
