@@ -55,34 +55,12 @@ class LinkerConfig(_Section):
     ner_model: str | None = Field(None, description="optional spaCy pipeline package for NER spans no alias covers (NIL mentions)")
 
 
-# calibrated on evalsets/core's dev split, cold protocol (docs/evaluation.md, "Gated evidence")
-GATED_WEIGHT = 0.25
-GATE_MIN_CONFIDENCE = 0.4
-GATE_MIN_SALIENCE = 0.5
-
-
-class EvidenceGate(_Section):
-    """Which caption links become weak (``gated``) evidence rather than full linker evidence."""
-
-    min_confidence: float = Field(GATE_MIN_CONFIDENCE, ge=0.0, le=1.0, description="a link below this linking confidence is gated")
-    min_salience: float = Field(GATE_MIN_SALIENCE, ge=0.0, le=1.0, description="a mention below this salience (a modifier noun weighs 0.35) is gated")
-
-    def gates(self, confidence: float, salience: float) -> bool:
-        """Whether a link with this confidence and salience is written as gated evidence."""
-        return float(confidence) < self.min_confidence or float(salience) < self.min_salience
-
-
-class IngestConfig(_Section):
-    evidence_gate: EvidenceGate = Field(default_factory=EvidenceGate)
-
-
 class PrototypeConfig(_Section):
     strategy: Literal["mean", "cluster", "medoid"] = "mean"
     classifier_evidence: bool = Field(False, description="add classifier EVIDENCE edges to ImageNet senses")
     classifier_top: int = Field(3, ge=1, le=20)
     classifier_weight: float = Field(0.3, ge=0.0, le=1.0, description="multiplier on classifier confidences")
     min_confidence: float = Field(0.0, ge=0.0, le=1.0)
-    gated_weight: float = Field(GATED_WEIGHT, ge=0.0, le=1.0, description="multiplier on a gated link's confidence (ingest.evidence_gate); 0: kept for review, never counts")
     cluster_distance: float = Field(0.85, gt=0.0, le=2.0, description="average cosine distance that separates clusters (native space)")
 
 
@@ -105,7 +83,6 @@ class SenseGraphConfig(_Section):
     encoder: EncoderConfig = Field(default_factory=EncoderConfig)
     linker: LinkerConfig = Field(default_factory=LinkerConfig)
     prototypes: PrototypeConfig = Field(default_factory=PrototypeConfig)
-    ingest: IngestConfig = Field(default_factory=IngestConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
 

@@ -8,7 +8,6 @@ Errors render as an HTML page with the status the REST service would use.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -280,21 +279,18 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
         suffix = Path(file.filename or "").suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
             raise ValidationError(f"upload {file.filename!r}: expected one of {', '.join(sorted(UPLOAD_SUFFIXES))}")
-        from sensegraph.service import upload_dir
+        from sensegraph.service_media import check_upload, ingest_uploads
 
-        sha = hashlib.sha256(data).hexdigest()
-        target = upload_dir(sg) / f"{sha}{suffix}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            target.write_bytes(data)
-        with lock:
+        up = check_upload(data, file.filename or "upload")  # kept by its decoded format; a refusal leaves no file
+        with lock.shared():  # the ingest (decode, embed, link) runs beside searches, not exclusively
             c._sense(sense_id)
-            report = sg.ingest([{"media": str(target), "text": caption.strip() or None}])
-            if report.skipped:
-                raise ValidationError(f"upload {file.filename!r} was not ingested: {report.skipped[0].reason}")
-            m = sg.store.media_by_sha256(sha)
-            if m is None:
-                raise NotFound(f"upload {file.filename!r} vanished after ingest")
+            report = ingest_uploads(sg, [(up, caption.strip() or None, None)])
+        if report["skipped"]:
+            raise ValidationError(f"upload {file.filename!r} was not ingested: {report['skipped'][0]['reason']}")
+        m = sg.store.media_by_sha256(up.sha256)
+        if m is None:
+            raise NotFound(f"upload {file.filename!r} vanished after ingest")
+        with lock:
             entry = c.attach(m.media_id, sense_id)
         return done(sense_url(sense_id), f"uploaded {m.media_id} and attached it", entry.audit_id)
 
