@@ -34,7 +34,7 @@ from .errors import (
 from .sensegraph import SenseGraph
 from .service_guard import Budget, ReadOnlyRequests, ServiceBusy, ServiceLock
 from .service_http import SecurityHeaders, error_body, install_docs, install_error_handlers
-from .service_media import Upload, content_headers, decode_upload, public_uri, scrub, sniff_file, store_upload, upload_dir
+from .service_media import content_headers, decode_upload, ingest_uploads, public_uri, sniff_file, store_upload, upload_dir
 
 __all__ = ["STATUS", "UploadRecord", "create_app", "upload_dir"]
 
@@ -283,7 +283,8 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
             raise ValidationError(f"captions total {captions} characters; one request takes at most "
                                   f"{MAX_CAPTION_CHARS_PER_REQUEST} (send fewer records per request)")
         uploads = [decode_upload(r.data, r.filename) for r in req.records]  # all checked before any byte is stored
-        return await budgets["ingest"].run(shared, lambda: _ingest_uploads(sg, req.records, uploads))
+        items = [(up, r.text, r.id) for r, up in zip(req.records, uploads)]
+        return await budgets["ingest"].run(shared, lambda: ingest_uploads(sg, items))
 
     from .editor import mount_editor  # the editorial web tool under /editor, same process and port
 
@@ -295,30 +296,6 @@ def content_url(media_id: str) -> str:
     from urllib.parse import quote
 
     return f"/media/{quote(media_id, safe='')}/content"
-
-
-def _ingest_uploads(sg: SenseGraph, records: list[UploadRecord], uploads: list[Upload]) -> dict[str, Any]:
-    """Store the uploads, ingest them, and delete every file this request created that did not become a
-    medium (refused records leave nothing on disk); reasons name the client's filename, not a path."""
-    created: list[tuple[Path, str]] = []
-    shown: dict[str, str] = {}
-    try:
-        rows = []
-        for rec, up in zip(records, uploads):
-            path, new = store_upload(sg, up)
-            if new:
-                created.append((path, up.sha256))
-            shown[str(path)] = rec.filename
-            rows.append({"media": str(path), "text": rec.text, **({"id": rec.id} if rec.id else {})})
-        report = sg.ingest(rows).model_dump()
-    finally:
-        for path, sha in created:
-            if sg.store.media_by_sha256(sha) is None:
-                path.unlink(missing_ok=True)
-    for item in report.get("skipped", []):
-        item["ref"] = scrub(item["ref"], shown)
-        item["reason"] = scrub(item["reason"], shown)
-    return report
 
 
 def _save_upload(sg: SenseGraph, rec: UploadRecord) -> Path:

@@ -129,6 +129,11 @@ def decode_upload(data_b64: str, filename: str) -> Upload:
         data = base64.b64decode(data_b64, validate=True)
     except (binascii.Error, ValueError):
         raise ValidationError(f"record {filename!r}: data is not valid base64") from None
+    return check_upload(data, filename)
+
+
+def check_upload(data: bytes, filename: str) -> Upload:
+    """Uploaded bytes with their decoded format (REST and editor uploads alike); ``ValidationError`` otherwise."""
     if not data:
         raise ValidationError(f"record {filename!r}: data is empty")
     kind = sniff(data)
@@ -174,3 +179,28 @@ def scrub(text: str, paths: dict[str, str]) -> str:
     for server, shown in sorted(paths.items(), key=lambda kv: -len(kv[0])):
         text = text.replace(server, shown)
     return text
+
+
+def ingest_uploads(sg: SenseGraph, items: list[tuple[Upload, str | None, str | None]]) -> dict:
+    """Store ``(upload, caption, id)`` items, ingest them, and delete every file this call created that did
+    not become a medium (refused records leave nothing on disk); the report's reasons name the client's
+    filenames, never a server path."""
+    created: list[tuple[Path, str]] = []
+    shown: dict[str, str] = {}
+    try:
+        rows = []
+        for up, text, media_id in items:
+            path, new = store_upload(sg, up)
+            if new:
+                created.append((path, up.sha256))
+            shown[str(path)] = up.filename
+            rows.append({"media": str(path), "text": text, **({"id": media_id} if media_id else {})})
+        report = sg.ingest(rows).model_dump()
+    finally:
+        for path, sha in created:
+            if sg.store.media_by_sha256(sha) is None:
+                path.unlink(missing_ok=True)
+    for item in report.get("skipped", []):
+        item["ref"] = scrub(item["ref"], shown)
+        item["reason"] = scrub(item["reason"], shown)
+    return report

@@ -468,3 +468,27 @@ def test_editor_pages_do_not_wait_for_a_long_request(client):
         viewer.join(60)
     assert rendered_while_held, "an editor page waited for the long request"
     assert pages == [200, 200, 200]
+
+
+def test_a_refused_editor_upload_leaves_no_file_either(client, sg):
+    """The editor's upload form stores through the same path as REST: kept by the decoded format, and a
+    file ingest refuses (truncated pixels) or that is no medium at all leaves nothing under uploads/."""
+    from sensegraph.service import upload_dir
+
+    before = _files(upload_dir(sg))
+    good = _png(11, size=64)
+    for name, data in (("cut.png", good[: len(good) // 2]), ("page.png", b"<html><script>alert(1)</script></html>")):
+        r = client.post(f"/editor/sense/{CAT}/upload", files={"file": (name, data, "image/png")}, data={"caption": "a cat"},
+                        headers=AUTH, follow_redirects=False)
+        assert r.status_code == 422, (name, r.status_code, r.text[:300])
+        assert name in r.text and str(upload_dir(sg)) not in r.text
+    assert _files(upload_dir(sg)) == before
+    jpeg = io.BytesIO()
+    from PIL import Image
+
+    Image.new("RGB", (50, 40), (9, 99, 199)).save(jpeg, format="JPEG")
+    r = client.post(f"/editor/sense/{CAT}/upload", files={"file": ("photo.png", jpeg.getvalue(), "image/png")},
+                    data={"caption": "a cat"}, headers=AUTH, follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    m = sg.store.media_by_sha256(__import__("hashlib").sha256(jpeg.getvalue()).hexdigest())
+    assert m is not None and m.uri.endswith(".jpg")
