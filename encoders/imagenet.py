@@ -1,9 +1,10 @@
 """ImageNet-1k classes as WordNet senses, and their MiniLM embeddings (computed once per process).
 
 The 1000 synset ids (``n02123045``) and names (``tabby, tabby cat``) come from ``timm``'s bundled
-ImageNet metadata. A class's text embedding is the normalised mean of its lemmas' embeddings
-("tabby", "tabby cat"): on the sample photos this beat embedding the comma-joined name or only the
-first lemma by a small, consistent margin (see docs/encoders.md).
+ImageNet metadata files (read directly: importing timm costs seconds). A class's text embedding is
+the normalised mean of its lemmas' embeddings ("tabby", "tabby cat"): on the sample photos this beat
+embedding the comma-joined name or only the first lemma by a small, consistent margin (see
+docs/encoders.md).
 
 Embedding the ~2,500 lemmas takes 10 s on two idle cores (over a minute on a busy machine), so the
 result ships precomputed in ``data/imagenet_minilm_l6_v2.npz`` together with the SHA-256 of the
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sensegraph.errors import EncoderUnavailable
+
 from .base import l2_normalise
 from .text import MiniLMTextEncoder, minilm_model_dir
 
@@ -30,13 +33,26 @@ _EMBEDDINGS: dict[str, np.ndarray] = {}
 
 @lru_cache(maxsize=1)
 def imagenet_classes() -> tuple[tuple[str, str], ...]:
-    """``(synset_id, description)`` for the 1000 ImageNet-1k classes, in logit order."""
-    from timm.data import ImageNetInfo
+    """``(synset_id, description)`` for the 1000 ImageNet-1k classes, in logit order.
 
-    info = ImageNetInfo()
-    return tuple(
-        (info.index_to_label_name(i), info.index_to_description(i)) for i in range(info.num_classes())
-    )
+    Read from the two text files timm ships (``timm/data/_info``), exactly as ``timm.data.ImageNetInfo``
+    reads them, without importing timm (seconds at every ingest for a class list).
+    """
+    import csv
+    import importlib.util
+
+    spec = importlib.util.find_spec("timm")
+    if spec is None or not spec.submodule_search_locations:
+        raise EncoderUnavailable("the default encoder's ImageNet class list ships with timm: pip install timm")
+    info = Path(list(spec.submodule_search_locations)[0]) / "data" / "_info"
+    try:
+        synsets = (info / "imagenet_synsets.txt").read_text(encoding="utf-8").splitlines()
+        lemmas = dict(csv.reader((info / "imagenet_synset_to_lemma.txt").read_text(encoding="utf-8").splitlines(),
+                                 delimiter="\t"))
+        return tuple((sid, lemmas[sid]) for sid in synsets)
+    except (OSError, KeyError) as exc:
+        raise EncoderUnavailable(f"timm's ImageNet class files under {info} are missing or incomplete ({exc}); "
+                                 "reinstall timm") from exc
 
 
 def class_lemmas(description: str) -> list[str]:

@@ -134,3 +134,22 @@ def test_batchnorm_folding_keeps_outputs(photos):
     np.testing.assert_allclose(la.numpy(), lb.numpy(), atol=1e-3)
     np.testing.assert_allclose(fa.numpy(), fb.numpy(), atol=1e-3)
     assert mean.shape == (1280,) and 0.05 < float(mean.mean()) < 0.5
+
+
+def test_class_list_is_timms_own_and_reading_it_does_not_import_timm():
+    import subprocess
+    import sys
+
+    code = ("import sys; from sensegraph.encoders.imagenet import imagenet_classes; c = imagenet_classes(); "
+            "assert len(c) == 1000 and c[281] == ('n02123045', 'tabby, tabby cat'); "
+            "print('timm' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr
+
+    from timm.data import ImageNetInfo
+
+    from sensegraph.encoders.imagenet import imagenet_classes
+
+    info = ImageNetInfo()
+    assert imagenet_classes() == tuple((info.index_to_label_name(i), info.index_to_description(i))
+                                       for i in range(info.num_classes()))
