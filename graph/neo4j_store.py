@@ -53,7 +53,7 @@ VECTOR_PROPERTY = {"joint": "embedding", "native": "features"}
 INDEX_WAIT_S = 300
 OVERFETCH = 4  # index candidates per result wanted, re-scored exactly
 MIN_FETCH = 100
-PAIRED_OVERFETCH = 2  # the paired index ranks by the formula itself: its beam only needs to reach K'
+PAIRED_OVERFETCH = 1  # the paired index ranks by the formula itself: a beam of K' (>= 100) keeps its top 10 whole
 ALIAS_PAGE = 50_000  # aliases per alias-table query
 START_HINT = "start one with `sensegraph neo4j start` (no Docker) or `docker compose up -d`"
 
