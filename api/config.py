@@ -55,12 +55,36 @@ class LinkerConfig(_Section):
     ner_model: str | None = Field(None, description="optional spaCy pipeline package for NER spans no alias covers (NIL mentions)")
 
 
+# calibrated on evalsets/core's dev split, cold protocol (docs/evaluation.md, "Gated evidence"): the
+# strongest gate that ties no gate (hit@1 0.469, MRR 0.549, R@10 0.740); gating modifiers (salience
+# 0.5) cost 2 of 32 queries at rank 1, min_confidence 0.2 one at R@10; weak (0.25) beat none (0)
+GATED_WEIGHT = 0.25
+GATE_MIN_CONFIDENCE = 0.0
+GATE_MIN_SALIENCE = 0.3
+
+
+class EvidenceGate(_Section):
+    """Which caption links become weak (``gated``) evidence rather than full linker evidence."""
+
+    min_confidence: float = Field(GATE_MIN_CONFIDENCE, ge=0.0, le=1.0, description="a link below this linking confidence is gated")
+    min_salience: float = Field(GATE_MIN_SALIENCE, ge=0.0, le=1.0, description="a mention below this salience is gated (head noun 1, one noun deep 0.5, a modifier 0.35, deeper 0.25, 0.2)")
+
+    def gates(self, confidence: float, salience: float) -> bool:
+        """Whether a link with this confidence and salience is written as gated evidence."""
+        return float(confidence) < self.min_confidence or float(salience) < self.min_salience
+
+
+class IngestConfig(_Section):
+    evidence_gate: EvidenceGate = Field(default_factory=EvidenceGate)
+
+
 class PrototypeConfig(_Section):
     strategy: Literal["mean", "cluster", "medoid"] = "mean"
     classifier_evidence: bool = Field(False, description="add classifier EVIDENCE edges to ImageNet senses")
     classifier_top: int = Field(3, ge=1, le=20)
     classifier_weight: float = Field(0.3, ge=0.0, le=1.0, description="multiplier on classifier confidences")
     min_confidence: float = Field(0.0, ge=0.0, le=1.0)
+    gated_weight: float = Field(GATED_WEIGHT, ge=0.0, le=1.0, description="multiplier on a gated link's confidence (ingest.evidence_gate); 0: kept for review, never counts")
     cluster_distance: float = Field(0.85, gt=0.0, le=2.0, description="average cosine distance that separates clusters (native space)")
 
 
@@ -83,6 +107,7 @@ class SenseGraphConfig(_Section):
     encoder: EncoderConfig = Field(default_factory=EncoderConfig)
     linker: LinkerConfig = Field(default_factory=LinkerConfig)
     prototypes: PrototypeConfig = Field(default_factory=PrototypeConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
 

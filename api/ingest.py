@@ -310,6 +310,7 @@ class Ingestor:
         before = {(e.media_id, e.sense_id) for m in media for e in self.store.evidence(media_id=m.media_id)}
         self.store.upsert_evidence(evidence)
         report.evidence_edges += len(evidence)
+        report.evidence_gated += sum(e.source == "gated" for e in evidence)
         touched = {e.sense_id for e in evidence}
         added: dict[str, list[str]] = {}
         for e in evidence:
@@ -403,13 +404,20 @@ class Ingestor:
         return [e for e in self.store.evidence(media_id=existing.media_id) if e.source != "editor"]
 
     def _evidence(self, media_id: str, mentions: list[Any], labels: list[tuple[str, float]]) -> list[Evidence]:
-        """Linker edges from the caption's linked mentions (best confidence per sense), then classifier edges."""
+        """Linker edges from the caption's linked mentions (per sense the best ungated one), then classifier edges.
+
+        A link the gate (``ingest.evidence_gate``) finds unsure — low confidence or a minor word — is
+        written as ``gated`` evidence: weak in prototypes (``prototypes.gated_weight``), kept for review.
+        """
+        gate = self.cfg.ingest.evidence_gate
         best: dict[str, Evidence] = {}
         for m in mentions:
             if m.sense_id is None:
                 continue
-            ev = Evidence(media_id, m.sense_id, float(m.confidence), "linker", False, m.text)
-            if m.sense_id not in best or ev.confidence > best[m.sense_id].confidence:
+            gated = gate.gates(m.confidence, getattr(m, "salience", 1.0))
+            ev = Evidence(media_id, m.sense_id, float(m.confidence), "gated" if gated else "linker", False, m.text)
+            old = best.get(m.sense_id)
+            if old is None or _rank(ev) > _rank(old):
                 best[m.sense_id] = ev
         pc = self.cfg.prototypes
         if pc.classifier_evidence and labels:
@@ -419,6 +427,11 @@ class Ingestor:
                 if sid in known and sid not in best:
                     best[sid] = Evidence(media_id, sid, float(prob), "classifier")
         return list(best.values())
+
+
+def _rank(ev: Evidence) -> tuple[bool, float]:
+    """Which of two links to one sense a medium keeps: an ungated one, then the more confident."""
+    return ev.source != "gated", ev.confidence
 
 
 def _media_id(item: Loaded) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 from sensegraph.config import PrototypeConfig
 from sensegraph.graph.base import GraphStore
 from sensegraph.graph.model import Prototype
-from sensegraph.graph.prototypes import WeightPolicy, build_prototype, evidence_weight, update_mean
+from sensegraph.graph.prototypes import WeightPolicy, build_prototype, counting_weights, update_mean
 
 
 @dataclass
@@ -30,7 +30,7 @@ class PrototypeUpdater:
 
     def __init__(self, store: GraphStore, config: PrototypeConfig) -> None:
         self.store, self.config = store, config
-        self.policy = WeightPolicy(config.classifier_weight, config.min_confidence)
+        self.policy = WeightPolicy(config.classifier_weight, config.min_confidence, config.gated_weight)
 
     #: how often a sense is recomputed when its evidence changed while it was being computed
     MAX_ATTEMPTS = 8
@@ -93,8 +93,7 @@ class PrototypeUpdater:
     # -- internals -----------------------------------------------------------------------------
     def _evidence_key(self, sid: str) -> tuple[frozenset, dict[str, float]]:
         """The sense's counting evidence as (a comparable key, media id → weight)."""
-        weights = {e.media_id: evidence_weight(e, self.policy) for e in self.store.evidence(sense_id=sid)}
-        counting = {m: w for m, w in weights.items() if w > 0}
+        counting = counting_weights(self.store.evidence(sense_id=sid), self.policy)
         return frozenset((m, round(w, 9)) for m, w in counting.items()), counting
 
     def _recompute(self, sid: str, prev: Prototype | None, added: list[str]) -> tuple[Prototype | None, frozenset]:

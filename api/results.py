@@ -69,6 +69,7 @@ class IngestReport(BaseModel):
     already_present: int = 0
     skipped: list[SkippedRecord] = Field(default_factory=list)
     evidence_edges: int = 0
+    evidence_gated: int = Field(0, description="of evidence_edges, links written as weak 'gated' evidence (ingest.evidence_gate)")
     senses_touched: int = 0
     prototypes_created: int = 0
     prototypes_changed: int = 0
@@ -93,6 +94,7 @@ class IngestReport(BaseModel):
             already_present=self.already_present + other.already_present,
             skipped=self.skipped + other.skipped,
             evidence_edges=self.evidence_edges + other.evidence_edges,
+            evidence_gated=self.evidence_gated + other.evidence_gated,
             senses_touched=self.senses_touched + other.senses_touched,
             prototypes_created=self.prototypes_created + other.prototypes_created,
             prototypes_changed=self.prototypes_changed + other.prototypes_changed,

@@ -23,7 +23,7 @@ from .results import Hit, IngestReport, SearchResult, SenseView
 
 if TYPE_CHECKING:
     from sensegraph.graph.importers.report import ImportReport
-    from sensegraph.graph.model import MediaFilter
+    from sensegraph.graph.model import Evidence, MediaFilter
 
 
 class SenseGraph:
@@ -282,9 +282,19 @@ class SenseGraph:
 
     # -- inspection ------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
-        counts = dict(self.store.counts())
+        """Store counts, the encoder, and how many caption links the ingest gate held back."""
+        from .gating import gate_summary
+
+        counts: dict[str, Any] = dict(self.store.counts())
+        counts.update(gate_summary(self.store, self.config))
         counts["encoder"] = self.store.get_meta("encoder_id")
         return counts
+
+    def gated_evidence(self) -> list[Evidence]:
+        """Caption links the ingest gate wrote as weak evidence, for a curator to pin or detach."""
+        from .gating import gated_evidence
+
+        return gated_evidence(self.store)
 
     def sense(self, sense_id: str, *, with_prototype: bool = False) -> SenseView:
         """A sense with aliases, relations, prototype provenance and evidence media."""

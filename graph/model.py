@@ -10,11 +10,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-EvidenceSource = Literal["linker", "classifier", "editor"]
+EvidenceSource = Literal["linker", "classifier", "editor", "gated"]
 PrototypeSource = Literal["media", "curated", "propagated"]
 Space = Literal["joint", "native"]
 
-EVIDENCE_SOURCES: tuple[str, ...] = ("linker", "classifier", "editor")
+EVIDENCE_SOURCES: tuple[str, ...] = ("linker", "classifier", "editor", "gated")
 PROTOTYPE_SOURCES: tuple[str, ...] = ("media", "curated", "propagated")
 MODALITIES: tuple[str, ...] = ("image", "video", "audio", "text")
 

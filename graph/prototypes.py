@@ -9,11 +9,12 @@ Strategies, chosen in configuration and recorded on each prototype:
 * ``medoid``  — the evidence medium with the largest weighted similarity to the others.
 
 Weights come from ``evidence_weight``: linker confidence, classifier probability times a configured
-factor, 1.0 for an editor-pinned edge, and 0 (never counts) for an editor-detached one.
+factor, a gated link's confidence times its factor (weak evidence, 0 = kept for review only), 1.0 for
+an editor-pinned edge, and 0 (never counts) for an editor-detached one.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ class WeightPolicy:
 
     classifier_weight: float = 0.3
     min_confidence: float = 0.0
+    gated_weight: float = 0.25  # a link the ingest gate judged unsure (low confidence or salience)
 
 
 def evidence_weight(ev: Evidence, policy: WeightPolicy = WeightPolicy()) -> float:
@@ -40,7 +42,24 @@ def evidence_weight(ev: Evidence, policy: WeightPolicy = WeightPolicy()) -> floa
     conf = float(ev.confidence)
     if conf < policy.min_confidence or conf <= 0.0:
         return 0.0
-    return conf * policy.classifier_weight if ev.source == "classifier" else conf
+    if ev.source == "classifier":
+        return conf * policy.classifier_weight
+    if ev.source == "gated":
+        return conf * policy.gated_weight
+    return conf
+
+
+def counting_weights(evidence: Iterable[Evidence], policy: WeightPolicy = WeightPolicy()) -> dict[str, float]:
+    """Media id → weight of the edges that count in a sense's prototype.
+
+    Gated links only refine a prototype that other evidence makes: a sense whose counting evidence is
+    all gated gets none, so one unsure caption cannot hand a wrong sense a full-strength prototype.
+    """
+    edges = [(e, evidence_weight(e, policy)) for e in evidence]
+    counting = [(e, w) for e, w in edges if w > 0]
+    if not any(e.source != "gated" for e, _ in counting):
+        return {}
+    return {e.media_id: w for e, w in counting}
 
 
 def _normalise(v: np.ndarray) -> tuple[np.ndarray, float]:

@@ -14,7 +14,11 @@ def stats(store: str = StoreOption, as_json: bool = JsonOption) -> None:
     """Counts of entities, senses, relations, media, evidence and prototypes by source."""
     st = open_existing_store(store)
     try:
+        from sensegraph.config import CONFIG_META_KEY, build_config, config_from_json
+        from sensegraph.gating import gate_summary
+
         data = dict(st.counts())
+        data.update(gate_summary(st, build_config(config_from_json(st.get_meta(CONFIG_META_KEY)))))
         data["encoder"] = st.get_meta("encoder_id")
         data["store"] = st.describe()
     finally:

@@ -279,6 +279,19 @@ def test_editor_evidence_is_never_replaced_by_linker_or_classifier(bound, rng, d
     assert edge.detached is (not detached)
 
 
+def test_gated_evidence_round_trips_and_gives_way_to_a_linker_link_and_the_editor(bound, rng):
+    crane_graph(bound)
+    bound.upsert_media([media(rng, "m0"), media(rng, "m1")])
+    bound.upsert_evidence([Evidence("m0", "n_bird", 0.3, "gated", mention="bird"), Evidence("m1", "n_bird", 0.2, "gated")])
+    assert {(e.media_id, e.source, e.mention) for e in bound.evidence(sense_id="n_bird")} == {
+        ("m0", "gated", "bird"), ("m1", "gated", None)}
+    assert bound.get_senses(["n_bird"])["n_bird"].media_count == 2  # a weak edge is still an edge
+    bound.upsert_evidence([Evidence("m0", "n_bird", 0.9, "linker")])  # a re-link that passes the gate
+    bound.upsert_evidence([Evidence("m1", "n_bird", 1.0, "editor")])  # a curator pins the other
+    bound.upsert_evidence([Evidence("m1", "n_bird", 0.2, "gated")])  # and a re-ingest does not undo that
+    assert {(e.media_id, e.source) for e in bound.evidence(sense_id="n_bird")} == {("m0", "linker"), ("m1", "editor")}
+
+
 def test_evidence_query_returns_detached_edges_flagged(bound, rng):
     crane_graph(bound)
     bound.upsert_media([media(rng, "m0"), media(rng, "m1")])

@@ -6,6 +6,7 @@ from sensegraph.graph.model import Evidence
 from sensegraph.graph.prototypes import (
     WeightPolicy,
     build_prototype,
+    counting_weights,
     evidence_weight,
     update_mean,
 )
@@ -85,3 +86,29 @@ def test_cluster_scales_past_the_sample_and_keeps_the_majority():
     assert len(set(labels[:1500].tolist())) == 1 and not set(labels[:1500].tolist()) & set(labels[1500:].tolist())
     p = build_prototype("s", feats, np.ones(1800), "cluster")
     assert float(p.vector @ centre) > 0.9
+
+
+def test_a_gated_link_weighs_its_confidence_times_the_gated_weight():
+    policy = WeightPolicy(classifier_weight=0.3, gated_weight=0.25)
+    assert evidence_weight(Evidence("m", "s", 0.8, "gated"), policy) == pytest.approx(0.2)
+    assert evidence_weight(Evidence("m", "s", 0.8, "linker"), policy) == pytest.approx(0.8)
+    assert evidence_weight(Evidence("m", "s", 0.8, "gated"), WeightPolicy(gated_weight=0.0)) == 0.0
+
+
+def test_gated_links_refine_a_prototype_but_never_make_one_alone():
+    policy = WeightPolicy(gated_weight=0.25)
+    alone = [Evidence("m0", "s", 0.9, "gated"), Evidence("m1", "s", 0.6, "gated")]
+    assert counting_weights(alone, policy) == {}
+    with_anchor = [*alone, Evidence("m2", "s", 0.5, "linker"), Evidence("m3", "s", 1.0, "editor", detached=True)]
+    assert counting_weights(with_anchor, policy) == pytest.approx({"m0": 0.225, "m1": 0.15, "m2": 0.5})
+    assert counting_weights([*alone, Evidence("m4", "s", 1.0, "editor")], policy)["m4"] == 1.0
+
+
+def test_a_gated_medium_pulls_the_mean_less_than_a_linked_one():
+    rng = np.random.default_rng(3)
+    good, stray = _unit(rng, 2)
+    feats = np.stack([good, stray])
+    strong = build_prototype("s", feats, [0.6, 0.6], "mean")
+    weak = build_prototype("s", feats, [0.6, 0.6 * 0.25], "mean")
+    assert float(weak.vector @ good) > float(strong.vector @ good)
+    assert float(weak.vector @ stray) < float(strong.vector @ stray)
