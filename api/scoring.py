@@ -20,6 +20,16 @@ def normalise_weights(confidences: Sequence[float], unrepresented: float = 0.0) 
     return c / total if total > 0 else c
 
 
+def unrepresented_weight(missing: Sequence[float], represented: Sequence[float]) -> float:
+    """The weight that stays out of Σ w_k: how far the heaviest linked sense without a prototype
+    outweighs the heaviest one with a prototype (0 when a represented sense is at least as heavy).
+    A missing modifier ("night" in "a bat flying at night") costs the head noun nothing; a missing
+    head noun keeps a modifier from taking all of β."""
+    top_missing = max((float(w) for w in missing), default=0.0)
+    top_represented = max((float(w) for w in represented), default=0.0)
+    return max(top_missing - top_represented, 0.0)
+
+
 def cosine_rows(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     """cos(row_i, vector) for each row; zero rows score 0."""
     m = np.asarray(matrix, dtype=np.float32)

@@ -23,8 +23,9 @@ from sensegraph.graph.model import MediaFilter, Prototype
 from sensegraph.linking.base import LinkedMention
 from sensegraph.linking.lexicon import is_cjk
 
+from . import handoff
 from .results import Hit, SearchResult, SenseScore
-from .scoring import cosine_rows, formula_query, match_scores, normalise_weights, rank
+from .scoring import cosine_rows, formula_query, match_scores, normalise_weights, rank, unrepresented_weight
 
 MAX_QUERY_CHARS = 10_000
 
@@ -103,11 +104,12 @@ def pin_mentions(text: str, mentions: list[LinkedMention], pins: Mapping[str, st
 
 
 def chosen_senses(mentions: Sequence[LinkedMention]) -> list[tuple[str, float]]:
-    """(sense_id, confidence) of the linked mentions, one per sense at its highest confidence."""
+    """(sense_id, weight) of the linked mentions, one per sense at its highest weight; a mention's
+    weight is its linking confidence × its salience (the query's head noun outweighs a modifier)."""
     merged: dict[str, float] = {}
     for m in mentions:
         if m.sense_id is not None:
-            merged[m.sense_id] = max(merged.get(m.sense_id, 0.0), float(m.confidence))
+            merged[m.sense_id] = max(merged.get(m.sense_id, 0.0), float(m.weight))
     return list(merged.items())
 
 
@@ -149,9 +151,17 @@ class SearchEngine:
         q = self.embed_texts([text])[0]
         chosen = chosen_senses([m for m, _ in mentions])
         linked = self.linked_senses(chosen)
-        result = self._rank(q, linked, k, alpha, beta, as_filter(filters), threshold, text)
+        missing = self.without_prototype(chosen, linked)
+        extra, handed = handoff.hand_on(self.store, [m for m, _ in mentions], missing, dict(chosen),
+                                        self.linked_senses, self.config.linker.temperature)
+        linked = handoff.merge(linked, extra)  # a sense without media hands its weight on (docs/linking.md)
+        unrepresented = unrepresented_weight([w for sid, w in chosen if sid in missing and sid not in handed],
+                                             [ls.confidence for ls in linked])  # stays out of β
+        result = self._rank(q, linked, k, alpha, beta, as_filter(filters), threshold, text, unrepresented)
         result.linked = [{**m.to_dict(), "pinned": pinned} for m, pinned in mentions]
-        result.metadata["senses_without_prototype"] = self.without_prototype(chosen, linked)
+        result.metadata["senses_without_prototype"] = missing
+        result.metadata["weight_handed_on"] = handed
+        result.metadata["text_only"] = not linked
         result.metadata["link_seconds"] = round(t_link, 6)
         result.metadata["seconds"] = round(time.perf_counter() - t0, 6)
         return result
@@ -210,14 +220,14 @@ class SearchEngine:
         have = {ls.sense_id for ls in linked}
         return [sid for sid, _ in chosen if sid not in have and self.store.resolve(sid) not in have]
 
-    def _rank(self, q, linked, k, alpha, beta, flt, threshold, label) -> SearchResult:
+    def _rank(self, q, linked, k, alpha, beta, flt, threshold, label, unrepresented: float = 0.0) -> SearchResult:
         a = self.config.search.alpha if alpha is None else float(alpha)
         b = self.config.search.beta if beta is None else float(beta)
         for name, value in (("alpha", a), ("beta", b)):
             if not np.isfinite(value) or value < 0:
                 raise ValidationError(f"{name} must be a finite number >= 0, got {value}")
         kp = max(self.config.search.candidates, k)
-        weights = normalise_weights([ls.confidence for ls in linked]) if b > 0 else np.zeros(0)
+        weights = normalise_weights([ls.confidence for ls in linked], unrepresented) if b > 0 else np.zeros(0)
         t0 = time.perf_counter()
         found = self.store.search_match(*formula_query(q, [ls.prototype.vector for ls in linked], weights, a, b), kp, filters=flt)
         t_vec = time.perf_counter() - t0

@@ -149,7 +149,8 @@ class PhraseMatcherDetector:
         tok = span[0]
         return not (
             tok.text.islower() and tok.dep_ in MODIFIER_DEPS and tok.head.pos_ in NOUN_TAGS
-            and tok.head.i != tok.i and tok.lower_ in self._adjectives
+            and tok.i < tok.head.i  # a premodifier: "door key" parsed with key under door is still a noun
+            and tok.lower_ in self._adjectives
         )
 
     def _ner_hits(self, text: str, taken: list[_Hit]) -> list[_Hit]:

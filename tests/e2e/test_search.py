@@ -128,14 +128,19 @@ def test_search_is_the_formula_over_every_medium(cold_gallery, query):
     sg.__dict__.pop("engine", None)
     got = sg.search_result(query, k=4)
     linked = sg.engine.linked_senses(apply_pins(sg.linker.link(query), None))
+    # the engine's weights w_k (confidence × salience, handed on from senses without media: api/handoff.py)
+    senses = got.hits[0].senses if got.hits else []
+    protos = {ls.sense_id: ls.prototype.vector for ls in sg.engine.linked_senses([(s.sense_id, 1.0) for s in senses])}
+    assert {ls.sense_id for ls in linked} <= set(protos) or not linked
     ids = [m.media_id for batch in sg.store.iter_media() for m in batch]
     ids, joint = sg.store.media_vectors(ids, "joint")
     found, native = sg.store.media_vectors(ids, "native")
     assert found == ids
     q = sg.encoder.embed_texts([query])[0]
-    per_sense = np.stack([cosine_rows(native, ls.prototype.vector) for ls in linked], axis=1) if linked else np.zeros((len(ids), 0))
-    match, _ = match_scores(cosine_rows(joint, q), per_sense, normalise_weights([ls.confidence for ls in linked]),
-                            sg.config.search.alpha, sg.config.search.beta)
+    per_sense = np.stack([cosine_rows(native, protos[s.sense_id]) for s in senses], axis=1) if senses else np.zeros((len(ids), 0))
+    weights = np.array([s.weight for s in senses]) if senses else normalise_weights([])
+    assert weights.sum() <= 1.0 + 1e-6
+    match, _ = match_scores(cosine_rows(joint, q), per_sense, weights, sg.config.search.alpha, sg.config.search.beta)
     order = np.argsort(-match)
     assert [h.media_id for h in got.hits] == [ids[i] for i in order[:4]]
     np.testing.assert_allclose([h.match for h in got.hits], match[order[:4]], atol=1e-5)

@@ -112,6 +112,14 @@ def test_mention_weights_combine_confidence_and_salience():
     assert not np.any(normalise_weights([0.0], unrepresented=0.0))
 
 
+def test_only_a_heavier_missing_sense_keeps_weight_out_of_beta():
+    from sensegraph.scoring import unrepresented_weight
+
+    assert unrepresented_weight([0.8], [0.315]) == pytest.approx(0.485)  # kettle has no media: electric ≤ 0.39
+    assert unrepresented_weight([0.5], [1.0]) == 0.0  # "night" has no media: the head "bat" keeps all of β
+    assert unrepresented_weight([], [0.4]) == 0.0 and unrepresented_weight([0.7], []) == pytest.approx(0.7)
+
+
 def test_prior_counts_most_for_a_bare_noun():
     from sensegraph.linking.disambiguate import context_words, prior_strength
 
