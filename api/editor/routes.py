@@ -170,6 +170,16 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
             refs = views.sense_refs(sg.store, [sense])
         return render(request, "audit.html", entries=entries, sense_id=sense, sense_info=refs.get(sense or ""))
 
+    @router.get("/gated", response_class=HTMLResponse)
+    @html_errors
+    def gated(request: Request) -> Response:
+        """Caption links the ingest gate held back (weak evidence), for a curator to pin or detach."""
+        with lock:
+            edges = sorted(sg.gated_evidence(), key=lambda e: (e.confidence, e.sense_id, e.media_id))[:500]
+            refs = views.sense_refs(sg.store, [e.sense_id for e in edges])
+            total = len(sg.gated_evidence()) if len(edges) == 500 else len(edges)
+        return render(request, "gated.html", edges=edges, refs=refs, total=total)
+
     # -- login ------------------------------------------------------------------------------------
     @router.get("/login", response_class=HTMLResponse)
     @html_errors
