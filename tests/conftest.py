@@ -7,6 +7,9 @@ import numpy as np
 import pytest
 
 NEO4J_ENV = "SENSEGRAPH_TEST_NEO4J"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
@@ -81,3 +84,20 @@ def store(request, tmp_path):
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never ``playwright install``), one for the whole run:
+    Playwright's sync API keeps an event loop running while it is open, so a second one (or an
+    ``asyncio.run`` in the main thread) cannot start beside it."""
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

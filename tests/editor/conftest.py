@@ -18,9 +18,6 @@ from pathlib import Path
 import pytest
 
 TOKEN = "editor-test-token"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # true cat, domestic cat, beverage coffee, cup, rocket (engine), astronaut, motorcycle (+ hypernyms)
 SYNSETS = ["02121620", "02121808", "07929519", "03147509", "04099429", "09818022", "03790512"]
 CAT, DOMESTIC_CAT, COFFEE, CUP = "n02121620", "n02121808", "n07929519", "n03147509"
@@ -173,19 +170,6 @@ def server(sg):
 
     with serving(app, sg) as srv:
         yield srv
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium driven by Playwright (never ``playwright install``)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium chromium-driver)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

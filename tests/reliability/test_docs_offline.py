@@ -2,29 +2,8 @@
 page was blank offline) and under the service's own CSP (no violation reported by the browser)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from .conftest import fresh_store_dir
 from .test_service_limits import LiveServer
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium driven by Playwright (never ``playwright install``)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_docs_render_every_operation_with_the_network_blocked(browser, template, tmp_path):
