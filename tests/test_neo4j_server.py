@@ -125,6 +125,7 @@ def _vector_indexes(store) -> dict[str, int]:
 def test_bind_creates_online_cosine_indexes_and_a_rebind_after_wipe_resizes_them(neo4j_store):
     neo4j_store.bind_encoder("enc-a", 8, 6)
     assert _vector_indexes(neo4j_store) == {"sg_media_embedding": 8, "sg_media_features": 6,
+                                           "sg_media_paired": 8 + 6 + 1,  # [joint | native | norm pad]
                                            "sg_sense_prototype": 6, "sg_sense_propagated": 6}
     states = {r["name"]: r["state"] for r in neo4j_store._run("SHOW VECTOR INDEXES YIELD name, state")}
     assert set(states.values()) == {"ONLINE"}
@@ -136,6 +137,7 @@ def test_bind_creates_online_cosine_indexes_and_a_rebind_after_wipe_resizes_them
     assert neo4j_store.get_meta("encoder_id") is None
     neo4j_store.bind_encoder("enc-b", 16, 12)
     assert _vector_indexes(neo4j_store)["sg_media_embedding"] == 16
+    assert _vector_indexes(neo4j_store)["sg_media_paired"] == 16 + 12 + 1
     assert _vector_indexes(neo4j_store)["sg_sense_prototype"] == 12
 
 

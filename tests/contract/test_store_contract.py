@@ -805,4 +805,6 @@ def test_user_strings_are_stored_verbatim_and_execute_nothing(bound, rng):
     c = bound.counts()
     assert c["senses"] == 3 + len(INJECTIONS) and c["media"] == len(INJECTIONS)
     assert c["entities"] == 3 + len(INJECTIONS) and c["relations"] == 2
-    assert len(bound.find_senses("%")) == 1  # LIKE wildcards are literal
+    # LIKE wildcards and its escape character are literal: only the sense named with them is found
+    assert [x.sense_id for x in bound.find_senses("\\ %_")] == [f"n_bad{len(INJECTIONS) - 1}"]
+    assert bound.find_senses("%") == [] and bound.find_senses("_") == []  # name starts only, and none starts so

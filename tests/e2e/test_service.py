@@ -60,7 +60,12 @@ def test_writes_need_the_token(client, photo_dir):
     assert client.post("/ingest", json=body, headers=_auth(TOKEN + "x")).status_code == 401
     r = client.post("/ingest", json=body, headers=_auth())
     assert r.status_code == 200, r.text
-    assert r.json()["already_present"] == 1  # same bytes as the ingested rocket photo
+    # same bytes as the ingested rocket photo: under a new id refused by name, without one already there
+    assert r.json()["skipped"][0]["kind"] == "duplicate" and "rocket" in r.json()["skipped"][0]["reason"]
+    del body["records"][0]["id"]
+    r = client.post("/ingest", json=body, headers=_auth())
+    assert r.status_code == 200, r.text
+    assert r.json()["already_present"] == 1
 
 
 def test_limits_and_validation(client):
