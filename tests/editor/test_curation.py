@@ -177,7 +177,7 @@ def test_undo_of_an_alias_keeps_a_name_another_sense_took_since(sg):
     sg.edit_sense(DOMESTIC_CAT, add_aliases=["Moggy"])  # the same editor entity, now naming two senses
     sg.undo(first.audit_id)
     assert [s.sense_id for s in sg.store.find_senses("moggy")] == [DOMESTIC_CAT]
-    assert [(m.text, m.sense_id) for m in sg.link("a moggy asleep") if m.sense_id] == [("moggy", DOMESTIC_CAT)]
+    assert [(m.text, m.sense_id) for m in sg.link("the moggy is asleep") if m.sense_id] == [("moggy", DOMESTIC_CAT)]
 
 
 def test_edit_label_and_gloss_then_undo(sg):
