@@ -106,7 +106,8 @@ class SenseGraph:
     def linker(self) -> Any:
         from sensegraph.linking.linker import EntityLinker
 
-        return EntityLinker(self.store, self.text_memo, self.config.linker)
+        # the built lexicon and matchers are cached beside the embeddings (linking/build_cache.py)
+        return EntityLinker(self.store, self.text_memo, self.config.linker, cache_dir=self._cache_dir() / "linker")
 
     @cached_property
     def engine(self) -> Any:

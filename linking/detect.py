@@ -58,7 +58,7 @@ class PhraseMatcherDetector:
 
     def __init__(
         self, lexicon: Lexicon, *, skip_stopwords: bool = True, ner_model: str | None = None,
-        pos_model: str | None = None,
+        pos_model: str | None = None, matchers: tuple[Any, Any, Any] | None = None,
     ) -> None:
         from spacy.lang.en.stop_words import STOP_WORDS
         from spacy.matcher import PhraseMatcher
@@ -73,7 +73,15 @@ class PhraseMatcherDetector:
         self._ner = load_ner(ner_model) if ner_model else None
         self._pos = load_tagger(pos_model) if pos_model else None
         self._adjectives = adjective_lemmas() if pos_model else frozenset()
-        self._add_keys([(s, k) for s in (EN, ZH) for k in lexicon.by_key[s]])
+        if matchers is not None:  # (exact, lemma, zh) already built over this lexicon (linking/build_cache.py)
+            self._exact, self._lemma, self._zh = matchers
+        else:
+            self._add_keys([(s, k) for s in (EN, ZH) for k in lexicon.by_key[s]])
+
+    @property
+    def matchers(self) -> tuple[Any, Any, Any]:
+        """The (exact, lemma, zh) PhraseMatchers, for the build cache."""
+        return self._exact, self._lemma, self._zh
 
     # -- building -------------------------------------------------------------------------------
     def add_aliases(self, entries: Iterable[AliasEntry]) -> int:

@@ -2,12 +2,16 @@
 
 The steps are swappable (pass instances, or register factories under ``linker.detect``,
 ``linker.candidates``, ``linker.disambiguate``); by default the lexicon is built from the store's
-alias table on first use and cached on the linker, so a ``SenseGraph`` can create a linker cheaply.
+alias table on first use and cached on the linker, so a ``SenseGraph`` can create a linker cheaply;
+with ``cache_dir`` the built lexicon and matchers are also kept on disk for the next process
+(``linking/build_cache.py``).
 """
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
@@ -72,6 +76,7 @@ class EntityLinker:
         detector: Any = None,
         candidate_generator: Any = None,
         disambiguator: Any = None,
+        cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if not isinstance(store, GraphStore):
             raise ConfigError(f"EntityLinker needs a GraphStore, got {type(store).__name__}")
@@ -84,20 +89,37 @@ class EntityLinker:
         self._candidates = candidate_generator
         self._disambiguator = disambiguator
         self._lexicon: Lexicon | None = None
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None  # lexicon + matchers cached there
+        self._built: tuple[str, Any] | None = None  # (alias digest, cached matchers or None) of the lexicon
 
     # -- lazily built parts (cached on the linker) --------------------------------------------------
     @property
     def lexicon(self) -> Lexicon:
         if self._lexicon is None:
-            self._lexicon = Lexicon(self.store.alias_table())
+            entries = self.store.alias_table()
+            if self.cache_dir is None or self._detector is not None:
+                self._lexicon = Lexicon(entries)
+            else:
+                from . import build_cache
+
+                digest = build_cache.alias_digest(entries)
+                cached = build_cache.load(self.cache_dir, digest)
+                self._lexicon = cached[0] if cached else Lexicon(entries)
+                self._built = (digest, cached[1] if cached else None)
         return self._lexicon
 
     @property
     def detector(self) -> Any:
         if self._detector is None:
-            self._detector = get("linker.detect", DETECTOR)(
-                self.lexicon, ner_model=self.config.ner_model, pos_model=self.config.pos_model
-            )
+            lexicon = self.lexicon
+            options: dict[str, Any] = {"ner_model": self.config.ner_model, "pos_model": self.config.pos_model}
+            if self._built is not None and self._built[1] is not None:
+                options["matchers"] = self._built[1]
+            self._detector = get("linker.detect", DETECTOR)(lexicon, **options)
+            if self._built is not None and self._built[1] is None and hasattr(self._detector, "matchers"):
+                from . import build_cache
+
+                build_cache.save(self.cache_dir, self._built[0], lexicon, self._detector.matchers)
             self._detector = with_chinese(self._detector, self.lexicon)  # jieba for CJK (linking/chinese.py)
         return self._detector
 
