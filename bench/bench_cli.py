@@ -8,8 +8,8 @@ import and model load counts, as for a user typing the command. Per command: med
 wall seconds over ``--runs`` runs, peak RSS of the child, and whether torch was imported (each run
 has ``-X importtime`` on, which adds a few milliseconds). ``search`` and ``link`` use a different query per run and an
 empty embedding cache per run, so the text model loads every time (the worst case, a query never
-seen before); ``search (seen query)`` repeats one query with its embeddings cached (the store's
-cache folder, as in normal use). The built store: WordNet 3.0 nouns + 12 packaged Open Clip Art
+seen before, and no linker cache either); ``… (seen query)`` repeats one query with its embeddings and the
+built linker cached (the store's cache folder, as in normal use). The built store: WordNet 3.0 nouns + 12 packaged Open Clip Art
 drawings of the core eval set, ingested with their captions. The machine is shared: quote medians.
 """
 from __future__ import annotations
@@ -55,6 +55,7 @@ def commands(store: str) -> list[tuple[str, list[str], bool]]:
         ("sense n02330245", ["sense", "n02330245", *s], False),
         ("config", ["config", *s], False),
         ("link QUERY", ["link", "{q}", *s], True),
+        ("link (seen query)", ["link", QUERIES[0], *s], False),
         ("search QUERY", ["search", "{q}", *s], True),
         ("search (seen query)", ["search", QUERIES[0], *s], False),
     ]
