@@ -17,8 +17,9 @@ def gated_evidence(store: GraphStore) -> list[Evidence]:
     return [e for e in store.evidence() if e.source == "gated" and not e.detached]
 
 
-def gate_summary(store: GraphStore, config: SenseGraphConfig) -> dict[str, Any]:
-    """Stats rows: how many links were gated, and whether they count weakly or not at all."""
+def gate_summary(counts: dict[str, int], config: SenseGraphConfig) -> dict[str, Any]:
+    """Stats rows from the store's ``counts()`` (which counts gated links itself, so stats never reads
+    every edge): how many links were gated, and whether they count weakly or not at all."""
     weight = config.prototypes.gated_weight
-    return {"evidence_gated": len(gated_evidence(store)),
+    return {"evidence_gated": int(counts.get("evidence_gated", 0)),
             "gated_as": f"weak (x{weight:g} in prototypes)" if weight > 0 else "none (kept for review, not in prototypes)"}

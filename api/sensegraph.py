@@ -287,7 +287,7 @@ class SenseGraph:
         from .gating import gate_summary
 
         counts: dict[str, Any] = dict(self.store.counts())
-        counts.update(gate_summary(self.store, self.config))
+        counts.update(gate_summary(counts, self.config))
         counts["encoder"] = self.store.get_meta("encoder_id")
         return counts
 

@@ -130,7 +130,8 @@ class GraphStore(Protocol):
     def iter_media(self, batch_size: int = 1000, *, vectors: bool = True) -> Iterator[list[Media]]: ...
 
     def counts(self) -> dict[str, int]:
-        """entities, aliases, senses, relations, media, evidence, and prototypes_<source>."""
+        """entities, aliases, senses, relations, media, evidence, prototypes_<source>, and evidence_gated
+        (links the ingest gate wrote as weak evidence that no curator has detached)."""
         ...
 
     # -- prototypes ------------------------------------------------------------------------------

@@ -300,7 +300,8 @@ RETURN COUNT { (:Entity) } AS entities,
        COUNT { ()-[:EVIDENCE]->() } AS evidence,
        COUNT { (s:Sense) WHERE s.prototype_source = 'media' } AS prototypes_media,
        COUNT { (s:Sense) WHERE s.prototype_source = 'curated' } AS prototypes_curated,
-       COUNT { (s:Sense) WHERE s.propagated IS NOT NULL } AS prototypes_propagated
+       COUNT { (s:Sense) WHERE s.propagated IS NOT NULL } AS prototypes_propagated,
+       COUNT { ()-[e:EVIDENCE]->() WHERE e.source = 'gated' AND e.detached = false } AS evidence_gated
 """
 
 # -- prototypes -------------------------------------------------------------------------------------------

@@ -538,7 +538,7 @@ class EmbeddedStore(PatchOps):
 
     def counts(self) -> dict[str, int]:
         keys = ("entities", "aliases", "senses", "relations", "media", "evidence",
-                "prototypes_media", "prototypes_curated", "prototypes_propagated")
+                "prototypes_media", "prototypes_curated", "prototypes_propagated", "evidence_gated")
         return dict(zip(keys, (int(x) for x in self._read(q.COUNTS)[0])))
 
     def sense_graph(self):  # -> networkx.DiGraph

@@ -175,7 +175,8 @@ SELECT
   (SELECT count(*) FROM evidence),
   (SELECT count(*) FROM prototypes WHERE slot = 'own' AND source = 'media'),
   (SELECT count(*) FROM prototypes WHERE slot = 'own' AND source = 'curated'),
-  (SELECT count(*) FROM prototypes WHERE slot = 'propagated')
+  (SELECT count(*) FROM prototypes WHERE slot = 'propagated'),
+  (SELECT count(*) FROM evidence WHERE source = 'gated' AND detached = 0)
 """
 MEDIA_WITH_SENSE = "SELECT media_id FROM evidence WHERE sense_id = ? AND detached = 0"
 MEDIA_WITH_SOURCE = "SELECT DISTINCT media_id FROM evidence WHERE source = ?"

@@ -18,7 +18,7 @@ def stats(store: str = StoreOption, as_json: bool = JsonOption) -> None:
         from sensegraph.gating import gate_summary
 
         data = dict(st.counts())
-        data.update(gate_summary(st, build_config(config_from_json(st.get_meta(CONFIG_META_KEY)))))
+        data.update(gate_summary(data, build_config(config_from_json(st.get_meta(CONFIG_META_KEY)))))
         data["encoder"] = st.get_meta("encoder_id")
         data["store"] = st.describe()
     finally:

@@ -27,7 +27,7 @@ from .conftest import ENCODER_ID, JOINT_DIM, NATIVE_DIM
 
 COUNT_KEYS = {
     "entities", "aliases", "senses", "relations", "media", "evidence",
-    "prototypes_media", "prototypes_curated", "prototypes_propagated",
+    "prototypes_media", "prototypes_curated", "prototypes_propagated", "evidence_gated",
 }
 
 
@@ -208,7 +208,9 @@ def test_iterators_page_through_everything(bound, rng):
 def test_counts_has_every_key(bound, rng):
     crane_graph(bound)
     bound.upsert_media([media(rng, "m0"), media(rng, "m1")])
-    bound.upsert_evidence([Evidence("m0", "n_bird", 1.0, "editor", detached=True), Evidence("m1", "n_bird", 0.5)])
+    bound.upsert_evidence([Evidence("m0", "n_bird", 1.0, "editor", detached=True), Evidence("m1", "n_bird", 0.5),
+                           Evidence("m1", "n_crane_bird", 0.2, "gated"),
+                           Evidence("m0", "n_crane_bird", 0.2, "gated", detached=True)])
     bound.set_prototypes([
         Prototype("n_bird", unit(rng, NATIVE_DIM), "media"),
         Prototype("n_crane_bird", unit(rng, NATIVE_DIM), "curated"),
@@ -218,7 +220,7 @@ def test_counts_has_every_key(bound, rng):
     c = bound.counts()
     assert set(c) == COUNT_KEYS
     assert c["entities"] == 3 and c["senses"] == 3 and c["relations"] == 2 and c["media"] == 2
-    assert c["evidence"] == 2
+    assert c["evidence"] == 4 and c["evidence_gated"] == 1  # a detached gated link is reviewed, not pending
     assert (c["prototypes_media"], c["prototypes_curated"], c["prototypes_propagated"]) == (1, 1, 2)
 
 
