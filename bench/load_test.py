@@ -186,29 +186,29 @@ def run_load(base: str, clients: int, duration: float, ingests: int = 8, timeout
     with httpx.Client(timeout=timeout) as warm:  # load the models once before timing
         warm.get(f"{base}/search", params={"q": "warm up"})
 
+    def timed(role: Role, send) -> int | None:  # noqa: ANN001 - a zero-argument httpx call
+        """One request: its status (None when the connection failed), recorded with its latency."""
+        t0 = time.perf_counter()
+        try:
+            status = send().status_code
+        except httpx.HTTPError:
+            status = None
+        with lock:
+            role.record(status, time.perf_counter() - t0)
+        return status
+
     def search_client(i: int) -> None:
         rng = random.Random(i)
         with httpx.Client(timeout=timeout) as c:
             while not stop.is_set():
-                t0 = time.perf_counter()
-                try:
-                    status = c.get(f"{base}/search", params={"q": rng.choice(QUERIES), "k": 5}).status_code
-                except httpx.HTTPError:
-                    status = None
-                with lock:
-                    searchers.record(status, time.perf_counter() - t0)
+                timed(searchers, lambda: c.get(f"{base}/search", params={"q": rng.choice(QUERIES), "k": 5}))
 
-    def ingest_client() -> None:
-        with httpx.Client(timeout=timeout, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
-            for body in bodies:
+    def ingest_client(role: Role, batches: list[dict], client_timeout: float) -> None:
+        with httpx.Client(timeout=client_timeout, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+            for body in batches:
                 if stop.is_set():
                     break
-                t0 = time.perf_counter()
-                try:
-                    status = c.post(f"{base}/ingest", json=body).status_code
-                except httpx.HTTPError:
-                    status = None
-                ingester.record(status, time.perf_counter() - t0)
+                timed(role, lambda: c.post(f"{base}/ingest", json=body))
 
     def hostile_client(i: int) -> None:
         with httpx.Client(timeout=timeout) as c:
@@ -216,34 +216,15 @@ def run_load(base: str, clients: int, duration: float, ingests: int = 8, timeout
             while not stop.is_set():
                 text = hostile[(i + n) % len(hostile)]
                 n += 1
-                t0 = time.perf_counter()
-                try:
-                    status = c.post(f"{base}/link", json={"q": text}).status_code
-                except httpx.HTTPError:
-                    status = None
-                with lock:
-                    linkers.record(status, time.perf_counter() - t0)
-                if status == 503:
+                if timed(linkers, lambda: c.post(f"{base}/link", json={"q": text})) == 503:
                     time.sleep(0.5)  # what Retry-After asks for, roughly
 
-    def large_client() -> None:
-        with httpx.Client(timeout=max(timeout, 300), headers={"Authorization": f"Bearer {TOKEN}"}) as c:
-            for body in large or []:
-                if stop.is_set():
-                    break
-                t0 = time.perf_counter()
-                try:
-                    status = c.post(f"{base}/ingest", json=body).status_code
-                except httpx.HTTPError:
-                    status = None
-                large_ingester.record(status, time.perf_counter() - t0)
-
     threads = [threading.Thread(target=search_client, args=(i,)) for i in range(clients)]
-    threads.append(threading.Thread(target=ingest_client))
+    threads.append(threading.Thread(target=ingest_client, args=(ingester, bodies, timeout)))
     if hostile and hostile_clients:
         threads += [threading.Thread(target=hostile_client, args=(i,)) for i in range(hostile_clients)]
     if large:
-        threads.append(threading.Thread(target=large_client))
+        threads.append(threading.Thread(target=ingest_client, args=(large_ingester, large, max(timeout, 300))))
     t0 = time.perf_counter()
     for t in threads:
         t.start()
