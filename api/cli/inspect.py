@@ -5,24 +5,16 @@ import typer
 from rich.table import Table
 
 from . import app
-from ._common import JsonOption, StoreOption, console, handle_errors, open_existing_store, open_graph, print_json
+from ._common import JsonOption, StoreOption, console, handle_errors, open_graph, print_json
 
 
 @app.command("stats")
 @handle_errors
 def stats(store: str = StoreOption, as_json: bool = JsonOption) -> None:
     """Counts of entities, senses, relations, media, evidence and prototypes by source."""
-    st = open_existing_store(store)
-    try:
-        from sensegraph.config import CONFIG_META_KEY, build_config, config_from_json
-        from sensegraph.gating import gate_summary
-
-        data = dict(st.counts())
-        data.update(gate_summary(data, build_config(config_from_json(st.get_meta(CONFIG_META_KEY)))))
-        data["encoder"] = st.get_meta("encoder_id")
-        data["store"] = st.describe()
-    finally:
-        st.close()
+    with open_graph(store) as sg:  # no model is loaded for this
+        data = sg.stats()
+        data["store"] = sg.store.describe()
     if as_json:
         print_json(data)
         return
