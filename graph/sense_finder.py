@@ -43,8 +43,10 @@ class SenseFinding:
 
 
 def normalise(query: str | None) -> str:
-    """The needle every store searches for: stripped and lower-cased."""
-    return (query or "").strip().lower()
+    """The needle every store searches for: stripped and lower-cased; a query that is only whitespace
+    stays as it is (an id such as "\x85" must still find its sense)."""
+    text = query or ""
+    return (text.strip() or text).lower()
 
 
 def match_kind(needle: str, names: Iterable[str]) -> int | None:

@@ -103,3 +103,11 @@ def test_a_short_query_matches_only_names_that_start_with_it_on_both_stores(stor
     assert found.total == 5 and set(found.kinds.values()) == {PREFIX}
     assert [s.sense_id for s in sense_finder.find(store, "b", 20).senses][:2] == ["n_bat_club", "n_bat_animal"]
     assert sense_finder.find(store, "rob", 20).total == 2  # three characters: substrings again (acrobat, probate)
+
+
+def test_a_query_of_only_whitespace_characters_still_finds_the_sense_with_that_id(store):
+    """Hypothesis found it: an id such as U+0085 (whitespace to str.strip) was stripped to nothing."""
+    store.upsert_senses([Sense("\x85", "", ""), Sense("n_cat", "cat", "a feline")])
+    assert [s.sense_id for s in store.find_senses("\x85", 5)] == ["\x85"]
+    assert [s.sense_id for s in store.find_senses("  cat ", 5)] == ["n_cat"]  # padding is still stripped
+    assert store.find_senses("", 5) == []
