@@ -284,7 +284,13 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
                                   f"{MAX_CAPTION_CHARS_PER_REQUEST} (send fewer records per request)")
         uploads = [decode_upload(r.data, r.filename) for r in req.records]  # all checked before any byte is stored
         items = [(up, r.text, r.id) for r, up in zip(req.records, uploads)]
-        return await budgets["ingest"].run(shared, lambda: ingest_uploads(sg, items))
+        report = await budgets["ingest"].run(shared, lambda: ingest_uploads(sg, items))
+        if req.records and not report["ingested"] and not report["already_present"]:
+            # as `sensegraph ingest` exits 1: nothing went in is an error, with the report for the reasons
+            reasons = "; ".join(f"{s['ref']}: {s['reason']}" for s in report["skipped"][:3])
+            detail = f"all {len(report['skipped'])} records were skipped ({reasons})"
+            return JSONResponse({**error_body("NothingIngested", detail), **report}, status_code=422)
+        return report
 
     from .editor import mount_editor  # the editorial web tool under /editor, same process and port
 

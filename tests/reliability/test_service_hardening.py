@@ -194,12 +194,13 @@ def test_refused_uploads_leave_no_file_and_no_server_path(client, sg):
         body = refused[i % len(refused)]
         r = client.post("/ingest", json=body, headers=AUTH)
         shown = body["records"][0]["filename"]
-        if r.status_code == 200:
+        assert r.status_code == 422, r.text  # nothing went in: an error either way, never a 200
+        if r.json()["error"] == "NothingIngested":  # decoded, then refused by ingest: the report says why
             skipped = r.json()["skipped"]
             assert r.json()["ingested"] == 0 and len(skipped) == 1, r.text
             assert shown in skipped[0]["ref"] and str(folder) not in r.text, r.text
         else:
-            assert r.status_code == 422 and r.json()["error"] == "ValidationError", r.text
+            assert r.json()["error"] == "ValidationError", r.text
             assert shown in r.json()["detail"] and str(folder) not in r.text, r.text
         assert "/" + folder.name + "/" not in r.text
     assert _files(folder) == before
@@ -424,8 +425,9 @@ def test_a_rest_upload_cannot_take_another_mediums_id(client, sg):
     files = _files(upload_dir(sg))
     intruder = _png(42)
     r = client.post("/ingest", json=_upload(intruder, "other.png", "a rocket", id=victim.media_id), headers=AUTH)
-    assert r.status_code == 200, r.text
+    assert r.status_code == 422 and r.json()["error"] == "NothingIngested", r.text
     body = r.json()
+    assert victim.media_id in body["detail"], body
     assert body["ingested"] == 0 and len(body["skipped"]) == 1, body
     assert body["skipped"][0]["kind"] == "id_conflict" and victim.media_id in body["skipped"][0]["reason"], body
     kept = sg.store.get_media([victim.media_id], vectors=False)[victim.media_id]
