@@ -34,7 +34,8 @@ class EncoderConfig(_Section):
     pretrained: str | None = Field(None, description="open_clip pretrained tag or checkpoint path")
     allow_download: bool = Field(False, description="let open_clip fetch weights (never in tests)")
     cache_dir: str | None = Field(None, description="embedding cache; default $SENSEGRAPH_CACHE_DIR, else <store>/cache")
-    batch_size: int = Field(16, ge=1, le=1024)
+    text_cache_dir: str | None = Field(None, description="text embeddings shared by every store (sense texts, glosses); default $SENSEGRAPH_TEXT_CACHE_DIR, else $SENSEGRAPH_CACHE_DIR, else $XDG_CACHE_HOME/sensegraph")
+    batch_size: int = Field(16, ge=1, le=1024, description="media per encoder call and per ingest batch")
 
 
 class LinkerConfig(_Section):

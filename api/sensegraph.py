@@ -90,7 +90,9 @@ class SenseGraph:
         if cfg.allow_download:
             options["allow_download"] = True
         raw = create_encoder(cfg.name, **options)
-        enc = CachedEncoder(raw, self._cache_dir())
+        from sensegraph.encoders.text_cache import text_cache_dir
+
+        enc = CachedEncoder(raw, self._cache_dir(), text_cache_dir=text_cache_dir(cfg.text_cache_dir))
         self.store.bind_encoder(enc.encoder_id, enc.joint_dim, enc.native_dim)
         return enc
 

@@ -1,7 +1,9 @@
 """An on-disk embedding cache: ``CachedEncoder(encoder, cache_dir)`` keyed by (encoder_id, sha256 of content).
 
 Re-embedding the same bytes (a re-run ingest, the same photo under another name) costs a hash and
-a SQLite lookup instead of a model call. Texts are cached the same way (key: sha256 of UTF-8).
+a SQLite lookup instead of a model call. Texts go to a ``TextCache`` keyed by the text model
+(``encoders/text_cache.py``): ``text_cache_dir`` names the folder shared by every store on the
+machine (``SenseGraph`` passes it), else texts are kept beside the media in ``cache_dir``.
 One SQLite file per directory (WAL mode, so several processes may share it); vectors are stored as
 float32 blobs next to the labels as JSON. The wrapper keeps the inner encoder's ``encoder_id``:
 cached and fresh embeddings are the same numbers.
@@ -21,7 +23,8 @@ import numpy as np
 from sensegraph.errors import ConfigError, MediaError
 
 from .base import Encoder, MediaEmbedding, MediaInput
-from .media import DEFAULT_LIMITS, MediaLimits, decode_image, describe, read_content, sha256_hex
+from .media import DEFAULT_LIMITS, MediaLimits, decode_image, describe, read_content
+from .text_cache import TextCache, text_model_id
 
 DB_NAME = "embeddings.sqlite"
 MEDIA, TEXT = "media", "text"
@@ -52,7 +55,8 @@ class CacheStats:
 class CachedEncoder:
     """Wraps any ``Encoder``; same protocol, same ``encoder_id``, model calls only for unseen content."""
 
-    def __init__(self, encoder: Encoder, cache_dir: str | Path, limits: MediaLimits = DEFAULT_LIMITS) -> None:
+    def __init__(self, encoder: Encoder, cache_dir: str | Path, limits: MediaLimits = DEFAULT_LIMITS, *,
+                 text_cache_dir: str | Path | None = None) -> None:
         self.inner = encoder
         self.encoder_id = encoder.encoder_id
         self.joint_dim = encoder.joint_dim
@@ -63,27 +67,19 @@ class CachedEncoder:
         self._lock = threading.Lock()
         self._db = _connect(self.path)
 
+        self.texts = TextCache(text_cache_dir if text_cache_dir is not None else cache_dir, text_model_id(encoder),
+                               dim=encoder.joint_dim)
     # -- the Encoder protocol ---------------------------------------------------------------------
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Like the inner encoder's; texts seen before come from disk."""
+        """Like the inner encoder's; texts seen before (by any store using the same text cache) come from disk."""
         texts = list(texts)
         if any(not isinstance(t, str) for t in texts):
             return self.inner.embed_texts(texts)  # let the inner encoder name the bad item
-        keys = [sha256_hex(t.encode("utf-8")) for t in texts]
-        found = self._get(TEXT, keys)
-        missing = _unique([k for k in keys if k not in found])
-        if missing:
-            text_of = dict(zip(keys, texts))
-            fresh = self.inner.embed_texts([text_of[k] for k in missing])
-            rows = [(k, fresh[i], None, None) for i, k in enumerate(missing)]
-            self._put(TEXT, rows)
-            found.update({k: (j, n, lab) for k, j, n, lab in rows})
-        self._count(len(keys), len(missing))
-        out = np.zeros((len(keys), self.joint_dim), dtype=np.float32)
-        for i, key in enumerate(keys):
-            out[i] = found[key][0]
-        return out
+        before = self.texts.stats.misses
+        out = self.texts.embed(texts, self.inner.embed_texts)
+        self._count(len(texts), self.texts.stats.misses - before)
+        return out.reshape(len(texts), self.joint_dim)
 
     def embed_media(self, media: Sequence[MediaInput]) -> MediaEmbedding:
         """Hash each medium's bytes; decode and embed only those not cached for this encoder."""
@@ -174,6 +170,7 @@ class CachedEncoder:
             self._db.close()
 
     def __repr__(self) -> str:
+        self.texts.close()
         return f"CachedEncoder({self.inner!r}, {str(self.path.parent)!r})"
 
 
