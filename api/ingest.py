@@ -35,6 +35,8 @@ BATCH = 16
 MAX_TEXT_CHARS = 20_000
 MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".mp4", ".webm", ".mov", ".avi", ".mkv"}
 VIDEO_SUFFIXES = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
+AUDIO_SUFFIXES = {".wav", ".ogg", ".oga", ".flac", ".mp3", ".m4a", ".opus", ".aiff", ".au"}
+MEDIA_SUFFIXES |= AUDIO_SUFFIXES
 
 
 class IngestRecord(BaseModel):
@@ -72,7 +74,7 @@ SKIP_HINTS: dict[str, str] = {
     "outside_folder": "a relative media path must stay inside the manifest's folder; use an absolute path instead",
     "too_large": "the file is over the size limit (64 MB)",
     "fetch_failed": "the URL could not be downloaded; check it in a browser",
-    "unreadable": "not a readable image or video: check the file's format",
+    "unreadable": "not a readable image, sound or video: check the file's format",
     "id_conflict": "an id names one file: give this file its own id, or leave \"id\" out",
     "duplicate": "this file is already stored under another id: use that id, or leave \"id\" out",
     "other": "see the reason",
@@ -278,8 +280,7 @@ class Ingestor:
             except SenseGraphError as exc:
                 report.skipped.append(SkippedRecord(ref=ref, reason=str(exc), kind=_load_kind(exc, rec, base_dir)))
                 continue
-            suffix = Path(uri.split("?")[0]).suffix.lower()
-            modality = "video" if suffix in VIDEO_SUFFIXES else "image"
+            modality = _modality(self.sg.encoder, data, Path(uri.split("?")[0]).suffix.lower())
             loaded.append(Loaded(rec, ref, uri, data, sha, modality))
         items = self._claim_ids(loaded, report)
         embedded = self._embed(items, report)
@@ -427,6 +428,18 @@ class Ingestor:
                 if sid in known and sid not in best:
                     best[sid] = Evidence(media_id, sid, float(prob), "classifier")
         return list(best.values())
+
+
+def _modality(encoder: Any, data: bytes, suffix: str) -> str:
+    """image, audio or video: from the bytes when the encoder reads several kinds, else from the suffix."""
+    if getattr(encoder, "decodes_bytes", False) or getattr(getattr(encoder, "inner", None), "decodes_bytes", False):
+        from sensegraph.encoders.media import media_kind
+
+        try:
+            return media_kind(data)
+        except SenseGraphError:
+            pass  # the encoder names what is wrong when it embeds the medium
+    return "video" if suffix in VIDEO_SUFFIXES else "audio" if suffix in AUDIO_SUFFIXES else "image"
 
 
 def _rank(ev: Evidence) -> tuple[bool, float]:

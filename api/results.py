@@ -13,6 +13,15 @@ class SenseScore(BaseModel):
     weight: float = Field(description="normalised linking confidence w_k")
     sim: float = Field(description="cos(prototype_k, medium) in the native space")
     prototype: str = Field("media", description="which prototype was used: media, curated or propagated")
+    modality: str | None = Field(None, description="the modality block of the prototype this part scored (multimodal stores)")
+
+
+class ModalityScore(BaseModel):
+    """One modality of a hit (multimodal stores): its fusion weight in the medium and its own score."""
+
+    modality: str
+    weight: float = Field(description="the gate's weight of this modality in the medium's native vector")
+    score: float = Field(description="sum_k w_k * cos(prototype_k's block, the medium's block) in this modality's space")
 
 
 class Hit(BaseModel):
@@ -26,6 +35,7 @@ class Hit(BaseModel):
     sim2: float = Field(description="sum_k w_k * cos(prototype_k, medium) in the native space")
     senses: list[SenseScore] = Field(default_factory=list)
     caption: str | None = None
+    modalities: list[ModalityScore] = Field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,9 +46,12 @@ class Hit(BaseModel):
             "sim1": round(self.sim1, 6),
             "sim2": round(self.sim2, 6),
             "senses": [
-                {"sense_id": s.sense_id, "weight": round(s.weight, 6), "sim": round(s.sim, 6)}
+                {"sense_id": s.sense_id, "weight": round(s.weight, 6), "sim": round(s.sim, 6),
+                 **({"modality": s.modality} if s.modality else {})}
                 for s in self.senses
             ],
+            **({"modalities": [{"modality": p.modality, "weight": round(p.weight, 6), "score": round(p.score, 6)}
+                               for p in self.modalities]} if self.modalities else {}),
         }
 
 

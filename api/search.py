@@ -19,12 +19,12 @@ import numpy as np
 from sensegraph.config import SenseGraphConfig
 from sensegraph.errors import NotFound, ValidationError
 from sensegraph.graph.base import GraphStore
-from sensegraph.graph.model import MediaFilter, Prototype
+from sensegraph.graph.model import MODALITIES, MediaFilter, Prototype
 from sensegraph.linking.base import LinkedMention
 from sensegraph.linking.lexicon import is_cjk
 
-from . import handoff
-from .results import Hit, SearchResult, SenseScore
+from . import fusion, handoff
+from .results import Hit, ModalityScore, SearchResult, SenseScore
 from .scoring import cosine_rows, formula_query, match_scores, normalise_weights, rank, unrepresented_weight
 
 MAX_QUERY_CHARS = 10_000
@@ -37,6 +37,7 @@ class LinkedSense:
     sense_id: str
     confidence: float
     prototype: Prototype
+    modality: str = ""  # the modality block this part of a sense's prototype covers (multimodal stores)
 
 
 def validate_query(text: str) -> str:
@@ -61,6 +62,16 @@ def as_filter(filters: MediaFilter | Mapping[str, object] | None) -> MediaFilter
     if "exclude_ids" in values:
         values["exclude_ids"] = tuple(values["exclude_ids"])  # type: ignore[arg-type]
     return MediaFilter(**values)  # type: ignore[arg-type]
+
+
+def with_modality(filters: MediaFilter | Mapping[str, object] | None, modality: str | None) -> MediaFilter | None:
+    """``filters`` restricted to media of one ``modality`` (image, video, audio); ValidationError naming the valid ones."""
+    flt = as_filter(filters)
+    if modality is None:
+        return flt
+    if modality not in MODALITIES:
+        raise ValidationError(f"unknown modality {modality!r}; valid: {', '.join(MODALITIES)}")
+    return replace(flt or MediaFilter(), modality=modality)
 
 
 def find_word(text: str, word: str) -> tuple[int, int] | None:
@@ -228,6 +239,7 @@ class SearchEngine:
                 raise ValidationError(f"{name} must be a finite number >= 0, got {value}")
         kp = max(self.config.search.candidates, k)
         weights = normalise_weights([ls.confidence for ls in linked], unrepresented) if b > 0 else np.zeros(0)
+        linked, weights = self._by_modality(linked, weights)  # one part per modality of each prototype (api/fusion.py)
         t0 = time.perf_counter()
         found = self.store.search_match(*formula_query(q, [ls.prototype.vector for ls in linked], weights, a, b), kp, filters=flt)
         t_vec = time.perf_counter() - t0
@@ -254,7 +266,32 @@ class SearchEngine:
             ] if per_sense.shape[1] else []
             hits.append(Hit(rank=r + 1, media_id=ids[idx], uri=m.uri if m else "", match=float(match[idx]), sim1=float(sim1[idx]),
                             sim2=float(sim2[idx]), senses=senses, caption=m.caption if m else None))
+        self._explain_modalities(hits, linked)
         return SearchResult(query=label, hits=hits, metadata=self._meta(alpha=a, beta=b, candidates=len(found), vector_seconds=round(t_vec, 6)))
+
+    def _by_modality(self, linked: list[LinkedSense], weights: np.ndarray) -> tuple[list[LinkedSense], np.ndarray]:
+        """Split each prototype into its modality blocks, each at unit length with the sense's weight, so
+        images are scored against image evidence and sounds against sound evidence (no blocks: unchanged)."""
+        blocks = getattr(self.encoder, "native_blocks", None)
+        if not blocks or not len(weights):
+            return linked, weights
+        vecs, ws, owner = fusion.expand_by_modality([ls.prototype.vector for ls in linked], weights, blocks)
+        parts = [LinkedSense(linked[k].sense_id, linked[k].confidence, replace(linked[k].prototype, vector=v), m)
+                 for v, (k, m) in zip(vecs, owner)]
+        return parts, ws
+
+    def _explain_modalities(self, hits: list[Hit], linked: list[LinkedSense]) -> None:
+        """Each hit's modalities (multimodal stores): the gate's weight in the medium and that modality's score."""
+        blocks = getattr(self.encoder, "native_blocks", None)
+        if not blocks or not hits:
+            return
+        native = self._rows([h.media_id for h in hits], "native", sum(int(w) for _, w in blocks))
+        owner = [(0, ls.modality) for ls in linked]
+        for hit, row in zip(hits, native):
+            for part, ls in zip(hit.senses, linked):
+                part.modality = ls.modality or None
+            parts = fusion.explain_modalities(row, [s.sim for s in hit.senses], [s.weight for s in hit.senses], owner, blocks)
+            hit.modalities = [ModalityScore(modality=p.modality, weight=p.weight, score=p.score) for p in parts]
 
     def _rows(self, ids: list[str], space: str, dim: int) -> np.ndarray:
         """Vectors of ``ids`` in ``space``, row-aligned; a medium without one gets a zero row (scores 0)."""

@@ -187,27 +187,35 @@ class SenseGraph:
     @known_keywords
     def search(self, text: str, k: int = 10, *, alpha: float | None = None, beta: float | None = None,
                senses: Mapping[str, str] | None = None, threshold: float | None = None,
-               filters: MediaFilter | Mapping[str, Any] | None = None) -> list[Hit]:
+               filters: MediaFilter | Mapping[str, Any] | None = None, modality: str | None = None) -> list[Hit]:
         """Ranked hits for ``text`` (see ``search_result`` for the parameters, linked mentions and metadata)."""
-        return self.search_result(text, k, alpha=alpha, beta=beta, senses=senses, threshold=threshold, filters=filters).hits
+        return self.search_result(text, k, alpha=alpha, beta=beta, senses=senses, threshold=threshold, filters=filters,
+                                  modality=modality).hits
 
     @known_keywords
     def search_result(self, text: str, k: int = 10, *, alpha: float | None = None, beta: float | None = None,
                       senses: Mapping[str, str] | None = None, threshold: float | None = None,
-                      filters: MediaFilter | Mapping[str, Any] | None = None) -> SearchResult:
+                      filters: MediaFilter | Mapping[str, Any] | None = None, modality: str | None = None) -> SearchResult:
         """The top ``k`` media for ``text`` with the linked mentions and metadata.
 
         ``alpha``/``beta`` override the configured weights (``beta=0``: text only); ``senses`` pins a
         sense per word of the query (``{"mouse": "n03793489"}``); ``threshold`` drops hits below that
-        match; ``filters`` is a ``MediaFilter`` or a mapping of its fields (e.g. ``{"modality": "image"}``).
+        match; ``filters`` is a ``MediaFilter`` or a mapping of its fields (e.g. ``{"modality": "image"}``);
+        ``modality`` ("image", "video", "audio") keeps only media of that modality (None: every modality, mixed).
         """
-        return self.engine.search(text, k, alpha=alpha, beta=beta, senses=senses, threshold=threshold, filters=filters)
+        from .search import with_modality
+
+        return self.engine.search(text, k, alpha=alpha, beta=beta, senses=senses, threshold=threshold,
+                                  filters=with_modality(filters, modality))
 
     @known_keywords
     def search_many(self, texts: Sequence[str], k: int = 10, *, alpha: float | None = None, beta: float | None = None,
                     senses: Mapping[str, str] | None = None, threshold: float | None = None,
-                    filters: MediaFilter | Mapping[str, Any] | None = None) -> list[SearchResult]:
+                    filters: MediaFilter | Mapping[str, Any] | None = None, modality: str | None = None) -> list[SearchResult]:
         """``search_result`` for a batch of queries with the models loaded once (same parameters for each)."""
+        from .search import with_modality
+
+        filters = with_modality(filters, modality)
         return [self.engine.search(t, k, alpha=alpha, beta=beta, senses=senses, threshold=threshold, filters=filters)
                 for t in texts]
 

@@ -61,6 +61,7 @@ class CachedEncoder:
         self.encoder_id = encoder.encoder_id
         self.joint_dim = encoder.joint_dim
         self.native_dim = encoder.native_dim
+        self.native_blocks = getattr(encoder, "native_blocks", None)  # modality blocks of the native space
         self.limits = limits
         self.stats = CacheStats()
         self.path = Path(cache_dir) / DB_NAME
@@ -95,10 +96,11 @@ class CachedEncoder:
         if missing:
             by_key = {c.sha256: c for c in contents}
             images = []
+            raw = getattr(self.inner, "decodes_bytes", False)  # audio/multimodal encoders tell kinds apart themselves
             for key in missing:
                 content = by_key[key]
                 try:
-                    images.append(decode_image(content.data, self.limits, origin=content.origin))
+                    images.append(content.data if raw else decode_image(content.data, self.limits, origin=content.origin))
                 except MediaError as exc:
                     raise MediaError(f"medium #{keys.index(key)}: {exc}") from exc
             fresh = self.inner.embed_media(images)

@@ -111,13 +111,17 @@ class ConseEncoder:
             return MediaEmbedding(
                 np.zeros((0, self.joint_dim), np.float32), np.zeros((0, self.native_dim), np.float32), []
             )
+        return self.embed_images_with_probs(images)[0]
+
+    def embed_images_with_probs(self, images: Sequence[Any]) -> tuple[MediaEmbedding, np.ndarray]:
+        """``embed_images`` and the (n, 1000) ImageNet probabilities behind it (fusion gates read them)."""
         probs, feats = self._classify(images)
         joint = conse_embed(probs, class_embeddings(self.text), self.top)
         if self.centre_native:
             feats = feats - self._mean
         synsets = [sid for sid, _ in imagenet_classes()]
         labels = top_labels(probs, synsets, self.labels_top) if self.labels_top else [[] for _ in images]
-        return MediaEmbedding(joint=joint, native=l2_normalise(feats), labels=labels)
+        return MediaEmbedding(joint=joint, native=l2_normalise(feats), labels=labels), probs
 
     def classify(self, images: Sequence[Any]) -> np.ndarray:
         """(n, 1000) ImageNet class probabilities of decoded RGB images."""

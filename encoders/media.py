@@ -260,3 +260,161 @@ def _fetch_url(url: str, limits: MediaLimits) -> bytes:
     except OSError as exc:
         raise MediaError(f"{url}: cannot fetch ({exc})") from exc
     return b"".join(chunks)
+
+
+# -- audio -----------------------------------------------------------------------------------------
+AUDIO_RATE = 16_000  # every audio model here takes 16 kHz mono
+
+
+@dataclass(frozen=True)
+class AudioLimits:
+    """Caps for audio: file size, duration (an hours-long recording is refused, not decoded) and the
+    shortest clip worth embedding; ``truncated_ratio``: decoding less than this share of the declared
+    duration means the file is cut short."""
+
+    max_bytes: int = 256 * 1024 * 1024
+    max_seconds: float = 600.0
+    min_seconds: float = 0.05
+    truncated_ratio: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.max_bytes < 1 or not self.max_seconds > 0 or self.min_seconds < 0:
+            raise MediaError(f"AudioLimits need max_bytes >= 1, max_seconds > 0, min_seconds >= 0; got {self}")
+
+
+AUDIO_LIMITS = AudioLimits()
+
+# Magic numbers of the audio formats PyAV decodes most often (containers like MP4/WebM/Ogg/Matroska
+# can hold audio, video or both: PyAV looks at their streams).
+_AUDIO_MAGIC = (b"RIFF", b"OggS", b"fLaC", b"ID3", b"FORM", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b".snd", b"#!AMR", b"wvpk")
+
+
+def _import_av():
+    """PyAV (its wheel ships FFmpeg), imported only for audio and video."""
+    try:
+        import av
+    except ImportError as exc:
+        from sensegraph.errors import EncoderUnavailable
+
+        raise EncoderUnavailable("audio and video need PyAV: pip install 'sensegraph[audio]' (or av)") from exc
+    return av
+
+
+def media_kind(data: bytes, origin: str = "<bytes>") -> str:
+    """``"image"``, ``"audio"`` or ``"video"`` from the bytes themselves (never the file name).
+
+    Pillow recognises images; PyAV's demuxer says whether a container holds a moving picture (a cover
+    picture attached to a song does not count) or only sound. Anything else is a ``MediaError``.
+    """
+    if not data:
+        raise MediaError(f"{origin}: empty file (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Image.open(io.BytesIO(data))
+        return "image"
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds for non-images
+        pass
+    try:
+        av = _import_av()
+    except Exception:  # noqa: BLE001 - no PyAV: only the magic numbers can tell
+        if data.startswith(_AUDIO_MAGIC):
+            return "audio"
+        raise MediaError(f"{origin}: not an image, and PyAV is not installed to read audio or video") from None
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            moving = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
+            if moving:
+                return "video"
+            if container.streams.audio:
+                return "audio"
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError(f"{origin}: not an image, audio or video file ({len(data)} bytes no decoder recognises: {exc})") from exc
+    raise MediaError(f"{origin}: a media container with no picture and no sound stream")
+
+
+def decode_audio(data: bytes, limits: AudioLimits = AUDIO_LIMITS, origin: str = "<bytes>", *, keep_first: bool = False) -> np.ndarray:
+    """The first audio stream of ``data`` as 16 kHz mono float32 in [-1, 1] (PyAV's resampler).
+
+    ``MediaError`` naming the medium for empty, non-audio, corrupt, truncated, silent-length or
+    over-long input; the duration is checked from the header before decoding and again while decoding
+    (a header can lie), so an hours-long file costs no more than ``max_seconds`` of decoding.
+    ``keep_first``: keep the first ``max_seconds`` of a longer track instead (a long video's sound).
+    """
+    import numpy as np
+
+    if not data:
+        raise MediaError(f"{origin}: empty file (0 bytes)")
+    if len(data) > limits.max_bytes:
+        raise MediaError(f"{origin}: {len(data)} bytes exceeds AudioLimits.max_bytes={limits.max_bytes}")
+    av = _import_av()
+    chunks: list[np.ndarray] = []
+    total = 0
+    cap = int(limits.max_seconds * AUDIO_RATE)
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            if not container.streams.audio:
+                raise MediaError(f"{origin}: no audio stream")
+            stream = container.streams.audio[0]
+            declared = _declared_seconds(container, stream, data)
+            if declared is not None and declared > limits.max_seconds and not keep_first:
+                raise MediaError(f"{origin}: {declared:.0f} s of audio exceeds AudioLimits.max_seconds={limits.max_seconds:g}")
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunk = out.to_ndarray().reshape(-1)
+                    total += chunk.size
+                    if total > cap:
+                        if keep_first:
+                            chunks.append(chunk[: chunk.size - (total - cap)])
+                            break
+                        raise MediaError(f"{origin}: audio runs past AudioLimits.max_seconds={limits.max_seconds:g}")
+                    chunks.append(chunk)
+                if total > cap:
+                    break
+            if total <= cap:
+                for out in resampler.resample(None):
+                    chunks.append(out.to_ndarray().reshape(-1))
+    except MediaError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError, EOFError) as exc:
+        raise MediaError(f"{origin}: not decodable audio ({exc})") from exc
+    wave = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    seconds = wave.size / AUDIO_RATE
+    if seconds < max(limits.min_seconds, 1e-9):
+        raise MediaError(f"{origin}: audio has {seconds:.3f} s of samples (under AudioLimits.min_seconds={limits.min_seconds:g})")
+    if declared is not None and declared > 1.0 and seconds < limits.truncated_ratio * min(declared, limits.max_seconds):
+        raise MediaError(f"{origin}: truncated audio: {seconds:.2f} s decoded of {declared:.2f} s declared")
+    if not np.all(np.isfinite(wave)):
+        raise MediaError(f"{origin}: audio decoded to NaN or infinite samples")
+    return np.clip(wave, -1.0, 1.0)
+
+
+def _declared_seconds(container: Any, stream: Any, data: bytes = b"") -> float | None:
+    """The duration the header declares (a WAV's own data-chunk size, else PyAV's stream, then container
+    duration; FFmpeg sizes a WAV by the bytes present, which hides a cut-off file), or None."""
+    riff = _wav_seconds(data)
+    if riff is not None:
+        return riff
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000.0
+    return None
+
+
+def _wav_seconds(data: bytes) -> float | None:
+    """Seconds a RIFF/WAVE header's ``data`` chunk declares (size / byte rate), or None for other files."""
+    import struct
+
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    pos, byte_rate = 12, None
+    while pos + 8 <= len(data):
+        tag, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        if tag == b"fmt " and pos + 16 <= len(data):
+            byte_rate = struct.unpack("<I", data[pos + 16:pos + 20])[0] if pos + 20 <= len(data) else None
+        elif tag == b"data":
+            return size / byte_rate if byte_rate else None
+        pos += 8 + size + (size & 1)
+    return None

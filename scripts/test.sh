@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 apt_install wordnet-base openclipart-png chromium chromium-driver
 make_venv "$VENV"
-"$VENV/bin/python" -m pip install -q -e ".[test,video]"
+"$VENV/bin/python" -m pip install -q -e ".[test,video,audio]"
 
 NEO4J_DATA="${SENSEGRAPH_TEST_NEO4J_DATA:-$(mktemp -d /tmp/sensegraph-neo4j.XXXXXX)}"
 NEO4J_PORT="${SENSEGRAPH_TEST_NEO4J_PORT:-7687}"

@@ -1,0 +1,153 @@
+"""Modality-weighted fusion (seed 002) as pure functions: a confidence gate per modality, block vectors.
+
+A medium with several modalities (a video's frames and its sound track) gets, per modality m, a
+weight from that modality's own features — the parameter-free confidence gate
+
+    c_m = 1 − H(p_m) / log |C_m|        (p_m: the modality's class distribution, |C_m| its classes)
+    g_m = c_m / Σ_m' c_m'               (all gates zero: equal weights)
+
+and its native vector is the concatenation of one block per modality, ``[ĝ_1·f_1 | ĝ_2·f_2 | …]``
+with f_m unit and ĝ = g / ‖g‖₂, so the vector stays unit-norm (as stores keep it) and its dot
+product with a per-modality prototype ``[p_1 | 0 | …]`` is ĝ_m·cos(p_m, f_m). A sense's prototype is
+split into one unit block per modality (``modality_prototypes``): the second similarity of a medium
+is Σ_k w_k Σ_m ĝ_m cos(p_km, f_m) — each modality's evidence scored in its own space, weighed by
+how sure that modality is. A medium of one modality has ĝ = 1 on its block and 0 elsewhere.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Blocks = Sequence[tuple[str, int]]  # (modality name, width) of each block of the native vector, in order
+
+
+def normalised_entropy(dist: np.ndarray) -> float:
+    """H(p) / log(n) of a distribution over n classes, in [0, 1] (0: one class, 1: uniform)."""
+    p = np.clip(np.asarray(dist, dtype=np.float64).reshape(-1), 0.0, None)
+    n = p.size
+    total = p.sum()
+    if n < 2 or total <= 0:
+        return 1.0
+    p = p / total
+    nz = p[p > 0]
+    return float(-(nz * np.log(nz)).sum() / np.log(n))
+
+
+def confidence(dist: np.ndarray) -> float:
+    """The gate's confidence of one modality: 1 − normalised entropy of its class distribution."""
+    return 1.0 - normalised_entropy(dist)
+
+
+def gate_weights(dists: Sequence[np.ndarray | None]) -> np.ndarray:
+    """g_m ∝ confidence of each present modality (None: absent, weight 0), summing to 1."""
+    c = np.array([0.0 if d is None else max(confidence(d), 0.0) for d in dists], dtype=np.float64)
+    present = np.array([d is not None for d in dists])
+    if not present.any():
+        return c
+    if c.sum() <= 0:
+        c = present.astype(np.float64)
+    return c / c.sum()
+
+
+def block_slices(blocks: Blocks) -> list[slice]:
+    """The slice of the native vector each block occupies."""
+    out, start = [], 0
+    for _, width in blocks:
+        out.append(slice(start, start + int(width)))
+        start += int(width)
+    return out
+
+
+def fuse_native(parts: Sequence[np.ndarray | None], weights: np.ndarray, blocks: Blocks) -> np.ndarray:
+    """``[ĝ_1·f̂_1 | ĝ_2·f̂_2 | …]`` (ĝ = g/‖g‖₂, f̂ unit; an absent part is a zero block)."""
+    g = np.asarray(weights, dtype=np.float64)
+    norm = float(np.linalg.norm(g))
+    g = g / norm if norm > 0 else g
+    out = np.zeros(sum(int(w) for _, w in blocks), dtype=np.float32)
+    for part, gm, sl in zip(parts, g, block_slices(blocks)):
+        if part is None or gm == 0:
+            continue
+        v = np.asarray(part, dtype=np.float32)
+        n = float(np.linalg.norm(v))
+        if n > 0:
+            out[sl] = gm * v / n
+    return out
+
+
+def fuse_joint(parts: Sequence[np.ndarray | None], weights: np.ndarray) -> np.ndarray:
+    """The gate-weighted mean of the modalities' joint vectors, unit norm (one shared text space)."""
+    acc = None
+    for part, gm in zip(parts, weights):
+        if part is None or gm == 0:
+            continue
+        v = np.asarray(part, dtype=np.float64)
+        acc = gm * v / max(float(np.linalg.norm(v)), 1e-12) + (0 if acc is None else acc)
+    if acc is None:
+        raise ValueError("fuse_joint needs at least one present modality with a weight")
+    return (acc / max(float(np.linalg.norm(acc)), 1e-12)).astype(np.float32)
+
+
+def block_weights(native: np.ndarray, blocks: Blocks) -> np.ndarray:
+    """ĝ_m of a stored native vector: each block's length (the vector is unit, so Σ ĝ_m² = 1)."""
+    v = np.asarray(native, dtype=np.float32)
+    n = max(float(np.linalg.norm(v)), 1e-12)
+    return np.array([float(np.linalg.norm(v[sl])) / n for sl in block_slices(blocks)])
+
+
+def modality_prototypes(prototype: np.ndarray, blocks: Blocks) -> list[tuple[str, np.ndarray]]:
+    """A sense's prototype split into its modalities: ``(name, [0 | p̂_m | 0])`` for each non-empty block.
+
+    A prototype is the mean of its evidence's native vectors, so its image block comes from images and
+    frames and its audio block from sounds; each is scored on its own, at unit length.
+    """
+    v = np.asarray(prototype, dtype=np.float32)
+    out = []
+    for (name, _), sl in zip(blocks, block_slices(blocks)):
+        n = float(np.linalg.norm(v[sl]))
+        if n > 1e-6:
+            part = np.zeros_like(v)
+            part[sl] = v[sl] / n
+            out.append((name, part))
+    return out
+
+
+def expand_by_modality(
+    prototypes: Sequence[np.ndarray], weights: np.ndarray, blocks: Blocks | None
+) -> tuple[list[np.ndarray], np.ndarray, list[tuple[int, str]]]:
+    """(prototype vectors, weights, (sense index, modality) per vector) with each sense's prototype
+    split by ``modality_prototypes`` and its weight w_k on every part; ``blocks`` None: unchanged."""
+    if not blocks:
+        return list(prototypes), np.asarray(weights), [(k, "") for k in range(len(prototypes))]
+    vecs, ws, owner = [], [], []
+    for k, (p, w) in enumerate(zip(prototypes, weights)):
+        for name, part in modality_prototypes(p, blocks):
+            vecs.append(part)
+            ws.append(float(w))
+            owner.append((k, name))
+    return vecs, np.asarray(ws, dtype=np.float64), owner
+
+
+@dataclass(frozen=True)
+class ModalityPart:
+    """One modality of a hit: its weight ĝ_m in the medium and its score Σ_k w_k cos(p_km, f_m)."""
+
+    modality: str
+    weight: float
+    score: float
+
+
+def explain_modalities(
+    native: np.ndarray, per_part: np.ndarray, weights: np.ndarray, owner: Sequence[tuple[int, str]], blocks: Blocks
+) -> list[ModalityPart]:
+    """A hit's modalities: ĝ_m from its native vector, and the w-weighted cosine of each modality's
+    prototypes with the modality's own features (``per_part``: cos of the medium with each part)."""
+    g = block_weights(native, blocks)
+    out = []
+    for (name, _), gm in zip(blocks, g):
+        if gm <= 1e-6:
+            continue
+        score = sum(float(weights[j]) * float(per_part[j]) for j, (_, m) in enumerate(owner) if m == name) / gm
+        out.append(ModalityPart(name, float(gm), float(score)))
+    return out
