@@ -31,7 +31,6 @@ from .results import IngestReport, SkippedRecord
 if TYPE_CHECKING:
     from .sensegraph import SenseGraph
 
-BATCH = 16
 MAX_TEXT_CHARS = 20_000
 MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".mp4", ".webm", ".mov", ".avi", ".mkv"}
 VIDEO_SUFFIXES = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
@@ -229,6 +228,7 @@ class Ingestor:
     def __init__(self, sg: SenseGraph, max_bytes: int = 64_000_000) -> None:
         self.sg, self.store, self.cfg = sg, sg.store, sg.config
         self.max_bytes = max_bytes
+        self.batch_size = self.cfg.encoder.batch_size  # records per encoder call and per linking batch
         self.updater = PrototypeUpdater(self.store, self.cfg.prototypes)
         self._known_senses: dict[str, bool] = {}
 
@@ -254,7 +254,7 @@ class Ingestor:
                 bar.update(1)
                 continue
             batch.append((f"{ref}: {rec.media}", rec))
-            if len(batch) >= BATCH:
+            if len(batch) >= self.batch_size:
                 report = report.merge(self._batch(batch, base_dir))
                 bar.update(len(batch))
                 batch = []
