@@ -56,6 +56,7 @@ class SearchRequest(BaseModel):
     threshold: float | None = Field(None, allow_inf_nan=False)
     senses: dict[str, str] | None = Field(None, description="pin MENTION → SENSE_ID")
     filters: dict[str, Any] | None = None
+    modality: str | None = Field(None, description="only media of this modality: image, video or audio (default: all, mixed)")
 
 
 class LinkRequest(BaseModel):
@@ -215,14 +216,15 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
     @app.get("/search")
     async def search_get(q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS), k: int = Query(10, ge=1, le=1000),
                          alpha: float | None = Query(None, ge=0, le=MAX_WEIGHT), beta: float | None = Query(None, ge=0, le=MAX_WEIGHT),
+                         modality: str | None = Query(None, description="image, video or audio (default: all, mixed)"),
                          threshold: float | None = Query(None, allow_inf_nan=False)) -> dict[str, Any]:
-        return await search_post(SearchRequest(q=q, k=k, alpha=alpha, beta=beta, threshold=threshold))
+        return await search_post(SearchRequest(q=q, k=k, alpha=alpha, beta=beta, threshold=threshold, modality=modality))
 
     @app.post("/search")
     async def search_post(req: SearchRequest) -> dict[str, Any]:
         def run() -> dict[str, Any]:
             result = sg.search_result(req.q, req.k, alpha=req.alpha, beta=req.beta, threshold=req.threshold,
-                                      senses=req.senses, filters=req.filters)
+                                      senses=req.senses, filters=req.filters, modality=req.modality)
             body = {**result.to_dict(), "metadata": result.metadata}
             for hit in body["results"]:
                 hit["uri"] = public_uri(sg, hit.get("uri"))

@@ -26,7 +26,9 @@ IMAGE_FORMATS = {"PNG": (".png", "image/png"), "JPEG": (".jpg", "image/jpeg"), "
                  "BMP": (".bmp", "image/bmp"), "WEBP": (".webp", "image/webp"), "TIFF": (".tif", "image/tiff")}
 VIDEO_CONTAINERS = {"mov": (".mp4", "video/mp4"), "mp4": (".mp4", "video/mp4"), "matroska": (".mkv", "video/x-matroska"),
                     "webm": (".webm", "video/webm"), "avi": (".avi", "video/x-msvideo")}
-ACCEPTED = "PNG, JPEG, GIF, BMP, WebP, TIFF images or MP4/MOV, MKV/WebM, AVI video"
+AUDIO_CONTAINERS = {"wav": (".wav", "audio/wav"), "mov": (".m4a", "audio/mp4"), "ogg": (".ogg", "audio/ogg"), "flac": (".flac", "audio/flac"),
+                    "mp3": (".mp3", "audio/mpeg")}
+ACCEPTED = "PNG, JPEG, GIF, BMP, WebP, TIFF images, MP4/MOV, MKV/WebM, AVI video or WAV, Ogg, FLAC, MP3 audio"
 MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 OCTET = "application/octet-stream"
 
@@ -61,7 +63,7 @@ def _from_image(fmt: str | None) -> Sniffed | None:
 def sniff(data: bytes) -> Sniffed | None:
     """The decoded format of ``data`` (image header via Pillow, else a video container via PyAV), or None."""
     fmt = _image_format(data)
-    return _from_image(fmt) if fmt is not None else _sniff_video(data)
+    return _from_image(fmt) if fmt is not None else _sniff_video(data) or _sniff_audio(data)
 
 
 def _sniff_video(data: bytes) -> Sniffed | None:
@@ -83,6 +85,26 @@ def _sniff_video(data: bytes) -> Sniffed | None:
     return None
 
 
+def _sniff_audio(data: bytes) -> Sniffed | None:
+    """A sound file PyAV opens (a container with an audio stream in ``AUDIO_CONTAINERS``), or None."""
+    try:
+        import av
+    except ImportError:
+        return None
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            if not container.streams.audio:
+                return None
+            names = container.format.name.split(",")
+    except Exception:  # noqa: BLE001 - PyAV raises many FFmpeg error types for bytes that are not audio
+        return None
+    for name in names:
+        if name in AUDIO_CONTAINERS:
+            ext, ctype = AUDIO_CONTAINERS[name]
+            return Sniffed(ext, ctype, False)
+    return None
+
+
 def sniff_file(path: Path) -> Sniffed | None:
     """``sniff`` of a stored file: an image by its header, a video by reading the whole file."""
     try:
@@ -91,7 +113,8 @@ def sniff_file(path: Path) -> Sniffed | None:
             if fmt is not None:
                 return _from_image(fmt)
             fh.seek(0)
-            return _sniff_video(fh.read())
+            data = fh.read()
+            return _sniff_video(data) or _sniff_audio(data)
     except OSError:
         return None
 

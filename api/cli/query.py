@@ -64,6 +64,7 @@ def search(
     beta: float = typer.Option(None, help="weight of the second similarity; 0 = text-only"),
     threshold: float = typer.Option(None, help="threshold mode: keep results with match ≥ this"),
     sense: list[str] = typer.Option(None, "--sense", help="pin MENTION=SENSE_ID (repeatable)"),
+    modality: str = typer.Option(None, "--modality", help="only media of this modality: image, video or audio (default: all, mixed)"),
     queries: Path = typer.Option(None, "--queries", help="a file with one query per line; JSON Lines out"),
     store: str = StoreOption,
     as_json: bool = JsonOption,
@@ -75,7 +76,7 @@ def search(
     opts = {"alpha": alpha, "beta": beta, "threshold": threshold, "senses": _pins(sense)}
     with open_graph(store) as sg:
         for t in texts:
-            result = sg.search_result(t, k, **opts)
+            result = sg.search_result(t, k, modality=modality, **opts)
             if as_json or queries is not None:  # the same body as REST /search, metadata included
                 print_json({**result.to_dict(), "metadata": result.metadata})
             else:

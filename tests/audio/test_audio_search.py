@@ -119,3 +119,39 @@ def test_video_with_sound_fused_and_explained(sg, coffee, tmp_path):
     assert parts["visual"].weight ** 2 + parts["audio"].weight ** 2 == pytest.approx(1, abs=1e-4)
     h = hits["clip"]
     assert sum(p.weight * p.score for p in h.modalities) == pytest.approx(h.sim2, abs=1e-4)
+
+
+def test_rest_search_by_modality_and_audio_content(sg):
+    from fastapi.testclient import TestClient
+
+    from sensegraph.service import create_app
+
+    client = TestClient(create_app(sg))
+    body = client.get("/search", params={"q": "a telephone", "k": 3, "modality": "audio"}).json()
+    assert body["results"] and all(r["media_id"] in {"ring", "ring2", "hiss"} for r in body["results"])
+    assert body["results"][0]["modalities"][0]["modality"] == "audio"
+    post = client.post("/search", json={"q": "a cup", "k": 3, "modality": "image"}).json()
+    assert post["results"][0]["media_id"] == "coffee"
+    bad = client.get("/search", params={"q": "a telephone", "modality": "sound"})
+    assert bad.status_code in (400, 422) and "unknown modality 'sound'" in bad.text
+    content = client.get("/media/ring/content")
+    assert content.status_code == 200 and content.headers["content-type"] == "audio/wav"
+    assert content.content[:4] == b"RIFF"
+
+
+def test_cli_search_modality(sg, tmp_path):
+    """``sensegraph search --modality audio`` prints only sounds (the store saved as a directory)."""
+    if sg.store.name != "embedded":
+        pytest.skip("the CLI test opens the embedded store by its path")
+    from typer.testing import CliRunner
+
+    from sensegraph.cli import app
+
+    sg.save_config()  # the CLI opens the store with its saved configuration: the multimodal encoder
+    res = CliRunner().invoke(app, ["search", "a telephone", "-k", "3", "--modality", "audio", "--json",
+                                   "--store", sg.store.describe()])
+    assert res.exit_code == 0, res.output
+    import json
+
+    out = json.loads(res.output)
+    assert out["results"] and {r["media_id"] for r in out["results"]} <= {"ring", "ring2", "hiss"}
