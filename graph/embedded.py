@@ -8,7 +8,9 @@ take ``DIR/.write.lock`` (filelock) only for the duration of a write transaction
 Vectors are float32 BLOBs. Searches run over in-memory numpy matrices loaded lazily and refreshed
 when the database's write revision moved (only rows stamped with a newer revision are re-read).
 Past ``ann_threshold`` media one persisted faiss IVF index over the paired [joint | native] vectors
-(``DIR/ann-match.faiss``) answers instead, with ``MediaFilter`` applied inside the search.
+(``DIR/ann-match.faiss``) answers instead, with ``MediaFilter`` applied inside the search. Past
+``compress_threshold`` media that index holds PQ codes and the float32 matrices are mapped from
+unlinked files in ``DIR`` (np.memmap), so RAM holds the codes and the pages a search touches.
 """
 from __future__ import annotations
 
@@ -57,6 +59,16 @@ _CHUNK = 10_000
 LEGACY_INDEX_FILES = ("hnsw-joint.bin", "hnsw-joint.json", "hnsw-native.bin", "hnsw-native.json",  # graph indexes of earlier versions
                       "ann-joint.faiss", "ann-joint.json", "ann-native.faiss", "ann-native.json")  # per-space indexes
 _SMALL_FILTER = 2_000  # a filter letting at most this many media through is searched exactly
+COMPRESS_THRESHOLD = 2_000_000  # media from which vectors are PQ codes in RAM, float32 on disk (docs/scaling.md)
+RESCORE = 4  # a compressed search re-scores its top rescore·k exactly
+
+
+def _vector_options(ann_threshold: int, compress_threshold: int, rescore: int) -> tuple[int, int, int]:
+    """The three vector-search settings, checked (ValidationError naming the bad one)."""
+    for name, value, least in (("ann_threshold", ann_threshold, 0), ("compress_threshold", compress_threshold, 0), ("rescore", rescore, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ValidationError(f"{name} must be an integer >= {least}, got {value!r}")
+    return ann_threshold, compress_threshold, rescore
 
 
 def _blob(v: np.ndarray | None, dim: int | None, what: str) -> bytes | None:
@@ -136,14 +148,13 @@ class EmbeddedStore(PatchOps):
 
     name = "embedded"
 
-    def __init__(self, directory: str | Path, *, ann_threshold: int = 20_000, lock_timeout: float = 60.0) -> None:
-        if ann_threshold < 0:
-            raise ValidationError(f"ann_threshold must be >= 0, got {ann_threshold}")
+    def __init__(self, directory: str | Path, *, ann_threshold: int = 20_000, lock_timeout: float = 60.0,
+                 compress_threshold: int = COMPRESS_THRESHOLD, rescore: int = RESCORE) -> None:
+        self.ann_threshold, self.compress_threshold, self.rescore = _vector_options(ann_threshold, compress_threshold, rescore)
         self.directory = Path(directory).expanduser().resolve()
         if self.directory.exists() and not self.directory.is_dir():
             raise StoreError(f"store path {self.directory} exists and is not a directory")
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.ann_threshold = ann_threshold
         self._lock = threading.RLock()
         self._flock = FileLock(str(self.directory / LOCK_FILE), timeout=lock_timeout)
         self._conn = self._connect(self.directory / DB_FILE)
@@ -197,11 +208,30 @@ class EmbeddedStore(PatchOps):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def configure_vectors(self, *, ann_threshold: int | None = None, compress_threshold: int | None = None,
+                          rescore: int | None = None) -> None:
+        """Change the vector-search settings of an open store (``search.*`` in the configuration); a
+        change of compression drops the loaded tables and index, so the next search reloads them."""
+        with self._lock:
+            new = _vector_options(self.ann_threshold if ann_threshold is None else ann_threshold,
+                                  self.compress_threshold if compress_threshold is None else compress_threshold,
+                                  self.rescore if rescore is None else rescore)
+            if new[1] != self.compress_threshold:
+                self._tables.clear()
+                self._table_state.clear()
+                self._paired_rows = None
+                for index in self._ann.values():
+                    if index.unsaved:
+                        index.save()
+                self._ann.clear()
+            self.ann_threshold, self.compress_threshold, self.rescore = new
+
     def describe(self) -> str:
         return str(self.directory)
 
     def __repr__(self) -> str:
-        return f"EmbeddedStore({str(self.directory)!r}, ann_threshold={self.ann_threshold})"
+        return (f"EmbeddedStore({str(self.directory)!r}, ann_threshold={self.ann_threshold}, "
+                f"compress_threshold={self.compress_threshold})")
 
     @contextmanager
     def _write(self) -> Iterator[tuple[sqlite3.Connection, int]]:
@@ -614,7 +644,10 @@ class EmbeddedStore(PatchOps):
         if table is not None and state == (epoch, rev):
             return table, epoch, rev
         since = state[1] if (table is not None and state is not None and state[0] == epoch) else -1
-        table = self._load_media_rows(space, table if since >= 0 else None, since)
+        compress = self._compressing()
+        if table is not None and table.spilled != compress:  # the store crossed compress_threshold
+            since = -1
+        table = self._load_media_rows(space, table if since >= 0 else None, since, compress)
         if table is not None and since >= 0 and table is not self._tables.get(space):
             table = self._load_media_rows(space, None, -1)  # the dimension changed under us: reload all
         if table is not None:
@@ -624,13 +657,20 @@ class EmbeddedStore(PatchOps):
         self._table_state[space] = (epoch, rev)
         return table, epoch, rev
 
-    def _load_media_rows(self, space: str, table: VectorTable | None, since: int) -> VectorTable | None:
+    def _compressing(self) -> bool:
+        """Whether the store holds ``compress_threshold`` media or more (vectors on disk, PQ in RAM)."""
+        return int(self._read("SELECT COUNT(*) FROM media")[0][0]) >= max(self.compress_threshold, 1)
+
+    def _load_media_rows(self, space: str, table: VectorTable | None, since: int, compress: bool = False) -> VectorTable | None:
         """Upsert rows changed after ``since`` into ``table`` (a new one when None), a chunk at a time
-        so a million-row load never holds the rows twice; a new table when the dimension differs."""
+        so a million-row load never holds the rows twice; a new table when the dimension differs.
+        ``compress``: a new table's matrix is file-backed (np.memmap in the store directory)."""
         for rows in self._read_chunks(q.MEDIA_CHANGED.format(column=SPACES[space]), (since,)):
             dim = len(rows[0][3]) // 4
             if table is None or table.dim != dim:
-                table = VectorTable(dim)
+                table = VectorTable(dim, self.directory if compress else None)
+                if compress:  # one file of the final size, not a doubling series of copies
+                    table.reserve(int(self._read("SELECT COUNT(*) FROM media")[0][0]))
             mat = _matrix((r[3] for r in rows), len(rows))
             table.upsert([r[1] for r in rows], [r[0] for r in rows], mat, [r[2] for r in rows])
         return table
@@ -661,9 +701,10 @@ class EmbeddedStore(PatchOps):
         up to ``rev`` with the media written since; their vectors come from the in-memory tables,
         already refreshed to ``rev``. One index serves formula queries and each space alone (the
         other part of the query zero), so a million media are indexed once, not three times."""
+        kind = "pq" if any(t is not None and t.spilled for t in (paired.joint, paired.native)) else "flat"
         index = self._ann.get("match")
-        if index is None or index.dim != paired.dim:
-            index = IvfIndex(self.directory / "ann-match.faiss", paired.dim)
+        if index is None or index.dim != paired.dim or index.kind != kind:
+            index = IvfIndex(self.directory / "ann-match.faiss", paired.dim, kind, self.rescore)
             self._ann["match"] = index
             for old in LEGACY_INDEX_FILES:
                 (self.directory / old).unlink(missing_ok=True)
@@ -683,6 +724,7 @@ class EmbeddedStore(PatchOps):
             index.rebuild(paired.rows, paired.keys, rev, epoch)
         if index.unsaved >= 1000 or not index.path.exists():
             index.save()
+        index.rescore = self.rescore
         return index
 
     def _paired(self) -> tuple[PairedRows, int, int]:
@@ -724,7 +766,7 @@ class EmbeddedStore(PatchOps):
                 allow = paired.bitmap(table.keys if mask is None else table.keys[mask])
             padded = np.zeros(paired.dim, dtype=np.float32)
             padded[paired.part(space)] = query
-            labels, scores = index.query(padded, k, allow)
+            labels, scores = index.query(padded, k, allow, lambda lb: paired.rows(paired.positions(lb)))
             if len(labels) < min(k, allowed):  # the probed lists held fewer than k matches: answer exactly
                 return table.search(query, k, mask)
             rows, ids = table.row_of_key, table.ids
@@ -749,7 +791,7 @@ class EmbeddedStore(PatchOps):
                 return self._exact_match(paired, qj, qn, k, mask)
             index = self._ann_for(paired, epoch, rev)
             allow = None if mask is None else paired.bitmap(paired.keys[mask])
-            labels, scores = index.query(np.concatenate([qj, qn]), k, allow)
+            labels, scores = index.query(np.concatenate([qj, qn]), k, allow, lambda lb: paired.rows(paired.positions(lb)))
             if len(labels) < min(k, allowed):  # the probed lists held fewer than k matches: answer exactly
                 return self._exact_match(paired, qj, qn, k, mask)
             return list(zip(paired.ids(paired.positions(labels)), scores.tolist()))
@@ -941,7 +983,7 @@ class EmbeddedStore(PatchOps):
 @register("store", "embedded")
 def open_embedded(uri: str, **options: Any) -> EmbeddedStore:
     """Factory for ``open_store``: ``uri`` is the store directory (created if missing)."""
-    known = {"ann_threshold", "lock_timeout"}
+    known = {"ann_threshold", "compress_threshold", "rescore", "lock_timeout"}
     unknown = sorted(set(options) - known)
     if unknown:
         raise ValidationError(f"unknown embedded store option(s) {unknown}; known: {sorted(known)}")

@@ -1,16 +1,19 @@
-"""In-memory vector tables with exact cosine top-k, and a persisted IVF index for large ones.
+"""Vector tables with exact cosine top-k, and a persisted IVF index for large ones.
 
 The embedded store keeps one ``VectorTable`` per searchable space (media joint, media native,
 prototypes own, prototypes propagated). Rows are unit-normalised float32 so a dot product is the
 cosine; ``topk`` takes an optional boolean mask so filters apply *inside* the search. Past a size
-threshold the store searches one ``IvfIndex`` (faiss IVF-Flat, inner product) over ``PairedRows``,
+threshold the store searches one ``IvfIndex`` (faiss IVF, inner product) over ``PairedRows``,
 each medium's joint and native unit vectors side by side, labelled by stable integer row keys,
-updated incrementally and persisted beside the database.
+updated incrementally and persisted beside the database. The index holds the rows as float32
+(IVF-Flat, exact scores) or, for stores past RAM, as product-quantised codes (IVF-PQ) whose top
+``rescore·k`` are re-scored exactly from tables kept in a file-backed ``np.memmap`` on disk.
 """
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,10 +80,15 @@ def topk_scores(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 class VectorTable:
-    """Rows of (id, key, vector, tag) with in-place replacement and amortised appends."""
+    """Rows of (id, key, vector, tag) with in-place replacement and amortised appends.
 
-    def __init__(self, dim: int) -> None:
+    With ``spill`` (a directory) the matrix lives in an unlinked file there, mapped with np.memmap:
+    the OS pages rows in when a search touches them, so RAM need not hold the float32 vectors.
+    """
+
+    def __init__(self, dim: int, spill: Path | None = None) -> None:
         self.dim = dim
+        self.spill = spill
         self.ids: list[str] = []
         self.index: dict[str, int] = {}
         self.row_of_key: dict[int, int] = {}
@@ -129,18 +137,38 @@ class VectorTable:
             self.row_of_key[int(keys[i])] = row
             self._tags[row] = tags[i]
 
-    def _reserve(self, size: int) -> None:
+    def reserve(self, size: int) -> None:
+        """Room for ``size`` rows (an exact size up front saves the doubling copies of a bulk load)."""
+        self._reserve(size, exact=True)
+
+    def _reserve(self, size: int, exact: bool = False) -> None:
         cap = self._mat.shape[0]
         if size <= cap:
             return
-        cap = max(size, 2 * cap, 64)
-        mat = np.empty((cap, self.dim), dtype=np.float32)
-        mat[: self.n] = self._mat[: self.n]
+        cap = size if exact else max(size, 2 * cap, 64)
+        mat = self._alloc(cap)
+        for lo in range(0, self.n, 100_000):  # in slices: a memmap copy never pulls everything in
+            mat[lo: min(self.n, lo + 100_000)] = self._mat[lo: min(self.n, lo + 100_000)]
         keys = np.empty(cap, dtype=np.int64)
         keys[: self.n] = self._keys[: self.n]
         tags = np.empty(cap, dtype=object)
         tags[: self.n] = self._tags[: self.n]
         self._mat, self._keys, self._tags = mat, keys, tags
+
+    def _alloc(self, cap: int) -> np.ndarray:
+        """A (cap, dim) float32 matrix: in RAM, or mapped from a file that is deleted at once (the
+        mapping keeps it until the table is dropped, and nothing is left behind after a crash)."""
+        if self.spill is None:
+            return np.empty((cap, self.dim), dtype=np.float32)
+        self.spill.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=self.spill, prefix="vectors-") as f:
+            f.truncate(max(cap, 1) * self.dim * 4)
+            return np.memmap(f, dtype=np.float32, mode="r+", shape=(max(cap, 1), self.dim))
+
+    @property
+    def spilled(self) -> bool:
+        """Whether the matrix is file-backed (np.memmap) rather than held in RAM."""
+        return isinstance(self._mat, np.memmap)
 
     def rows_of(self, ids: Sequence[str]) -> np.ndarray:
         """Row numbers of the ids present in the table."""
@@ -250,11 +278,26 @@ class PairedRows:
 PROBES = 32
 GROWTH = 4
 TRAIN_PER_LIST = 40
+# IVF-PQ: one byte per sub-vector of PQ_DIMS dimensions (1664-d paired rows: 208 bytes a medium, 1/32
+# of float32), 256 centroids per sub-space when the sample allows faiss's 39 rows a centroid
+PQ_DIMS = 8
+PQ_TRAIN = 256 * 39
+KINDS = {"flat": "ivf-flat", "pq": "ivf-pq"}
+BUILD_THREADS = os.cpu_count() or 1  # faiss threads for training and adding (a query runs on one)
 
 
 def n_lists(n: int) -> int:
     """How many inverted lists an index over ``n`` rows gets."""
     return max(1, min(int(4 * np.sqrt(n)), n // 39))
+
+
+def pq_shape(dim: int, train_rows: int) -> tuple[int, int]:
+    """(sub-quantisers, bits per code) for IVF-PQ over ``dim``-d rows trained on ``train_rows``: the
+    most sub-vectors of at least ``PQ_DIMS`` dimensions that divide ``dim``; 8 bits (256 centroids)
+    unless the sample is too small for them (39 rows a centroid), then fewer."""
+    m = max([d for d in range(1, dim // PQ_DIMS + 1) if dim % d == 0] or [1])
+    bits = int(max(1, min(8, np.floor(np.log2(max(train_rows, 2) / 39)))))
+    return m, bits
 
 
 def n_probes(k: int, nlist: int, n: int, allowed: int | None = None) -> int:
@@ -265,8 +308,10 @@ def n_probes(k: int, nlist: int, n: int, allowed: int | None = None) -> int:
 
 
 class IvfIndex:
-    """A faiss IVF-Flat index (inner product) over the store's rows, labelled by row key, saved to
-    disk. The lists are scanned exactly, so a score is the exact inner product of query and row.
+    """A faiss IVF index (inner product) over the store's rows, labelled by row key, saved to disk.
+    ``kind`` "flat" (IVF-Flat) scans the lists exactly, so a score is the exact inner product of
+    query and row; "pq" (IVF-PQ, ``pq_shape`` bytes a row) ranks the lists' codes approximately and
+    re-scores its top ``rescore·k`` exactly from the full rows, so scores are exact there too.
 
     Why IVF and not a graph index: text queries sit far from the media they match, and on clustered
     media a graph search can settle in the wrong cluster. On 1M clustered media with MiniLM queries an
@@ -276,10 +321,16 @@ class IvfIndex:
     step with the table (the store decides when); ``save`` writes the index then its sidecar atomically.
     """
 
-    def __init__(self, path: Path, dim: int) -> None:
+    def __init__(self, path: Path, dim: int, kind: str = "flat", rescore: int = 4) -> None:
+        if kind not in KINDS:
+            raise ValidationError(f"vector index kind must be one of {sorted(KINDS)}, got {kind!r}")
+        if int(rescore) < 1:
+            raise ValidationError(f"rescore must be >= 1, got {rescore!r}")
         self.path = path
         self.meta_path = path.with_suffix(".json")
         self.dim = dim
+        self.kind = kind
+        self.rescore = int(rescore)
         self.rev = -1  # the table revision the index reflects
         self.epoch = -1
         self.trained_on = 0  # rows in the table when the centroids were trained
@@ -292,10 +343,11 @@ class IvfIndex:
 
         try:
             meta = json.loads(self.meta_path.read_text())
-            if meta.get("kind") != "ivf-flat" or meta.get("dim") != self.dim or meta.get("epoch") != epoch:
+            if meta.get("kind") != KINDS[self.kind] or meta.get("dim") != self.dim or meta.get("epoch") != epoch:
                 return False
             index = faiss.read_index(str(self.path))
-            if index.d != self.dim or not isinstance(index, faiss.IndexIVFFlat):
+            want = faiss.IndexIVFFlat if self.kind == "flat" else faiss.IndexIVFPQ
+            if index.d != self.dim or not isinstance(index, want):
                 return False
         except (OSError, ValueError, KeyError, RuntimeError):
             return False
@@ -306,17 +358,27 @@ class IvfIndex:
         """Whether an index trained on ``trained_on`` rows should be retrained for ``n``."""
         return n > GROWTH * max(self.trained_on, 1)
 
-    def rebuild(self, rows: Callable[[np.ndarray], np.ndarray], keys: np.ndarray, rev: int, epoch: int) -> None:
+    def rebuild(self, rows: Callable[[np.ndarray], np.ndarray], keys: np.ndarray, rev: int, epoch: int,
+                nlist: int | None = None) -> None:
         """Train centroids on a seeded sample and index every row (deterministic). ``rows(positions)``
-        gives the vectors of ``keys[positions]``: a table's matrix, or vectors assembled on the fly."""
+        gives the vectors of ``keys[positions]``: a table's matrix, or vectors assembled on the fly.
+        ``nlist``: the number of lists (default ``n_lists(n)``; benchmarks vary it)."""
         import faiss
 
         n = len(keys)
-        nlist = n_lists(n)
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dim), self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        nlist = n_lists(n) if nlist is None else nlist
+        train = min(n, TRAIN_PER_LIST * nlist if self.kind == "flat" else max(TRAIN_PER_LIST * nlist, PQ_TRAIN))
+        if self.kind == "flat":
+            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dim), self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        else:
+            m, bits = pq_shape(self.dim, train)
+            index = faiss.IndexIVFPQ(faiss.IndexFlatIP(self.dim), self.dim, nlist, m, bits, faiss.METRIC_INNER_PRODUCT)
+            # codebooks from 39 rows a centroid, 10 rounds: 208 small k-means are most of a build, and
+            # the top rescore·k are re-scored exactly anyway
+            index.pq.cp.seed, index.pq.cp.niter, index.pq.cp.max_points_per_centroid = 1234, 10, 39
         index.cp.seed = 1234
-        sample = np.sort(np.random.default_rng(0).choice(n, size=min(n, TRAIN_PER_LIST * nlist), replace=False))
-        with _threads(os.cpu_count() or 1):
+        sample = np.sort(np.random.default_rng(0).choice(n, size=train, replace=False))
+        with _threads(BUILD_THREADS):
             index.train(np.ascontiguousarray(rows(sample), dtype=np.float32) if n else np.zeros((nlist, self.dim), np.float32))
             for lo in range(0, n, 100_000):  # in slices: faiss copies what it adds, never everything at once
                 part = np.arange(lo, min(n, lo + 100_000))
@@ -330,7 +392,7 @@ class IvfIndex:
         assert self._index is not None
         if len(keys):
             keys = np.ascontiguousarray(keys, dtype=np.int64)
-            with _threads(os.cpu_count() or 1):
+            with _threads(BUILD_THREADS):
                 if self._index.ntotal:
                     self._index.remove_ids(faiss.IDSelectorBatch(keys))
                 self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), keys)
@@ -345,8 +407,24 @@ class IvfIndex:
     def loaded(self) -> bool:
         return self._index is not None
 
-    def query(self, query: np.ndarray, k: int, allow: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(labels, cosine scores) of up to ``k`` nearest rows; ``allow`` (bool per key) filters inside the scan."""
+    def query(
+        self, query: np.ndarray, k: int, allow: np.ndarray | None = None,
+        rows: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(labels, exact inner products) of up to ``k`` best rows, best first; ``allow`` (bool per key)
+        filters inside the scan. A "pq" index needs ``rows(labels)``, the full rows of those labels,
+        to re-score its ``rescore·k`` candidates."""
+        labels, scores = self._scan(query, k if self.kind == "flat" else self.rescore * k, allow)
+        if self.kind == "flat" or not len(labels):
+            return labels, scores
+        if rows is None:
+            raise StoreError("a compressed (ivf-pq) index re-scores from the full rows; none were given")
+        exact = np.asarray(rows(labels), dtype=np.float32) @ np.asarray(query, dtype=np.float32)
+        top = topk_scores(exact, k)
+        return labels[top], exact[top]
+
+    def _scan(self, query: np.ndarray, k: int, allow: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """faiss's top-``k`` (exact scores for "flat", code estimates for "pq")."""
         import faiss
 
         assert self._index is not None
@@ -372,7 +450,7 @@ class IvfIndex:
         tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
         faiss.write_index(self._index, str(tmp))
         os.replace(tmp, self.path)
-        meta = {"kind": "ivf-flat", "dim": self.dim, "rev": self.rev, "epoch": self.epoch,
+        meta = {"kind": KINDS[self.kind], "dim": self.dim, "rev": self.rev, "epoch": self.epoch,
                 "trained_on": self.trained_on, "nlist": int(self._index.nlist)}
         tmp_meta = self.meta_path.with_name(self.meta_path.name + f".tmp{os.getpid()}")
         tmp_meta.write_text(json.dumps(meta))
