@@ -95,6 +95,8 @@ class SearchConfig(_Section):
     candidates: int = Field(100, ge=1, le=10000, description="K': media the store's formula query returns for exact re-scoring")
     min_own_media: int = Field(1, ge=0, description="below this, a sense uses its propagated prototype")
     ann_threshold: int = Field(20000, ge=0, description="embedded store: an approximate (IVF) index at or above this many media")
+    compress_threshold: int = Field(2_000_000, ge=0, description="embedded store: at or above this many media the index holds PQ codes and the float32 vectors stay on disk (np.memmap), re-scored exactly (docs/scaling.md)")
+    rescore: int = Field(4, ge=1, le=100, description="embedded store, compressed index: candidates re-scored exactly per result wanted (rescore·k)")
 
 
 class ServiceConfig(_Section):

@@ -53,13 +53,27 @@ class SenseGraph:
             base = config
         elif config:
             base = base.merged(dict(config))
-        self.config: SenseGraphConfig = base
+        self.config = base  # through the setter: the store gets its vector-search settings
         if self.config.service.token is None and os.environ.get("SENSEGRAPH_TOKEN"):
             self.config.service.token = os.environ["SENSEGRAPH_TOKEN"]
         if encoder is not None:
             self.__dict__["encoder"] = encoder
         if linker is not None:
             self.__dict__["linker"] = linker
+
+    @property
+    def config(self) -> SenseGraphConfig:
+        """The resolved configuration; assigning a new one hands its vector settings to the store."""
+        return self._config
+
+    @config.setter
+    def config(self, value: SenseGraphConfig) -> None:
+        self._config = value
+        from sensegraph.graph.embedded import EmbeddedStore
+
+        if isinstance(self.store, EmbeddedStore):  # Neo4j's vector index is the server's own
+            s = value.search
+            self.store.configure_vectors(ann_threshold=s.ann_threshold, compress_threshold=s.compress_threshold, rescore=s.rescore)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
