@@ -177,6 +177,7 @@ def sense_page(sg: SenseGraph, sense_id: str) -> dict[str, Any]:
     for e in evidence:
         m = media.get(e["media_id"])
         e["caption"] = m.caption if m else None
+        e["modality"] = m.modality if m else None  # a sound gets a player instead of a thumbnail
         e["cluster"] = cluster_of.get(e["media_id"])
         e["fit"] = _cos(m.features, proto.vector) if (m is not None and m.features is not None and proto is not None) else None
     counting = [e for e in evidence if not e["detached"]]
@@ -187,7 +188,8 @@ def sense_page(sg: SenseGraph, sense_id: str) -> dict[str, Any]:
         exclude = tuple(e["media_id"] for e in evidence)
         found = store.search_media(proto.vector, CANDIDATES, space="native", filters=MediaFilter(exclude_ids=exclude))
         cmedia = store.get_media([m for m, _ in found])
-        candidates = [{"media_id": m, "sim": s, "caption": cmedia[m].caption if m in cmedia else None} for m, s in found]
+        candidates = [{"media_id": m, "sim": s, "caption": cmedia[m].caption if m in cmedia else None,
+                       "modality": cmedia[m].modality if m in cmedia else None} for m, s in found]
     else:
         cmedia = {}
 
