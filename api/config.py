@@ -107,6 +107,11 @@ class ServiceConfig(_Section):
 
 
 class SenseGraphConfig(_Section):
+class PropagationConfig(_Section):
+    auto: bool = Field(True, description="after an ingest or a curator edit, update propagated prototypes near the senses whose own prototype changed (the `propagate --changed` path; docs/gnn.md)")
+    method: Literal["gnn", "neighbour-mean", "hypernym-backoff"] = Field("gnn", description="what predicts a propagated prototype; the automatic update uses neighbour-mean until a GNN has been trained")
+
+
     encoder: EncoderConfig = Field(default_factory=EncoderConfig)
     linker: LinkerConfig = Field(default_factory=LinkerConfig)
     prototypes: PrototypeConfig = Field(default_factory=PrototypeConfig)
@@ -120,6 +125,7 @@ class SenseGraphConfig(_Section):
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, exclude={"service": {"token"}})
+    propagation: PropagationConfig = Field(default_factory=PropagationConfig)
 
 
 def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

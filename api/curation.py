@@ -40,6 +40,7 @@ from sensegraph.graph.model import (
 from sensegraph.graph.undo import MergeSnapshot, capture_merge, unmerge_patch
 
 from .errors import NotFound, ValidationError
+from .propagation import AutoPropagating
 from .prototype_updates import PrototypeUpdater
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ class Curator:
         self.sg, self.store = sg, sg.store
         self.user = (user or DEFAULT_USER).strip()[:80] or DEFAULT_USER
         self.updater = PrototypeUpdater(self.store, sg.config.prototypes)
+        self.updater = AutoPropagating(self.updater, sg)  # then senses near an edited one (propagation.auto)
 
     # -- validation and snapshots ----------------------------------------------------------------
     def _sense(self, sense_id: str, *, live: bool = True) -> Sense:

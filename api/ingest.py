@@ -262,6 +262,14 @@ class Ingestor:
             report = report.merge(self._batch(batch, base_dir))
             bar.update(len(batch))
         bar.close()
+        if report.prototypes_created or report.prototypes_changed:
+            from .propagation import auto_propagate
+
+            try:  # senses near the new evidence get a prototype now (propagation.auto)
+                prop = auto_propagate(self.sg)
+                report.propagated = prop.written if prop is not None else 0
+            except SenseGraphError as exc:  # what was ingested stays; propagation can be run again by hand
+                report.warnings.append(f"automatic propagation failed ({exc}); run `sensegraph propagate --changed`")
         report.seconds = time.perf_counter() - t0
         return report
 

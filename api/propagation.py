@@ -9,26 +9,44 @@
 
 Both are idempotent: the same store state gives the same writes. Propagated prototypes live in their
 own slot, so media-derived and curated prototypes are never touched.
+
+``method`` picks what predicts: ``gnn`` (the trained model; ``--changed`` needs its checkpoint) or a
+non-learned method from ``sensegraph.gnn.baselines`` (``neighbour-mean``, ``hypernym-backoff``): no
+training, no checkpoint, no gloss embedding. Glosses the GNN reads are embedded once per machine
+(the shared text cache, ``encoders/text_cache.py``), only for the senses within 2K hops of the seeds.
+
+**Automatic** (``propagation.auto``, on by default): after an ingest or a curator edit changed an own
+prototype, ``auto_propagate`` runs the ``--changed`` path, so a sense next to new evidence ("guitar"
+beside "acoustic guitar") gets a prototype without anyone running ``propagate``. It never trains: it
+uses the configured method, and ``neighbour-mean`` while no GNN checkpoint exists.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sensegraph.errors import ConfigError, StoreError
+from sensegraph.errors import ConfigError, SenseGraphError, StoreError
 from sensegraph.graph.base import GraphStore
 from sensegraph.progress import Progress, progress_for
 
 STATE_META_KEY = "gnn.state"  # JSON {"digests": {sense_id: digest}, "encoder_id": ...} at the last run
 WRITE_BATCH = 1000
+_log = logging.getLogger(__name__)
+GNN = "gnn"
+METHODS = (GNN, "neighbour-mean", "hypernym-backoff")  # what ``propagation.method`` may name
+FALLBACK = "neighbour-mean"  # what the automatic update uses before a GNN has been trained
+BASELINE_HOPS = 2  # a non-learned method writes within this many hops of its seeds (the GNN: its receptive field)
+UNMEASURED_BASE = 0.5  # confidence base of a non-learned method when no held-out sense can measure it
+HOLDOUT_FOLDS = 3  # folds of the visible prototypes a non-learned method's confidence is measured on
 
 
 @dataclass
@@ -36,6 +54,7 @@ class PropagateReport:
     """What a propagation run did (shown by the CLI, returned by ``SenseGraph.propagate``)."""
 
     mode: str  # "full" | "changed" | "unchanged"
+    method: str = GNN
     written: int = 0
     senses_in_graph: int = 0
     evidenced: int = 0
@@ -96,7 +115,13 @@ class Propagator:
         model_overrides: dict[str, Any] | None = None,
         train_overrides: dict[str, Any] | None = None,
         directory: str | os.PathLike[str] | None = None,
+        method: str = GNN,
+        text_cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
+        if method not in METHODS:
+            raise ConfigError(f"unknown propagation method {method!r}; choose one of {', '.join(METHODS)}")
+        self.method = method
+        self.text_cache_dir = text_cache_dir
         self.store = store
         self.min_own_media = int(min_own_media)
         self._text_encoder = text_encoder
@@ -113,13 +138,26 @@ class Propagator:
         return self._text_encoder
 
     def _graph(self, hops: int, seeds: list[str] | None, progress: Progress, say: Callable[[str], None]):
-        from sensegraph.gnn.data import TextFeatureCache, build_sense_graph
+        from sensegraph.gnn.data import build_sense_graph
 
         say(f"reading the sense graph within {hops} hops of "
                       + (f"{len(seeds)} changed senses" if seeds is not None else "the evidenced senses"))
-        cache = TextFeatureCache(self.directory / "cache", self.text_encoder.encoder_id)
-        return build_sense_graph(self.store, cache, self.text_encoder.embed_texts, hops=hops, seeds=seeds,
-                                 progress=progress)
+        if self.method == GNN:
+            cache: Any = self.text_cache()
+            embed = self.text_encoder.embed_texts
+        else:  # a non-learned method reads prototypes and relations only
+            cache, embed = _NoText(), None
+        try:
+            return build_sense_graph(self.store, cache, embed, hops=hops, seeds=seeds, progress=progress)
+        finally:
+            getattr(cache, "close", lambda: None)()
+
+    def text_cache(self) -> Any:
+        """The machine-wide text cache for the GNN's text model (glosses embedded once per machine)."""
+        from sensegraph.encoders.text_cache import TextCache, text_cache_dir
+
+        enc = self.text_encoder
+        return TextCache(text_cache_dir(self.text_cache_dir), enc.encoder_id, dim=getattr(enc, "dim", None))
 
     def run(self, *, changed_only: bool = False, progress: bool | Progress = False,
             log: Callable[[str], None] | None = None) -> PropagateReport:
@@ -138,6 +176,8 @@ class Propagator:
         encoder_id, _ = store_encoder(self.store)
         digests = prototype_digests(self.store)
         ckpt_file = self.directory / "gnn.pt"
+        if self.method != GNN:
+            return self._run_baseline(changed_only, digests, encoder_id, progress, say, times, t)
         if changed_only:
             model, ckpt = load_checkpoint(ckpt_file, encoder_id=encoder_id, text_model_id=self.text_encoder.encoder_id)
             state = self._state()
@@ -185,14 +225,68 @@ class Propagator:
         times["infer"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         written = self._write(protos, progress)
-        self.store.set_meta(STATE_META_KEY, json.dumps({"encoder_id": encoder_id, "digests": digests},
-                                                       separators=(",", ":"), sort_keys=True))
+        self._mark(encoder_id, digests)
         times["write"] = round(time.perf_counter() - t, 3)
         return PropagateReport(
             "changed" if changed_only else "full", written=written, senses_in_graph=graph.num_nodes,
             evidenced=len(digests), changed_senses=len(seeds) if changed_only else 0, trained=trained,
             val_cosine=round(val_cos, 4), checkpoint=str(ckpt_file), seconds=times,
         )
+
+    def _run_baseline(self, changed_only: bool, digests: dict[str, str], encoder_id: str, progress: Progress,
+                      say: Callable[[str], None], times: dict[str, float], t: float) -> PropagateReport:
+        """A non-learned method: no training, no checkpoint; confidence from held-out visible prototypes."""
+        import torch
+
+        from sensegraph.gnn.baselines import BASELINES
+        from sensegraph.gnn.data import k_hop_nodes
+        from sensegraph.gnn.infer import confidences, propagated_prototypes
+
+        state = self._state() if changed_only else {}
+        if state.get("encoder_id") not in (None, encoder_id):
+            raise StoreError("the propagation marker was written for another encoder; run a full propagate")
+        seeds = changed_senses(state.get("digests", {}), digests) if changed_only else sorted(digests)
+        if not seeds:
+            if not changed_only:
+                raise ConfigError("no sense has a media or curated prototype yet: ingest media before propagating")
+            say("no evidence changed since the last run; nothing to do")
+            return PropagateReport("unchanged", method=self.method, evidenced=len(digests),
+                                   seconds={"read": round(time.perf_counter() - t, 3)})
+        graph = self._graph(2 * BASELINE_HOPS, seeds, progress, say)
+        times["read"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        method = BASELINES[self.method]
+        with progress.phase(f"propagating ({self.method})", unit="senses") as step:
+            visible = graph.data.has_proto
+            pred = method(graph, visible)
+            base = holdout_cosine(method, graph, visible)
+            conf = confidences(graph, visible, base)
+            seed_rows = np.asarray([graph.index[s] for s in seeds if s in graph.index], dtype=np.int64)
+            rows = k_hop_nodes(graph.num_nodes, graph.data.edge_index.numpy(), seed_rows, BASELINE_HOPS)
+            keep = rows[pred[torch.from_numpy(rows)].norm(dim=1).numpy() > 0]  # a method with nothing to say writes nothing
+            protos = propagated_prototypes(graph, pred, conf, torch.from_numpy(keep), min_own_media=self.min_own_media)
+            protos = [replace(p, strategy=self.method) for p in protos]
+            silent = [graph.sense_ids[i] for i in sorted(set(rows.tolist()) - set(keep.tolist()))]
+            step(len(protos))
+        self._clear(silent)  # a sense its method has nothing left to say about keeps no stale prototype
+        times["infer"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        written = self._write(protos, progress)
+        self._mark(encoder_id, digests)
+        times["write"] = round(time.perf_counter() - t, 3)
+        return PropagateReport("changed" if changed_only else "full", method=self.method, written=written,
+                               senses_in_graph=graph.num_nodes, evidenced=len(digests),
+                               changed_senses=len(seeds) if changed_only else 0, val_cosine=round(base, 4),
+                               seconds=times)
+
+    def _clear(self, sense_ids: list[str]) -> None:
+        for start in range(0, len(sense_ids), WRITE_BATCH):
+            for sid in self.store.get_prototypes(sense_ids[start : start + WRITE_BATCH], propagated=True):
+                self.store.clear_prototype(sid, propagated=True)
+
+    def _mark(self, encoder_id: str, digests: dict[str, str]) -> None:
+        self.store.set_meta(STATE_META_KEY, json.dumps({"encoder_id": encoder_id, "digests": digests},
+                                                       separators=(",", ":"), sort_keys=True))
 
     def _state(self) -> dict[str, Any]:
         raw = self.store.get_meta(STATE_META_KEY)
@@ -213,11 +307,92 @@ class Propagator:
         return len(protos)
 
 
+class _NoText:
+    """Stands in for the text cache when a method reads no text: one zero feature per sense, nothing embedded."""
+
+    def embed(self, texts: list[str], embed_fn: Any, **_: Any) -> np.ndarray:
+        return np.zeros((len(texts), 1), dtype=np.float32)
+
+
+def holdout_cosine(method: Callable[..., Any], graph: Any, visible: Any, folds: int = HOLDOUT_FOLDS) -> float:
+    """Mean cosine between hidden visible prototypes and what ``method`` predicts for them without them.
+
+    The non-learned methods' stand-in for the GNN's validation cosine (the base of every confidence):
+    the visible senses are split into ``folds`` by row, each hidden in turn; only senses the method
+    still says something about count. With none (e.g. a single evidenced sense): ``UNMEASURED_BASE``.
+    """
+    import torch
+
+    rows = visible.nonzero().view(-1)
+    sims: list[torch.Tensor] = []
+    for k in range(min(folds, int(rows.numel()))):
+        held = rows[k::folds]
+        seen = visible.clone()
+        seen[held] = False
+        pred = method(graph, seen)[held]
+        said = pred.norm(dim=1) > 0
+        target = torch.nn.functional.normalize(graph.data.proto[held], dim=1)
+        sims.append((pred[said] * target[said]).sum(dim=1))
+    found = torch.cat(sims) if sims else torch.zeros(0)
+    return UNMEASURED_BASE if found.numel() == 0 else max(0.0, float(found.mean()))
+
+
 def propagate(store: GraphStore, *, changed_only: bool = False, progress: bool | Progress = False,
               min_own_media: int = 1, log: Callable[[str], None] | None = None, **options: Any) -> PropagateReport:
     """One propagation run over ``store`` (see module docstring)."""
     return Propagator(store, min_own_media=min_own_media, **options).run(
         changed_only=changed_only, progress=progress, log=log)
+
+
+def has_checkpoint(store: GraphStore) -> bool:
+    return checkpoint_path(store).is_file()
+
+
+def propagate_graph(sg: Any, *, changed_only: bool = False, progress: bool | Progress = False,
+                    method: str | None = None, log: Callable[[str], None] | None = None) -> PropagateReport:
+    """``propagate`` with a ``SenseGraph``'s settings: ``propagation.method``, ``search.min_own_media``, the text cache."""
+    cfg = sg.config
+    return propagate(sg.store, changed_only=changed_only, progress=progress, log=log,
+                     min_own_media=cfg.search.min_own_media, method=method or cfg.propagation.method,
+                     text_cache_dir=cfg.encoder.text_cache_dir)
+
+
+def auto_propagate(sg: Any) -> PropagateReport | None:
+    """The automatic ``--changed`` update after an ingest or an edit; None when ``propagation.auto`` is off
+    or there is nothing to propagate from (no encoder bound, no own prototype)."""
+    cfg = sg.config.propagation
+    if not cfg.auto:
+        return None
+    method = cfg.method
+    if method == GNN and not has_checkpoint(sg.store):
+        method = FALLBACK  # never train inside an ingest: the first full `propagate` trains
+    if sg.store.get_meta("encoder_id") is None:
+        return None
+    try:
+        return propagate_graph(sg, changed_only=True, method=method, log=lambda _msg: None)
+    except ConfigError as exc:
+        if "no sense has a media" in str(exc):
+            return None
+        raise
+
+
+class AutoPropagating:
+    """A ``PrototypeUpdater`` that runs ``auto_propagate`` after an update changed an own prototype."""
+
+    def __init__(self, updater: Any, sg: Any) -> None:
+        self.inner, self.sg = updater, sg
+
+    def update(self, sense_ids: Any, added: Any = None) -> Any:
+        report = self.inner.update(sense_ids, added)
+        if report.created or report.changed or report.cleared:
+            try:
+                auto_propagate(self.sg)
+            except SenseGraphError as exc:  # the edit and its audit entry stand; propagation can be rerun
+                _log.warning("automatic propagation after an edit failed: %s; run `sensegraph propagate --changed`", exc)
+        return report
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 def evaluate_store(
@@ -238,7 +413,7 @@ def evaluate_store(
     with the store's encoder (cached). Returns ``sensegraph.gnn.evaluate.PropagationReport``.
     """
     from sensegraph.evaluation import load_evalset, resolve_media
-    from sensegraph.gnn.data import TextFeatureCache, build_sense_graph
+    from sensegraph.gnn.data import build_sense_graph
     from sensegraph.gnn.evaluate import EvalQueryTarget, MediaEvidence, evaluate_propagation
     from sensegraph.gnn.model import ModelConfig
 
@@ -253,9 +428,9 @@ def evaluate_store(
         if not found:
             raise ConfigError(f"store {sg.store.describe()} has none of the eval set's {len(senses)} senses; "
                               f"import WordNet first: sensegraph import-kg wordnet --store {sg.store.describe()}")
-        prop = Propagator(sg.store, text_encoder=text_encoder)
+        prop = Propagator(sg.store, text_encoder=text_encoder, text_cache_dir=sg.config.encoder.text_cache_dir)
         receptive = max(ModelConfig.layers, ModelConfig.skip_hops)
-        cache = TextFeatureCache(prop.directory / "cache", prop.text_encoder.encoder_id)
+        cache = prop.text_cache()
         progress = progress_for(log is not None)
         graph = build_sense_graph(sg.store, cache, prop.text_encoder.embed_texts, hops=receptive,
                                   seeds=sorted(found), progress=progress)

@@ -88,6 +88,7 @@ class IngestReport(BaseModel):
     prototypes_changed: int = 0
     seconds: float = 0.0
     warnings: list[str] = Field(default_factory=list, description="problems with the ingest as a whole")
+    propagated: int = Field(0, description="propagated prototypes the automatic update wrote near changed senses (propagation.auto)")
 
     @property
     def stored(self) -> int:

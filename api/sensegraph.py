@@ -299,11 +299,10 @@ class SenseGraph:
         self.__dict__.pop("engine", None)  # the engine holds the linker
 
     def propagate(self, changed_only: bool = False, progress: bool = False) -> Any:
-        """Give senses with no/few media a GNN-propagated prototype (``--changed``: only near changed evidence)."""
-        from .propagation import propagate
+        """Give senses with no/few media a propagated prototype (``propagation.method``; ``--changed``: only near changed evidence)."""
+        from .propagation import propagate_graph
 
-        return propagate(self.store, changed_only=changed_only, progress=progress,
-                         min_own_media=self.config.search.min_own_media)
+        return propagate_graph(self, changed_only=changed_only, progress=progress)
 
     # -- inspection ------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

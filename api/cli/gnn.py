@@ -16,15 +16,14 @@ def propagate_cmd(
 ) -> None:
     """Give senses with no or few media a propagated prototype (retrains the GNN unless --changed)."""
     with open_graph(store) as sg:
-        from sensegraph.propagation import propagate
+        from sensegraph.propagation import propagate_graph
 
-        report = propagate(sg.store, changed_only=changed, progress=not as_json,
-                           min_own_media=sg.config.search.min_own_media)
+        report = propagate_graph(sg, changed_only=changed, progress=not as_json)
     if as_json:
         print_json(report.to_dict())
         return
     console.print(
-        f"{report.mode}: wrote {report.written} propagated prototypes over {report.senses_in_graph} senses "
+        f"{report.mode} ({report.method}): wrote {report.written} propagated prototypes over {report.senses_in_graph} senses "
         f"({report.evidenced} evidenced{', ' + str(report.changed_senses) + ' changed' if report.changed_senses else ''}); "
         f"validation cosine {report.val_cosine}; seconds {report.seconds}",
         highlight=False,

@@ -41,7 +41,7 @@ def ingest(
     else:
         table = Table(title="ingest", show_header=False)
         for key in ("ingested", "already_present", "evidence_edges", "senses_touched", "prototypes_created",
-                    "prototypes_changed"):
+                    "prototypes_changed", "propagated"):
             table.add_row(key.replace("_", " "), str(getattr(report, key)))
         table.add_row("skipped", str(len(report.skipped)))
         table.add_row("seconds", f"{report.seconds:.1f}")
