@@ -94,9 +94,15 @@ class SearchConfig(_Section):
     beta: float = Field(0.5, ge=0.0, description="weight of the second (prototype-media) similarity")
     candidates: int = Field(100, ge=1, le=10000, description="K': media the store's formula query returns for exact re-scoring")
     min_own_media: int = Field(1, ge=0, description="below this, a sense uses its propagated prototype")
+    rerank: bool = Field(False, description="re-rank the formula's top K' by the store's trained match head (sensegraph train-matcher; docs/matcher.md)")
     ann_threshold: int = Field(20000, ge=0, description="embedded store: an approximate (IVF) index at or above this many media")
     compress_threshold: int = Field(2_000_000, ge=0, description="embedded store: at or above this many media the index holds PQ codes and the float32 vectors stay on disk (np.memmap), re-scored exactly (docs/scaling.md)")
     rescore: int = Field(4, ge=1, le=100, description="embedded store, compressed index: candidates re-scored exactly per result wanted (rescore·k)")
+
+
+class PropagationConfig(_Section):
+    auto: bool = Field(True, description="after an ingest or a curator edit, update propagated prototypes near the senses whose own prototype changed (the `propagate --changed` path; docs/gnn.md)")
+    method: Literal["gnn", "neighbour-mean", "hypernym-backoff"] = Field("gnn", description="what predicts a propagated prototype; the automatic update uses neighbour-mean until a GNN has been trained")
 
 
 class ServiceConfig(_Section):
@@ -107,16 +113,12 @@ class ServiceConfig(_Section):
 
 
 class SenseGraphConfig(_Section):
-class PropagationConfig(_Section):
-    auto: bool = Field(True, description="after an ingest or a curator edit, update propagated prototypes near the senses whose own prototype changed (the `propagate --changed` path; docs/gnn.md)")
-    method: Literal["gnn", "neighbour-mean", "hypernym-backoff"] = Field("gnn", description="what predicts a propagated prototype; the automatic update uses neighbour-mean until a GNN has been trained")
-
-
     encoder: EncoderConfig = Field(default_factory=EncoderConfig)
     linker: LinkerConfig = Field(default_factory=LinkerConfig)
     prototypes: PrototypeConfig = Field(default_factory=PrototypeConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
+    propagation: PropagationConfig = Field(default_factory=PropagationConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
 
     def merged(self, overrides: dict[str, Any] | None) -> SenseGraphConfig:
@@ -125,7 +127,6 @@ class PropagationConfig(_Section):
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, exclude={"service": {"token"}})
-    propagation: PropagationConfig = Field(default_factory=PropagationConfig)
 
 
 def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ class Hit(BaseModel):
     sim2: float = Field(description="sum_k w_k * cos(prototype_k, medium) in the native space")
     senses: list[SenseScore] = Field(default_factory=list)
     caption: str | None = None
+    head: float | None = Field(None, description="the match head's score in [0, 1] when it re-ranked the formula's top K' (sensegraph.matcher)")
     modalities: list[ModalityScore] = Field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,6 +46,7 @@ class Hit(BaseModel):
             "match": round(self.match, 6),
             "sim1": round(self.sim1, 6),
             "sim2": round(self.sim2, 6),
+            **({} if self.head is None else {"head": round(self.head, 6)}),
             "senses": [
                 {"sense_id": s.sense_id, "weight": round(s.weight, 6), "sim": round(s.sim, 6),
                  **({"modality": s.modality} if s.modality else {})}

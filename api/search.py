@@ -24,6 +24,7 @@ from sensegraph.linking.base import LinkedMention
 from sensegraph.linking.lexicon import is_cjk
 
 from . import fusion, handoff
+from .matcher.hook import plan_for as matcher_plan
 from .results import Hit, ModalityScore, SearchResult, SenseScore
 from .scoring import cosine_rows, formula_query, match_scores, normalise_weights, rank, unrepresented_weight
 
@@ -150,7 +151,7 @@ class SearchEngine:
         alpha: float | None = None,
         beta: float | None = None,
         filters: MediaFilter | Mapping[str, object] | None = None,
-        threshold: float | None = None,
+        threshold: float | str | None = None,
         senses: Mapping[str, str] | None = None,
     ) -> SearchResult:
         text = validate_query(text)
@@ -168,7 +169,7 @@ class SearchEngine:
         linked = handoff.merge(linked, extra)  # a sense without media hands its weight on (docs/linking.md)
         unrepresented = unrepresented_weight([w for sid, w in chosen if sid in missing and sid not in handed],
                                              [ls.confidence for ls in linked])  # stays out of β
-        result = self._rank(q, linked, k, alpha, beta, as_filter(filters), threshold, text, unrepresented)
+        result = self._rank(q, linked, k, alpha, beta, as_filter(filters), threshold, text, unrepresented, text_query=True)
         result.linked = [{**m.to_dict(), "pinned": pinned} for m, pinned in mentions]
         result.metadata["senses_without_prototype"] = missing
         result.metadata["weight_handed_on"] = handed
@@ -231,12 +232,14 @@ class SearchEngine:
         have = {ls.sense_id for ls in linked}
         return [sid for sid, _ in chosen if sid not in have and self.store.resolve(sid) not in have]
 
-    def _rank(self, q, linked, k, alpha, beta, flt, threshold, label, unrepresented: float = 0.0) -> SearchResult:
+    def _rank(self, q, linked, k, alpha, beta, flt, threshold, label, unrepresented: float = 0.0, *,
+              text_query: bool = False) -> SearchResult:
         a = self.config.search.alpha if alpha is None else float(alpha)
         b = self.config.search.beta if beta is None else float(beta)
         for name, value in (("alpha", a), ("beta", b)):
             if not np.isfinite(value) or value < 0:
                 raise ValidationError(f"{name} must be a finite number >= 0, got {value}")
+        plan = matcher_plan(self, threshold, text_query=text_query, alpha=a, beta=b)  # head re-rank, threshold="auto"
         kp = max(self.config.search.candidates, k)
         weights = normalise_weights([ls.confidence for ls in linked], unrepresented) if b > 0 else np.zeros(0)
         linked, weights = self._by_modality(linked, weights)  # one part per modality of each prototype (api/fusion.py)
@@ -245,17 +248,19 @@ class SearchEngine:
         t_vec = time.perf_counter() - t0
         # the store ranked by the formula itself: only the best k need re-scoring for their explanation
         # (K' is what a store ranking from partial lists, like Neo4j's, draws from; more costs nothing here)
-        ids = [m for m, _ in found[:k]]
+        ids = [m for m, _ in (found if plan.head is not None else found[:k])]  # a head re-ranks all K'
         if not ids:
-            return SearchResult(query=label, hits=[], metadata=self._meta(alpha=a, beta=b, vector_seconds=t_vec))
-        sim1 = cosine_rows(self._rows(ids, "joint", len(q)), q)  # a medium lacking a part scores 0 there
+            return SearchResult(query=label, hits=[], metadata=self._meta(alpha=a, beta=b, vector_seconds=t_vec, **plan.meta(0, None)))
+        joint = self._rows(ids, "joint", len(q))
+        sim1 = cosine_rows(joint, q)  # a medium lacking a part scores 0 there
         if b > 0 and linked:
             native = self._rows(ids, "native", len(linked[0].prototype.vector))
             per_sense = np.stack([cosine_rows(native, ls.prototype.vector) for ls in linked], axis=1)
         else:
             per_sense = np.zeros((len(ids), 0), dtype=np.float32)
         match, sim2 = match_scores(sim1, per_sense, weights, a, b)
-        top = rank(match, k, threshold)
+        order, head = plan.scores(q, joint, sim1, per_sense, weights, [ls.confidence for ls in linked], match)
+        top = rank(order, k, plan.threshold)
         records = self.store.get_media([ids[i] for i in top], vectors=False)  # full records for the hits only
         hits = []
         for r, idx in enumerate(top):
@@ -265,9 +270,11 @@ class SearchEngine:
                 for j, ls in enumerate(linked)
             ] if per_sense.shape[1] else []
             hits.append(Hit(rank=r + 1, media_id=ids[idx], uri=m.uri if m else "", match=float(match[idx]), sim1=float(sim1[idx]),
-                            sim2=float(sim2[idx]), senses=senses, caption=m.caption if m else None))
+                            sim2=float(sim2[idx]), senses=senses, caption=m.caption if m else None,
+                            head=None if head is None else float(head[idx])))
         self._explain_modalities(hits, linked)
-        return SearchResult(query=label, hits=hits, metadata=self._meta(alpha=a, beta=b, candidates=len(found), vector_seconds=round(t_vec, 6)))
+        return SearchResult(query=label, hits=hits, metadata=self._meta(alpha=a, beta=b, candidates=len(found), vector_seconds=round(t_vec, 6),
+                                                                        **plan.meta(len(hits), order)))
 
     def _by_modality(self, linked: list[LinkedSense], weights: np.ndarray) -> tuple[list[LinkedSense], np.ndarray]:
         """Split each prototype into its modality blocks, each at unit length with the sense's weight, so

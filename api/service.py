@@ -16,7 +16,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -53,7 +53,8 @@ class SearchRequest(BaseModel):
     k: int = Field(10, ge=1, le=1000)
     alpha: float | None = Field(None, ge=0, le=MAX_WEIGHT)
     beta: float | None = Field(None, ge=0, le=MAX_WEIGHT)
-    threshold: float | None = Field(None, allow_inf_nan=False)
+    threshold: Annotated[float, Field(allow_inf_nan=False)] | Literal["auto"] | None = Field(
+        None, description="keep hits scoring at least this (the head's score when it re-ranks), or 'auto': the calibrated no-match threshold")
     senses: dict[str, str] | None = Field(None, description="pin MENTION → SENSE_ID")
     filters: dict[str, Any] | None = None
     modality: str | None = Field(None, description="only media of this modality: image, video or audio (default: all, mixed)")
@@ -217,7 +218,7 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
     async def search_get(q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS), k: int = Query(10, ge=1, le=1000),
                          alpha: float | None = Query(None, ge=0, le=MAX_WEIGHT), beta: float | None = Query(None, ge=0, le=MAX_WEIGHT),
                          modality: str | None = Query(None, description="image, video or audio (default: all, mixed)"),
-                         threshold: float | None = Query(None, allow_inf_nan=False)) -> dict[str, Any]:
+                         threshold: str | None = Query(None, description="a number, or auto")) -> dict[str, Any]:
         return await search_post(SearchRequest(q=q, k=k, alpha=alpha, beta=beta, threshold=threshold, modality=modality))
 
     @app.post("/search")

@@ -12,6 +12,6 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on ``app``; importing them must stay torch-free.
-from . import calibrate, demo, edit, eval, gnn, info, ingest, inspect, kg, link, neo4j, query, serve  # noqa: E402,F401
+from . import calibrate, demo, edit, eval, gnn, info, ingest, inspect, kg, link, matcher, neo4j, query, serve  # noqa: E402,F401
 
 __all__ = ["app"]

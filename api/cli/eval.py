@@ -26,6 +26,8 @@ def eval_cmd(
                                    show_default=False),
     failures: bool = typer.Option(False, "--failures", help="List the queries sense-aware gets wrong at rank 1."),
     plot: Path = typer.Option(None, "--plot", help="Write a PNG of hit@1 by mode and query kind.", show_default=False),
+    matcher: bool = typer.Option(False, "--matcher", help="Formula alone vs formula + trained match head, and the "
+                                 "no-match decision's precision/recall (queries.nomatch.jsonl; docs/matcher.md)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Ingest the eval set per protocol (into --store/<protocol>, else a temporary store) and score every mode."""
@@ -37,6 +39,10 @@ def eval_cmd(
     if any(p not in PROTOCOLS for p in protocols):
         raise ValidationError(f"--protocol must be captioned, cold or both, got {protocol!r}")
     es = load_evalset(evalset)
+    if matcher:
+        from .matcher import run_matcher_eval
+
+        return run_matcher_eval(es, protocols, split=split, store=store, as_json=as_json)
     ids = _read_ids(subset) if subset else None
     reports = [evaluate_protocol(es, p, split=split, store=store, mode_names=mode or None, query_ids=ids,
                                  limit=limit, progress=not as_json) for p in protocols]

@@ -24,17 +24,29 @@ def _pins(values: list[str] | None) -> dict[str, str] | None:
     return out
 
 
+def _threshold(value: str | None) -> float | str | None:
+    """``--threshold``: a number, or ``auto`` (the no-match threshold calibrated for this store)."""
+    if value is None or value.strip().lower() == "auto":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise typer.BadParameter(f"--threshold takes a number or 'auto', got {value!r}") from None
+
+
 def _table(result, labels: dict[str, str], *, one_line: bool) -> Table:
     """Ranked hits with each sense's label beside its id ("n03793489 mouse ×0.80"); ``one_line``: a row per
     hit (piped output), else one sense per line in the cell (a terminal, where long cells would wrap)."""
     sep = ", " if one_line else "\n"
     t = Table(title=escape(repr(result.query)))
-    for col in ("rank", "medium", "match", "sim1", "sim2", "senses"):
-        t.add_column(col, justify="right" if col in ("rank", "match", "sim1", "sim2") else "left")
+    head = any(h.head is not None for h in result.hits)  # the match head re-ranked: its score beside sim1, sim2
+    cols = ("rank", "medium", "match", *(("head",) if head else ()), "sim1", "sim2", "senses")
+    for col in cols:
+        t.add_column(col, justify="right" if col in ("rank", "match", "head", "sim1", "sim2") else "left")
     for h in result.hits:
         senses = sep.join(f"{_named(s.sense_id, labels)} ×{s.weight:.2f}" for s in h.senses) or "-"
         t.add_row(str(h.rank), escape(f"{h.media_id} {h.caption or Path(h.uri).name}"[:60]), f"{h.match:.3f}",
-                  f"{h.sim1:.3f}", f"{h.sim2:.3f}", escape(senses))
+                  *((f"{h.head:.3f}",) if head else ()), f"{h.sim1:.3f}", f"{h.sim2:.3f}", escape(senses))
     return t
 
 
@@ -62,7 +74,7 @@ def search(
     k: int = typer.Option(10, "-k", min=1, help="how many results"),
     alpha: float = typer.Option(None, help="weight of the first similarity (default: configured)"),
     beta: float = typer.Option(None, help="weight of the second similarity; 0 = text-only"),
-    threshold: float = typer.Option(None, help="threshold mode: keep results with match ≥ this"),
+    threshold: str = typer.Option(None, help="threshold mode: keep results scoring ≥ this (the head's score when it re-ranks), or 'auto': the calibrated no-match threshold"),
     sense: list[str] = typer.Option(None, "--sense", help="pin MENTION=SENSE_ID (repeatable)"),
     modality: str = typer.Option(None, "--modality", help="only media of this modality: image, video or audio (default: all, mixed)"),
     queries: Path = typer.Option(None, "--queries", help="a file with one query per line; JSON Lines out"),
@@ -73,7 +85,7 @@ def search(
     if (text is None) == (queries is None):
         raise typer.BadParameter("give a query text or --queries FILE (not both)")
     texts = [text] if queries is None else [ln.strip() for ln in queries.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    opts = {"alpha": alpha, "beta": beta, "threshold": threshold, "senses": _pins(sense)}
+    opts = {"alpha": alpha, "beta": beta, "threshold": _threshold(threshold), "senses": _pins(sense)}
     with open_graph(store) as sg:
         for t in texts:
             result = sg.search_result(t, k, modality=modality, **opts)
@@ -103,5 +115,7 @@ def recommend(
 
 def _print(result, labels: dict[str, str]) -> None:
     console.print(_table(result, labels, one_line=not console.is_terminal))
+    if "no_match" in result.metadata:
+        console.print(escape(result.metadata["no_match"]["reason"]), highlight=False)
     if result.linked or not result.query.startswith("media:"):
         console.print(escape(_linked_caption(result.linked, labels)), highlight=False)
