@@ -419,7 +419,7 @@ class IvfIndex:
             return labels, scores
         if rows is None:
             raise StoreError("a compressed (ivf-pq) index re-scores from the full rows; none were given")
-        exact = np.asarray(rows(labels), dtype=np.float32) @ np.asarray(query, dtype=np.float32)
+        exact = matvec(np.asarray(rows(labels), dtype=np.float32), np.asarray(query, dtype=np.float32))
         top = topk_scores(exact, k)
         return labels[top], exact[top]
 
