@@ -283,6 +283,9 @@ TRAIN_PER_LIST = 40
 PQ_DIMS = 8
 PQ_TRAIN = 256 * 39
 KINDS = {"flat": "ivf-flat", "pq": "ivf-pq"}
+# a compressed query re-scores max(rescore·k, RESCORE_MIN) candidates: a small k costs little to
+# over-fetch, and at 100k media k = 10 needed 250 candidates for rec* 1.000 (docs/scaling.md)
+RESCORE_MIN = 256
 BUILD_THREADS = os.cpu_count() or 1  # faiss threads for training and adding (a query runs on one)
 
 
@@ -311,7 +314,8 @@ class IvfIndex:
     """A faiss IVF index (inner product) over the store's rows, labelled by row key, saved to disk.
     ``kind`` "flat" (IVF-Flat) scans the lists exactly, so a score is the exact inner product of
     query and row; "pq" (IVF-PQ, ``pq_shape`` bytes a row) ranks the lists' codes approximately and
-    re-scores its top ``rescore·k`` exactly from the full rows, so scores are exact there too.
+    re-scores its top max(``rescore·k``, ``RESCORE_MIN``) exactly from the full rows, so scores are
+    exact there too.
 
     Why IVF and not a graph index: text queries sit far from the media they match, and on clustered
     media a graph search can settle in the wrong cluster. On 1M clustered media with MiniLM queries an
@@ -331,6 +335,7 @@ class IvfIndex:
         self.dim = dim
         self.kind = kind
         self.rescore = int(rescore)
+        self.min_candidates = RESCORE_MIN
         self.rev = -1  # the table revision the index reflects
         self.epoch = -1
         self.trained_on = 0  # rows in the table when the centroids were trained
@@ -413,8 +418,9 @@ class IvfIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(labels, exact inner products) of up to ``k`` best rows, best first; ``allow`` (bool per key)
         filters inside the scan. A "pq" index needs ``rows(labels)``, the full rows of those labels,
-        to re-score its ``rescore·k`` candidates."""
-        labels, scores = self._scan(query, k if self.kind == "flat" else self.rescore * k, allow)
+        to re-score its max(``rescore·k``, ``min_candidates``) candidates."""
+        wanted = k if self.kind == "flat" else max(self.rescore * k, self.min_candidates)
+        labels, scores = self._scan(query, wanted, allow)
         if self.kind == "flat" or not len(labels):
             return labels, scores
         if rows is None:

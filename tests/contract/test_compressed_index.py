@@ -90,7 +90,10 @@ def test_compressed_search_is_exact_to_the_formula_with_vectors_mapped_from_disk
     assert not leftovers, f"the mapped vector files must not outlive the store: {leftovers}"
 
 
-def test_rescoring_more_candidates_buys_back_the_recall_codes_lose(store_dir, media):
+def test_rescoring_more_candidates_buys_back_the_recall_codes_lose(store_dir, media, monkeypatch):
+    from sensegraph.graph import vector_index
+
+    monkeypatch.setattr(vector_index, "RESCORE_MIN", 0)  # rescore·k alone decides
     recalls = []
     for rescore in (1, 16):
         s = EmbeddedStore(store_dir, ann_threshold=100, compress_threshold=100, rescore=rescore)
@@ -148,6 +151,14 @@ def test_bad_vector_settings_are_refused_by_name(tmp_path):
         with pytest.raises(ValidationError, match="ann_threshold"):
             s.configure_vectors(ann_threshold="many")  # type: ignore[arg-type]
         assert s.ann_threshold == 20_000
+    finally:
+        s.close()
+
+
+def test_a_small_k_still_re_scores_a_floor_of_candidates(store_dir, media):
+    s = EmbeddedStore(store_dir, ann_threshold=100, compress_threshold=100, rescore=1)
+    try:
+        assert recall_and_error(s, media)[0] >= 0.95  # 1·10 candidates alone kept ~0.4 of the top 10
     finally:
         s.close()
 
