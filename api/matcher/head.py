@@ -27,10 +27,10 @@ class HeadConfig:
     """Hyper-parameters of the head and its training (defaults chosen on evalsets/core dev, cold)."""
 
     hidden: int = 32
-    epochs: int = 40
+    epochs: int = 20
     batch: int = 256
     lr: float = 1e-3
-    l2: float = 1e-3
+    l2: float = 1.0  # on W₁, W₂ only: at 1e-3 the MLP memorised the captions (dev hit@1 0.344 vs the formula's 0.438)
     seed: int = 0
 
 
