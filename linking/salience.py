@@ -4,7 +4,8 @@ The head noun of the root noun chunk ("cat" in "a cat sleeping", "kettle" in "an
 kettle") and the nouns a root verb takes ("Rockets" and "Sharks" in "the Rockets beat the
 Sharks") weigh 1; a noun hanging off another noun through a preposition ("keyboard" in "a mouse
 next to the keyboard") halves per noun above it; a noun modifying a noun ("rocket" in "a rocket
-launch") weighs ``MODIFIER``. Search multiplies linking confidence by salience (``api/scoring.py``).
+launch") weighs ``MODIFIER``. A "noun" that takes a subject is a participle the tagger misread
+("a boy diving": *boy* is the head, 1).  Search multiplies linking confidence by salience (``api/scoring.py``).
 """
 from __future__ import annotations
 
@@ -25,6 +26,14 @@ def salience(dep: str, head_is_noun: bool, nouns_above: int) -> float:
     return max(FLOOR, DECAY ** max(nouns_above, 0))
 
 
+SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass"})
+
+
+def verb_like(token: Any) -> bool:
+    """A token tagged as a noun that takes a subject: the tagger's misread participle ("a boy *diving*")."""
+    return token.pos_ in NOUN_TAGS and any(c.dep_ in SUBJECT_DEPS for c in token.children)
+
+
 def nouns_above(token: Any) -> int:
     """Nouns and proper nouns on the path from ``token`` (a spaCy token) up to its sentence root."""
     count, seen, cur = 0, {token.i}, token
@@ -32,11 +41,11 @@ def nouns_above(token: Any) -> int:
         coordinate = cur.dep_ in COORDINATE_DEPS  # "a mouse and a bat": the bat is not under the mouse
         cur = cur.head
         seen.add(cur.i)
-        count += cur.pos_ in NOUN_TAGS and not coordinate
+        count += cur.pos_ in NOUN_TAGS and not coordinate and not verb_like(cur)
     return count
 
 
 def mention_salience(root: Any) -> float:
     """Salience of a mention whose span's syntactic root is the spaCy token ``root``."""
-    head_is_noun = root.head.i != root.i and root.head.pos_ in NOUN_TAGS
+    head_is_noun = root.head.i != root.i and root.head.pos_ in NOUN_TAGS and not verb_like(root.head)
     return salience(root.dep_, head_is_noun, nouns_above(root))

