@@ -54,13 +54,19 @@ def posseg() -> Any:
 
 
 @lru_cache(maxsize=1)
-def dictionary() -> tuple[dict[str, str], dict[str, str]]:
-    """(headword → first usable English definition, traditional char → simplified char) from CC-CEDICT."""
+def cedict_entries() -> tuple[Any, ...]:
+    """CC-CEDICT's entries (the packaged file), parsed once per process for the tables below."""
     from sensegraph.graph.importers.cedict import load_cedict
 
+    return tuple(load_cedict())
+
+
+@lru_cache(maxsize=1)
+def dictionary() -> tuple[dict[str, str], dict[str, str]]:
+    """(headword → first usable English definition, traditional char → simplified char) from CC-CEDICT."""
     first: dict[str, str] = {}
     t2s: dict[str, str] = {}
-    for e in load_cedict():
+    for e in cedict_entries():
         if len(e.traditional) == 1 and len(e.simplified) == 1 and e.traditional != e.simplified:
             t2s.setdefault(e.traditional, e.simplified)
         for head in (e.simplified, e.traditional):
@@ -223,13 +229,16 @@ def with_chinese(base: Any, lexicon: Lexicon) -> ChineseDetector:
 
 # -- translation for the text encoder --------------------------------------------------------------
 def to_english(text: str) -> str:
-    """Chinese words replaced by CC-CEDICT's first definition (unknown words by their characters'),
-    particles and punctuation dropped, non-Chinese text kept: what an English text encoder can read."""
+    """Chinese words replaced by CC-CEDICT's first definition (unknown words by their characters',
+    a one-character noun right after a noun by its suffix reading: 鲨鱼队 → shark team), particles and
+    punctuation dropped, non-Chinese text kept: what an English text encoder can read."""
     if not has_cjk(text):
         return text
     first = dictionary()[0]
     parts: list[str] = []
+    prev: Word | None = None
     for w in segment(text):
+        after_noun, prev = prev is not None and prev.end == w.start and prev.tag.startswith("n"), w
         if not has_cjk(w.text):
             if any(c.isalnum() for c in w.text):
                 parts.append(w.text.strip())
@@ -240,22 +249,71 @@ def to_english(text: str) -> str:
             parts.append("a" if w.text[0] == "一" else first.get(w.text[0], ""))
             continue
         gloss = first.get(w.text) or first.get(text[w.start:w.end])
+        if gloss and after_noun and len(w.text) == 1 and w.tag.startswith("n"):
+            gloss = suffix_readings().get(w.text, gloss)  # 鲨鱼 + 队: jieba split the compound
         parts.extend([gloss] if gloss else known_pieces(w.text, first))
     return " ".join(p for p in parts if p) or text
 
 
 def known_pieces(word: str, first: dict[str, str]) -> list[str]:
-    """Definitions of the longest dictionary words inside ``word``, left to right (火箭队 → rocket, squadron)."""
-    out, pos = [], 0
+    """Definitions of the longest dictionary words inside ``word``, left to right; a last piece of one
+    character is read as a suffix (火箭队 → rocket, team: see ``suffix_readings``)."""
+    pieces, pos = [], 0
     while pos < len(word):
         for stop in range(len(word), pos, -1):
             if word[pos:stop] in first:
-                out.append(first[word[pos:stop]])
+                pieces.append(word[pos:stop])
                 pos = stop
                 break
         else:
             pos += 1
+    out = [first[p] for p in pieces]
+    if len(pieces) > 1 and len(pieces[-1]) == 1:
+        out[-1] = suffix_readings().get(pieces[-1], out[-1])
     return out
+
+
+def usable_definitions(definitions: Sequence[str]) -> list[str]:
+    """Every definition ``first_definition`` would accept, in order, each cut the same way."""
+    return list(dict.fromkeys(d for d in (first_definition([x]) for x in definitions) if d))
+
+
+@lru_cache(maxsize=1)
+def suffix_readings() -> dict[str, str]:
+    """For a one-character word with several definitions, the one its dictionary compounds use most.
+
+    An unknown compound ending in 队 (火箭队, 鲨鱼队) is read like the dictionary's own compounds
+    ending in 队 (球队 "sports team", 篮球队 "basketball team" …): "team", not the first definition,
+    "squadron". Counted over CC-CEDICT once; a character no compound settles keeps its first definition.
+    """
+    from collections import Counter
+
+    entries = cedict_entries()
+    options: dict[str, list[str]] = {}
+    for e in entries:
+        if len(e.simplified) == 1 and e.simplified not in options:
+            defs = usable_definitions(e.definitions)
+            if len(defs) > 1:
+                options[e.simplified] = defs
+    plain = {ch: [(d, f" {_plain(d)} ") for d in defs] for ch, defs in options.items()}
+    counts: dict[str, Counter[str]] = {}
+    for e in entries:
+        last = e.simplified[-1:]
+        if len(e.simplified) < 2 or last not in plain:
+            continue
+        text = f" {_plain(' '.join(e.definitions))} "
+        for d, needle in plain[last]:
+            if needle in text:
+                counts.setdefault(last, Counter())[d] += 1
+    return {ch: c.most_common(1)[0][0] for ch, c in counts.items()}
+
+
+_NON_LETTERS = re.compile(r"[^a-z]+")
+
+
+def _plain(text: str) -> str:
+    """Lowercase letters only, single-spaced: definitions compared word by word."""
+    return " ".join(_NON_LETTERS.sub(" ", text.lower()).split())
 
 
 EmbedTexts = Callable[[Sequence[str]], np.ndarray]

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.skipif(not (WN / "data.noun").is_file(), reason="wordne
 
 ROCKET, GOLD, SHARK, TEAM = "n04099429", "n14638799", "n01482330", "n08208560"
 MOUSE_DEVICE, KEYBOARD, BAT_ANIMAL, CAT = "n03793489", "n03614007", "n02139199", "n02121620"
+SQUADRONS = ["n08219768", "n08220089", "n08220228"]  # air force, cavalry, naval: 队's first definition
 SEEDS = [ROCKET, "n04099175", GOLD, "n13371760", SHARK, "n10586674", "n02330245", MOUSE_DEVICE, KEYBOARD,
-         BAT_ANIMAL, "n02806379", TEAM, CAT]
+         BAT_ANIMAL, "n02806379", TEAM, CAT, *SQUADRONS]
 USER_KG = [
     {"kind": "entity", "id": "houston_rockets", "name": "Houston Rockets", "aliases": ["Rockets"]},
     {"kind": "alias", "text": "休斯顿火箭队", "entity": "houston_rockets", "lang": "zh"},
@@ -164,6 +165,20 @@ def test_to_english_uses_the_first_definition():
     assert "rocket" in to_english("火箭队击败了鲨鱼队").split()
     assert to_english("鼠標在鍵盤旁邊").split()[:3] == ["mouse", "at", "keyboard"]
     assert to_english("a plain English query") == "a plain English query"
+
+
+def test_a_suffix_reads_as_the_dictionary_compounds_read_it():
+    """队's first definition is "squadron", but CC-CEDICT's compounds ending in 队 are teams (球队 …)."""
+    from sensegraph.linking.chinese import dictionary, suffix_readings
+
+    assert dictionary()[0]["队"] == "squadron" and suffix_readings()["队"] == "team"
+    assert to_english("火箭队击败了鲨鱼队").split() == ["rocket", "team", "defeat", "shark", "team"]
+    assert to_english("一个队") == "a squadron"  # standing alone it keeps the first definition
+
+
+def test_dui_after_a_name_links_to_the_team(zh_linker):
+    linked = zh_linker.link("火箭队击败了鲨鱼队")
+    assert [m.sense_id for m in linked if m.text == "队"] == [TEAM, TEAM]  # was the squadron
 
 
 def test_translated_chinese_lands_near_its_english_twin(minilm):
