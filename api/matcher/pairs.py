@@ -20,16 +20,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sensegraph.graph.prototypes import WeightPolicy, evidence_weight
-from sensegraph.search import LinkedSense, chosen_senses
 from sensegraph.scoring import cosine_rows, normalise_weights, unrepresented_weight
 
 from .. import handoff
 from .features import FormulaParts, pair_features
+
+if TYPE_CHECKING:  # sensegraph.search imports the matcher for its hook: importing search at load would be a cycle
+    from sensegraph.search import LinkedSense
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ def leave_one_out(ls: LinkedSense, features: np.ndarray, weight: float) -> Linke
 
 def query_senses(engine: Any, mentions: Sequence[Any]) -> tuple[list[LinkedSense], float]:
     """The linked senses and the unrepresented weight ``SearchEngine.search`` derives from mentions."""
+    from sensegraph.search import chosen_senses
+
     chosen = chosen_senses(mentions)
     linked = engine.linked_senses(chosen)
     missing = engine.without_prototype(chosen, linked)
