@@ -200,7 +200,7 @@ class SenseGraph:
 
     @known_keywords
     def search(self, text: str, k: int = 10, *, alpha: float | None = None, beta: float | None = None,
-               senses: Mapping[str, str] | None = None, threshold: float | None = None,
+               senses: Mapping[str, str] | None = None, threshold: float | str | None = None,
                filters: MediaFilter | Mapping[str, Any] | None = None, modality: str | None = None) -> list[Hit]:
         """Ranked hits for ``text`` (see ``search_result`` for the parameters, linked mentions and metadata)."""
         return self.search_result(text, k, alpha=alpha, beta=beta, senses=senses, threshold=threshold, filters=filters,
@@ -208,13 +208,15 @@ class SenseGraph:
 
     @known_keywords
     def search_result(self, text: str, k: int = 10, *, alpha: float | None = None, beta: float | None = None,
-                      senses: Mapping[str, str] | None = None, threshold: float | None = None,
+                      senses: Mapping[str, str] | None = None, threshold: float | str | None = None,
                       filters: MediaFilter | Mapping[str, Any] | None = None, modality: str | None = None) -> SearchResult:
         """The top ``k`` media for ``text`` with the linked mentions and metadata.
 
         ``alpha``/``beta`` override the configured weights (``beta=0``: text only); ``senses`` pins a
         sense per word of the query (``{"mouse": "n03793489"}``); ``threshold`` drops hits below that
-        match; ``filters`` is a ``MediaFilter`` or a mapping of its fields (e.g. ``{"modality": "image"}``);
+        score (the match, or the head's score when ``search.rerank`` re-ranks), and ``"auto"`` uses the
+        store's calibrated no-match threshold: nothing clears it → no hits, the reason in
+        ``metadata["no_match"]`` (docs/matcher.md); ``filters`` is a ``MediaFilter`` or a mapping of its fields (e.g. ``{"modality": "image"}``);
         ``modality`` ("image", "video", "audio") keeps only media of that modality (None: every modality, mixed).
         """
         from .search import with_modality
@@ -224,7 +226,7 @@ class SenseGraph:
 
     @known_keywords
     def search_many(self, texts: Sequence[str], k: int = 10, *, alpha: float | None = None, beta: float | None = None,
-                    senses: Mapping[str, str] | None = None, threshold: float | None = None,
+                    senses: Mapping[str, str] | None = None, threshold: float | str | None = None,
                     filters: MediaFilter | Mapping[str, Any] | None = None, modality: str | None = None) -> list[SearchResult]:
         """``search_result`` for a batch of queries with the models loaded once (same parameters for each)."""
         from .search import with_modality
