@@ -26,14 +26,19 @@ INGEST_HELP = (
 def ingest(
     manifest: Path = typer.Argument(..., help="JSON Lines or CSV manifest, or a folder of media with .txt captions"),
     store: str = StoreOption,
+    encoder: str = typer.Option(None, "--encoder", help="the store's encoder, saved in it: default (images), multimodal "
+                                "(images, sounds, videos; pip install '.[audio]', docs/audio.md) or audio; a store holding "
+                                "another encoder's vectors refuses it"),
     as_json: bool = JsonOption,
 ) -> None:
     """Ingest a manifest (help text: ``INGEST_HELP``)."""
     from sensegraph import SenseGraph
     from sensegraph.ingest import SKIP_HINTS
 
-    with SenseGraph(store) as sg:
+    with SenseGraph(store, config={"encoder": {"name": encoder}} if encoder else None) as sg:
         report = sg.ingest_manifest(manifest, progress=not as_json)
+        if encoder and report.stored:
+            sg.save_config()  # later commands open the store with the same encoder
     for w in report.warnings:
         err_console.print(f"[bold yellow]warning:[/] {escape(w)}", highlight=False)
     if as_json:
