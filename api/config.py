@@ -90,11 +90,18 @@ class PrototypeConfig(_Section):
 
 
 class SearchConfig(_Section):
-    alpha: float = Field(0.5, ge=0.0, description="weight of the first (text-media) similarity")
-    beta: float = Field(0.5, ge=0.0, description="weight of the second (prototype-media) similarity")
+    # calibrated on evalsets/core's dev split, cold protocol, with the centring and candidate share below
+    # (docs/evaluation.md, "Calibrated defaults"); `sensegraph calibrate` re-tunes them for a store
+    alpha: float = Field(0.2, ge=0.0, description="weight of the first (text-media) similarity")
+    beta: float = Field(0.8, ge=0.0, description="weight of the second (prototype-media) similarity")
     candidates: int = Field(100, ge=1, le=10000, description="K': media the store's formula query returns for exact re-scoring")
     min_own_media: int = Field(1, ge=0, description="below this, a sense uses its propagated prototype")
     rerank: bool = Field(False, description="re-rank the formula's top K' by the store's trained match head (sensegraph train-matcher; docs/matcher.md)")
+    candidate_share: float = Field(0.3, ge=0.0, le=1.0, description="a query mention's other candidates with a prototype count by their linking probability when it is at least this share of the chosen sense's (0: off)")
+    centre: float = Field(1.0, ge=0.0, le=1.0, description="prototypes are scored less this times the collection's mean native feature (api/centring.py; 0: as stored)")
+    centre_min_media: int = Field(50, ge=1, description="fewer media than this: no meaningful mean, prototypes are not centred")
+    propagated_weight: float = Field(1.0, ge=0.0, le=1.0, description="multiplier on a propagated prototype's confidence when it stands for a linked sense without own media")
+    hand_on: bool = Field(True, description="a linked sense without a prototype hands its weight to a close runner-up or to relatives with one (api/handoff.py)")
     ann_threshold: int = Field(20000, ge=0, description="embedded store: an approximate (IVF) index at or above this many media")
     compress_threshold: int = Field(2_000_000, ge=0, description="embedded store: at or above this many media the index holds PQ codes and the float32 vectors stay on disk (np.memmap), re-scored exactly (docs/scaling.md)")
     rescore: int = Field(4, ge=1, le=100, description="embedded store, compressed index: candidates re-scored exactly per result wanted (rescore·k)")

@@ -38,6 +38,27 @@ def runner_up_share(scores: Sequence[float], temperature: float) -> float:
     return math.exp((scores[1] - scores[0]) / max(temperature, 1e-9))
 
 
+def candidate_weights(mentions: Sequence[Any], temperature: float, min_share: float) -> dict[str, float]:
+    """Each mention's candidates other than its chosen sense, weighted salience × linking probability,
+    where that probability is at least ``min_share`` of the chosen one's (pure; the best weight per sense)."""
+    import math
+
+    out: dict[str, float] = {}
+    for m in mentions:
+        cands = list(getattr(m, "candidates", []) or [])
+        if m.sense_id is None or len(cands) < 2:
+            continue
+        top = max(c.score for c in cands)
+        exps = [math.exp((c.score - top) / max(temperature, 1e-9)) for c in cands]
+        total = sum(exps)
+        best = max(exps)
+        for c, e in zip(cands, exps):
+            if c.sense_id != m.sense_id and e >= min_share * best:
+                w = float(m.salience) * e / total
+                out[c.sense_id] = max(out.get(c.sense_id, 0.0), w)
+    return out
+
+
 def relatives(store: Any, sense_id: str, hops: int = HOPS) -> dict[str, int]:
     """Senses within ``hops`` relations of ``sense_id`` in either direction, with their distance."""
     seen = {sense_id: 0}

@@ -23,7 +23,7 @@ from sensegraph.graph.model import MODALITIES, MediaFilter, Prototype
 from sensegraph.linking.base import LinkedMention
 from sensegraph.linking.lexicon import is_cjk
 
-from . import fusion, handoff
+from . import centring, fusion, handoff
 from .matcher.hook import plan_for as matcher_plan
 from .results import Hit, ModalityScore, SearchResult, SenseScore
 from .scoring import cosine_rows, formula_query, match_scores, normalise_weights, rank, unrepresented_weight
@@ -164,10 +164,20 @@ class SearchEngine:
         chosen = chosen_senses([m for m, _ in mentions])
         linked = self.linked_senses(chosen)
         missing = self.without_prototype(chosen, linked)
-        extra, handed = handoff.hand_on(self.store, [m for m, _ in mentions], missing, dict(chosen),
-                                        self.linked_senses, self.config.linker.temperature)
+        share = self.config.search.candidate_share
+        if share > 0:  # every represented candidate counts by its linking probability (media-aware weights)
+            others = handoff.candidate_weights([m for m, p in mentions if not p], self.config.linker.temperature, share)
+            soft = self.linked_senses([(s, w) for s, w in others.items() if s not in dict(chosen)])
+            linked = handoff.merge(linked, soft)
+            covered = {m.sense_id for m, _ in mentions if any(c.sense_id in {ls.sense_id for ls in soft} for c in (m.candidates or []))}
+            missing_h = [s for s in missing if s not in covered]
+        else:
+            missing_h = missing
+        extra, handed = (handoff.hand_on(self.store, [m for m, _ in mentions], missing_h, dict(chosen),
+                                         self.linked_senses, self.config.linker.temperature)
+                         if self.config.search.hand_on else ([], {}))
         linked = handoff.merge(linked, extra)  # a sense without media hands its weight on (docs/linking.md)
-        unrepresented = unrepresented_weight([w for sid, w in chosen if sid in missing and sid not in handed],
+        unrepresented = unrepresented_weight([w for sid, w in chosen if sid in missing_h and sid not in handed],
                                              [ls.confidence for ls in linked])  # stays out of β
         result = self._rank(q, linked, k, alpha, beta, as_filter(filters), threshold, text, unrepresented, text_query=True)
         result.linked = [{**m.to_dict(), "pinned": pinned} for m, pinned in mentions]
@@ -224,7 +234,7 @@ class SearchEngine:
             if p is not None and (p.source == "curated" or p.media_count >= self.config.search.min_own_media):
                 out.append(LinkedSense(sid, conf, p))
             elif sid in prop:
-                out.append(LinkedSense(sid, conf * prop[sid].confidence, prop[sid]))
+                out.append(LinkedSense(sid, conf * prop[sid].confidence * self.config.search.propagated_weight, prop[sid]))
         return out
 
     def without_prototype(self, chosen: Sequence[tuple[str, float]], linked: Sequence[LinkedSense]) -> list[str]:
@@ -240,6 +250,7 @@ class SearchEngine:
             if not np.isfinite(value) or value < 0:
                 raise ValidationError(f"{name} must be a finite number >= 0, got {value}")
         plan = matcher_plan(self, threshold, text_query=text_query, alpha=a, beta=b)  # head re-rank, threshold="auto"
+        linked = self._centre(linked) if b > 0 else linked  # distinctive directions only (api/centring.py)
         kp = max(self.config.search.candidates, k)
         weights = normalise_weights([ls.confidence for ls in linked], unrepresented) if b > 0 else np.zeros(0)
         linked, weights = self._by_modality(linked, weights)  # one part per modality of each prototype (api/fusion.py)
@@ -299,6 +310,16 @@ class SearchEngine:
                 part.modality = ls.modality or None
             parts = fusion.explain_modalities(row, [s.sim for s in hit.senses], [s.weight for s in hit.senses], owner, blocks)
             hit.modalities = [ModalityScore(modality=p.modality, weight=p.weight, score=p.score) for p in parts]
+
+    def _centre(self, linked: list[LinkedSense]) -> list[LinkedSense]:
+        """Prototypes less the collection's mean native feature (``search.centre`` strength; 0: as stored)."""
+        cfg = self.config.search
+        if cfg.centre <= 0 or not linked:
+            return linked
+        mean = self.__dict__.get("_collection_mean")
+        if mean is None:
+            mean = self.__dict__["_collection_mean"] = centring.CollectionMean(self.store, cfg.centre_min_media)
+        return centring.centre_senses(linked, mean.get(), cfg.centre)
 
     def _rows(self, ids: list[str], space: str, dim: int) -> np.ndarray:
         """Vectors of ``ids`` in ``space``, row-aligned; a medium without one gets a zero row (scores 0)."""

@@ -117,7 +117,7 @@ def test_auto_threshold_needs_a_calibration_that_fits_the_search(cold):
         assert all(h.match >= t.threshold for h in res.hits)
         assert (not res.hits) == ("no_match" in res.metadata)
     # the search must rank the way it was calibrated
-    with pytest.raises(ValidationError, match="alpha=0.5, beta=0.5"):
+    with pytest.raises(ValidationError, match=f"alpha={sg.config.search.alpha:g}, beta={sg.config.search.beta:g}"):
         sg.search("a baseball bat", threshold="auto", beta=0.2)
     train_matcher(sg, FAST)
     _rerank(sg)

@@ -46,7 +46,8 @@ def test_sense_aware_fixes_what_text_only_gets_wrong(cold_gallery, query, gold):
     assert text_only[0].media_id not in gold, "text-only already right: the test would prove nothing"
     assert sense_aware[0].media_id in gold
     top = sense_aware[0]
-    assert top.sim2 > 0 and top.senses and top.match == pytest.approx(0.5 * top.sim1 + 0.5 * top.sim2, abs=1e-5)
+    a, b = cold_gallery.config.search.alpha, cold_gallery.config.search.beta  # the shipped defaults
+    assert top.sim2 > 0 and top.senses and top.match == pytest.approx(a * top.sim1 + b * top.sim2, abs=1e-5)
 
 
 def test_rank_and_threshold_modes_and_pins(cold_gallery):

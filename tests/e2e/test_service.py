@@ -6,6 +6,7 @@ import base64
 import pytest
 from fastapi.testclient import TestClient
 
+from sensegraph.config import SenseGraphConfig
 from sensegraph.service import create_app
 
 TOKEN = "s3cret-token-for-tests"
@@ -31,7 +32,8 @@ def test_search_returns_explained_results(client):
     assert body["results"][0]["media_id"] == "coffee"
     first = body["results"][0]
     assert set(first) == {"rank", "media_id", "uri", "match", "sim1", "sim2", "senses"}
-    assert first["match"] == pytest.approx(0.5 * first["sim1"] + 0.5 * first["sim2"], abs=1e-5)
+    a, b = body["metadata"]["alpha"], body["metadata"]["beta"]
+    assert first["match"] == pytest.approx(a * first["sim1"] + b * first["sim2"], abs=1e-5)
     assert {m["text"] for m in body["linked"]} >= {"coffee"}
     assert body["metadata"]["encoder"].startswith("conse")
     post = client.post("/search", json={"q": "a cup of coffee", "k": 3, "beta": 0})
@@ -80,4 +82,4 @@ def test_limits_and_validation(client):
 
 def test_config_hides_the_token(client):
     cfg = client.get("/config").json()
-    assert "token" not in cfg["service"] and cfg["search"]["alpha"] == 0.5
+    assert "token" not in cfg["service"] and cfg["search"]["alpha"] == SenseGraphConfig().search.alpha

@@ -2,13 +2,15 @@
 margin) or to relatives with prototypes within two hops, decayed; none found leaves β unused."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from sensegraph.config import SenseGraphConfig
 from sensegraph.graph.embedded import EmbeddedStore
-from sensegraph.graph.model import Prototype, Relation, Sense
-from sensegraph.handoff import hand_on, merge, runner_up_share, spread
+from sensegraph.graph.model import Media, Prototype, Relation, Sense
+from sensegraph.handoff import candidate_weights, hand_on, merge, runner_up_share, spread
 from sensegraph.linking.base import Candidate, LinkedMention
 from sensegraph.search import SearchEngine
 
@@ -77,3 +79,38 @@ def test_merge_sums_weights_of_the_same_sense(animals):
     b = eng.linked_senses([("club", 0.1), ("fruit_bat", 0.2)])
     merged = {ls.sense_id: ls.confidence for ls in merge(a, b)}
     assert merged == pytest.approx({"club": 0.5, "fruit_bat": 0.2})
+
+
+def test_candidate_weights_count_other_candidates_by_probability():
+    m = LinkedMention(0, 3, "bat", "turn", 0.6, [Candidate("turn", 0.5), Candidate("club", 0.45), Candidate("animal", 0.2)], salience=0.5)
+    exps = np.exp((np.array([0.5, 0.45, 0.2]) - 0.5) / 0.1)
+    got = candidate_weights([m], 0.1, 0.1)
+    assert got == pytest.approx({"club": 0.5 * exps[1] / exps.sum()})  # animal: under a tenth of the winner's
+    assert candidate_weights([m], 0.1, 0.01).keys() == {"club", "animal"}
+    nil = LinkedMention(0, 3, "bat", None, 0.2, [Candidate("turn", 0.5), Candidate("club", 0.45)])
+    assert candidate_weights([nil], 0.1, 0.1) == {}
+
+
+class _Linker:
+    def __init__(self, mentions):
+        self.mentions = mentions
+
+    def link(self, text):
+        return list(self.mentions)
+
+
+def _search(store, share: float):
+    store.upsert_media([Media("m", "file:///m", embedding=np.ones(4, dtype=np.float32) / 2, features=np.ones(4, dtype=np.float32) / 2)])
+    mention = LinkedMention(0, 3, "bat", "bat", 0.73, [Candidate("bat", 0.5), Candidate("club", 0.40)])
+    cfg = SenseGraphConfig().merged({"search": {"candidate_share": share}})
+    eng = SearchEngine(store, SimpleNamespace(encoder_id="test"), _Linker([mention]), cfg,
+                       embed_texts=lambda texts: np.ones((len(texts), 4), dtype=np.float32))
+    res = eng.search("bat", k=1, alpha=0.5, beta=0.5)
+    return {s.sense_id: s.weight for s in res.hits[0].senses}, res.metadata["weight_handed_on"]
+
+
+def test_a_represented_candidate_takes_its_share_before_relatives(animals):
+    weights, handed = _search(animals, 0.0)  # off: the runner-up is not close, so the hyponyms take it
+    assert set(weights) == {"fruit_bat", "vampire_bat"} and handed == {"bat": ["fruit_bat", "vampire_bat"]}
+    weights, handed = _search(animals, 0.1)
+    assert set(weights) == {"club"} and handed == {}
