@@ -40,12 +40,18 @@ class Mode:
     calibrate: bool = False
     config: dict[str, Any] = field(default_factory=dict)
     propagate: bool = False  # run ``sg.propagate()`` first: senses without media get GNN prototypes
+    linker: str = "default"  # "first-sense": the naive baseline (evaluation/naive.py), in a store of its own
 
 
 TEXT_ONLY = Mode("text-only", alpha=1.0, beta=0.0)
 SENSE_AWARE = Mode("sense-aware", calibrate=True)
+DEFAULTS = Mode("sense-aware (defaults)")  # the shipped search.alpha, beta: what a user gets
 PROPAGATED = Mode("sense-aware+propagated", calibrate=True, propagate=True)
-_MODES: dict[str, Mode] = {m.name: m for m in (TEXT_ONLY, SENSE_AWARE, PROPAGATED)}
+# every noun → its first WordNet sense, at ingest and query time; a query's first sense without media
+# backs off to its nearest hypernym with media; no hand-on (the back-off is the baseline's own)
+NAIVE = Mode("naive first sense", calibrate=True, linker="first-sense", config={"search": {"hand_on": False}})
+_MODES: dict[str, Mode] = {m.name: m for m in (TEXT_ONLY, SENSE_AWARE, DEFAULTS, PROPAGATED, NAIVE)}
+LINKERS = ("default", "first-sense")
 
 
 def register_mode(mode: Mode) -> None:
@@ -200,7 +206,9 @@ def evaluate_protocol(evalset: EvalSet, protocol: str, *, split: str = "test", s
                       sg_factory: Callable[[str], Any] | None = None) -> ProtocolReport:
     """Ingest ``evalset`` under ``protocol`` into ``store`` (a fresh temporary one when None) and evaluate.
 
-    ``progress`` shows every long phase: WordNet import, ingest, linking, propagation, calibration, searches.
+    Modes with another linker (the naive baseline) get a store of their own, ``<store>/<protocol>-<linker>``,
+    ingested with that linker. ``progress`` shows every long phase: WordNet import, ingest, linking,
+    propagation, calibration, searches.
     """
     prog = progress_for(progress)
     records, gallery = ingest_records(evalset, protocol)
@@ -210,43 +218,80 @@ def evaluate_protocol(evalset: EvalSet, protocol: str, *, split: str = "test", s
     chosen = modes(mode_names)
     prog.note(f"{protocol} protocol: {len(records)} media ({len(gallery)} in the gallery), "
               f"{len(test_pairs)} {split} and {len(dev_pairs)} dev queries, modes {', '.join(m.name for m in chosen)}")
+    by_name: dict[str, ModeReport] = {}
+    shared_cache: str | None = None  # the first store's embedding cache: a second store embeds nothing again
     with tempfile.TemporaryDirectory(prefix=f"sensegraph-eval-{protocol}-") as tmp:
-        where = _store_for(store, protocol, tmp)
-        sg = (sg_factory or _default_factory)(where)
-        memoize_linking(sg)
-        try:
-            ensure_kg(sg, progress=prog)
-            if any(q.lang.startswith("zh") for q, _ in test_pairs):
-                ensure_cedict(sg, progress=prog)
-            ingest_in_steps(sg, records, prog, label=f"{protocol}: ingest")
-            depth = max(int(sg.store.counts().get("media", 0)), len(records))
-            if isinstance(getattr(sg, "linker", None), _MemoLinker):
-                sg.linker.prefill([q.text for q, _ in [*test_pairs, *dev_pairs]], progress=prog)
-            reports = []
-            propagated = False
-            for mode in chosen:
-                a, b = mode.alpha, mode.beta
-                if mode.propagate and not propagated:
-                    prog.note(f"{mode.name}: propagating prototypes over the sense graph")
-                    sg.propagate(progress=prog)
-                    propagated = True
-                    sg.__dict__.pop("engine", None)
-                if mode.config:
-                    sg.config = sg.config.merged(mode.config)
-                    sg.__dict__.pop("engine", None)
-                if mode.calibrate:
-                    a, b = (calibrate(sg, dev_pairs, gallery, depth, progress=prog,
-                                      label=f"{protocol}/{mode.name}: calibrating α, β")
-                            if dev_pairs else (None, None))
-                with prog.phase(f"{protocol}/{mode.name}: {split} queries", total=len(test_pairs),
-                                unit="queries") as step:
-                    outs = run_queries(sg, test_pairs, gallery, alpha=a, beta=b, depth=depth, step=step)
-                if a is None or b is None:
-                    a, b = sg.config.search.alpha, sg.config.search.beta
-                reports.append(ModeReport(mode.name, a, b, by_kind(outs), outs))
-        finally:
-            sg.close()
+        for linker in LINKERS:
+            group = [m for m in chosen if m.linker == linker]
+            if not group:
+                continue
+            if linker != "default" and store is not None and "://" in store:
+                prog.note(f"{', '.join(m.name for m in group)}: skipped (needs a second empty database; use a folder store)")
+                continue
+            where = _store_for(store, protocol if linker == "default" else f"{protocol}-{linker}", tmp)
+            sg = (sg_factory or _default_factory)(where)
+            cfg = getattr(sg, "config", None)
+            if shared_cache and cfg is not None and cfg.encoder.cache_dir is None and "encoder" not in sg.__dict__:
+                cfg.encoder.cache_dir = shared_cache
+            elif shared_cache is None and hasattr(sg, "_cache_dir"):
+                shared_cache = str(sg._cache_dir())
+            try:
+                for report in _run_group(sg, group, linker, records, gallery, test_pairs, dev_pairs, protocol, split, prog):
+                    by_name[report.mode] = report
+            finally:
+                sg.close()
+    reports = [by_name[m.name] for m in chosen if m.name in by_name]
     return ProtocolReport(protocol, split, len(evalset.media), len(gallery), len(test_pairs), reports)
+
+
+def _run_group(sg: Any, group: Sequence[Mode], linker: str, records: Sequence[dict[str, Any]], gallery: set[str],
+               test_pairs: Sequence[tuple[EvalQuery, list[str]]], dev_pairs: Sequence[tuple[EvalQuery, list[str]]],
+               protocol: str, split: str, prog: Progress) -> list[ModeReport]:
+    """Ingest into ``sg`` with ``linker`` and run every mode of ``group`` on it."""
+    if linker == "first-sense":
+        from .naive import FirstSenseLinker
+
+        inner = sg.linker
+        sg.__dict__["linker"] = FirstSenseLinker(inner, sg.store)  # captions: first senses, no back-off
+        sg.__dict__.pop("engine", None)
+    memoize_linking(sg)
+    ensure_kg(sg, progress=prog)
+    if any(q.lang.startswith("zh") for q, _ in test_pairs):
+        ensure_cedict(sg, progress=prog)
+    ingest_in_steps(sg, records, prog, label=f"{protocol}{'' if linker == 'default' else '/' + linker}: ingest")
+    if linker == "first-sense":
+        sg.__dict__["linker"] = _MemoLinker(FirstSenseLinker(inner, sg.store, backoff=True))  # queries back off
+        sg.__dict__.pop("engine", None)
+    depth = max(int(sg.store.counts().get("media", 0)), len(records))
+    if isinstance(getattr(sg, "linker", None), _MemoLinker):
+        sg.linker.prefill([q.text for q, _ in [*test_pairs, *dev_pairs]], progress=prog)
+    reports = []
+    propagated = False
+    for mode in group:
+        a, b = mode.alpha, mode.beta
+        if mode.propagate and not propagated:
+            prog.note(f"{mode.name}: propagating prototypes over the sense graph")
+            sg.propagate(progress=prog)
+            propagated = True
+            sg.__dict__.pop("engine", None)
+        base = sg.config
+        if mode.config:
+            sg.config = sg.config.merged(mode.config)
+            sg.__dict__.pop("engine", None)
+        if mode.calibrate:
+            a, b = (calibrate(sg, dev_pairs, gallery, depth, progress=prog,
+                              label=f"{protocol}/{mode.name}: calibrating α, β")
+                    if dev_pairs else (None, None))
+        with prog.phase(f"{protocol}/{mode.name}: {split} queries", total=len(test_pairs),
+                        unit="queries") as step:
+            outs = run_queries(sg, test_pairs, gallery, alpha=a, beta=b, depth=depth, step=step)
+        if a is None or b is None:
+            a, b = sg.config.search.alpha, sg.config.search.beta
+        reports.append(ModeReport(mode.name, a, b, by_kind(outs), outs))
+        if mode.config:  # a mode's overrides apply to that mode only
+            sg.config = base
+            sg.__dict__.pop("engine", None)
+    return reports
 
 
 class _MemoLinker:
