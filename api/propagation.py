@@ -46,6 +46,8 @@ METHODS = (GNN, "neighbour-mean", "hypernym-backoff")  # what ``propagation.meth
 FALLBACK = "neighbour-mean"  # what the automatic update uses before a GNN has been trained
 BASELINE_HOPS = 2  # a non-learned method writes within this many hops of its seeds (the GNN: its receptive field)
 UNMEASURED_BASE = 0.5  # confidence base of a non-learned method when no held-out sense can measure it
+READ_CHUNK = 500  # ids per store read
+OWN_SOURCES = ("media", "curated")  # prototypes a sense has of its own (gnn/data.py's OWN_SOURCES)
 HOLDOUT_FOLDS = 3  # folds of the visible prototypes a non-learned method's confidence is measured on
 
 
@@ -137,20 +139,51 @@ class Propagator:
             self._text_encoder = MiniLMTextEncoder()
         return self._text_encoder
 
+    def _local_graph(self, hops: int, seeds: list[str], say: Callable[[str], None]):
+        """The live senses within ``hops`` of ``seeds`` with their relations, read outward from the seeds
+        (cost grows with the neighbourhood, not the store); no text features: for the non-learned methods."""
+        from sensegraph.gnn.data import SenseGraphData, both_directions, read_prototypes, store_encoder
+
+        say(f"reading the sense graph within {hops} hops of {len(seeds)} senses")
+        encoder_id, dim = store_encoder(self.store)
+        live = {sid: s for sid, s in _senses(self.store, seeds).items() if not s.redirect_to}
+        rels: dict[tuple[str, str, str], Any] = {}
+        frontier = sorted(live)
+        for _ in range(hops):
+            touching = [r for start in range(0, len(frontier), READ_CHUNK)
+                        for r in self.store.neighbours(frontier[start : start + READ_CHUNK])]
+            new = sorted({x for r in touching for x in (r.source, r.target)} - set(live))
+            found = {sid: s for sid, s in _senses(self.store, new).items() if not s.redirect_to}
+            live.update(found)
+            rels.update(((r.source, r.target, r.type), r) for r in touching)
+            frontier = sorted(found)
+            if not frontier:
+                break
+        for start in range(0, len(frontier), READ_CHUNK):  # relations among the outermost ring too
+            rels.update(((r.source, r.target, r.type), r) for r in self.store.neighbours(frontier[start : start + READ_CHUNK]))
+        ids = sorted(live)
+        index = {sid: i for i, sid in enumerate(ids)}
+        types: dict[str, int] = {}
+        kept = [(index[a], index[b], types.setdefault(t, len(types))) for (a, b, t) in sorted(rels)
+                if a in index and b in index and a != b]
+        pairs = np.asarray([[a for a, _, _ in kept], [b for _, b, _ in kept]], dtype=np.int64).reshape(2, -1)
+        rel = np.asarray([t for _, _, t in kept], dtype=np.int64)
+        own = [sid for sid in ids if live[sid].prototype_source in OWN_SOURCES]
+        protos = read_prototypes(self.store, own, dim)
+        return SenseGraphData(_data(ids, protos, [live[i].media_count for i in ids], dim, *both_directions(pairs, rel)),
+                              ids, list(types), encoder_id, dim)
+
     def _graph(self, hops: int, seeds: list[str] | None, progress: Progress, say: Callable[[str], None]):
         from sensegraph.gnn.data import build_sense_graph
 
         say(f"reading the sense graph within {hops} hops of "
                       + (f"{len(seeds)} changed senses" if seeds is not None else "the evidenced senses"))
-        if self.method == GNN:
-            cache: Any = self.text_cache()
-            embed = self.text_encoder.embed_texts
-        else:  # a non-learned method reads prototypes and relations only
-            cache, embed = _NoText(), None
+        cache = self.text_cache()
         try:
-            return build_sense_graph(self.store, cache, embed, hops=hops, seeds=seeds, progress=progress)
+            return build_sense_graph(self.store, cache, self.text_encoder.embed_texts, hops=hops, seeds=seeds,
+                                     progress=progress)
         finally:
-            getattr(cache, "close", lambda: None)()
+            cache.close()
 
     def text_cache(self) -> Any:
         """The machine-wide text cache for the GNN's text model (glosses embedded once per machine)."""
@@ -252,7 +285,7 @@ class Propagator:
             say("no evidence changed since the last run; nothing to do")
             return PropagateReport("unchanged", method=self.method, evidenced=len(digests),
                                    seconds={"read": round(time.perf_counter() - t, 3)})
-        graph = self._graph(2 * BASELINE_HOPS, seeds, progress, say)
+        graph = self._local_graph(2 * BASELINE_HOPS, seeds, say)
         times["read"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         method = BASELINES[self.method]
@@ -307,11 +340,26 @@ class Propagator:
         return len(protos)
 
 
-class _NoText:
-    """Stands in for the text cache when a method reads no text: one zero feature per sense, nothing embedded."""
+def _senses(store: GraphStore, ids: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for start in range(0, len(ids), READ_CHUNK):
+        out.update(store.get_senses(ids[start : start + READ_CHUNK]))
+    return out
 
-    def embed(self, texts: list[str], embed_fn: Any, **_: Any) -> np.ndarray:
-        return np.zeros((len(texts), 1), dtype=np.float32)
+
+def _data(ids: list[str], protos: dict[str, np.ndarray], counts: list[int], dim: int, edge_index: Any, edge_type: Any) -> Any:
+    """A ``Data`` object as ``build_sense_graph`` makes it, with one zero text feature per sense."""
+    import torch
+    from torch_geometric.data import Data
+
+    proto = np.zeros((len(ids), dim), dtype=np.float32)
+    has = np.zeros(len(ids), dtype=bool)
+    for i, sid in enumerate(ids):
+        if sid in protos:
+            proto[i], has[i] = protos[sid], True
+    return Data(x=torch.zeros(len(ids), 1), proto=torch.from_numpy(proto), has_proto=torch.from_numpy(has),
+                log_count=torch.from_numpy(np.log1p(np.asarray(counts, dtype=np.float32))),
+                edge_index=edge_index, edge_type=edge_type, num_nodes=len(ids))
 
 
 def holdout_cosine(method: Callable[..., Any], graph: Any, visible: Any, folds: int = HOLDOUT_FOLDS) -> float:
