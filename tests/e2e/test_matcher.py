@@ -179,3 +179,28 @@ def test_rest_and_the_editor_show_the_head_score(cold):
     assert client.post("/search", json={"q": "a baseball bat", "threshold": "sometimes"}).status_code == 422
     html = client.get("/editor/search", params={"q": "a baseball bat"}).text
     assert 'data-testid="head"' in html and "head <b>" in html
+
+
+def test_cli_calibrates_no_match_on_an_eval_sets_dev_split_and_search_auto_uses_it(cold, store_kind):
+    if store_kind != "embedded":
+        pytest.skip("the CLI is exercised on the embedded store; the engine is the same on Neo4j")
+    from typer.testing import CliRunner
+
+    from sensegraph.cli import app
+
+    runner, store = CliRunner(), cold.store.describe()
+    r = runner.invoke(app, ["calibrate-no-match", str(EVALSET), "--store", store, "--dry-run", "--json"])
+    assert r.exit_code == 0, r.output
+    dry = json.loads(r.stdout.strip().splitlines()[-1])
+    assert dry["score"] == "formula" and dry["nomatch"] == 20 and dry["answerable"] > 0  # dev queries with gold in this store
+    assert cold.store.get_meta(NO_MATCH_META_KEY) is None  # a dry run writes nothing
+    r = runner.invoke(app, ["calibrate-no-match", str(EVALSET), "--store", store, "--json"])
+    assert r.exit_code == 0, r.output
+    saved = json.loads(r.stdout.strip().splitlines()[-1])
+    assert saved["threshold"] == dry["threshold"]
+    r = runner.invoke(app, ["search", "a snowman with a carrot nose and a scarf", "--threshold", "auto", "--store", store, "--json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.stdout.strip().splitlines()[-1])
+    assert body["metadata"]["threshold"]["value"] == saved["threshold"]
+    assert all(h["match"] >= saved["threshold"] for h in body["results"])
+    assert (not body["results"]) == ("no_match" in body["metadata"])
