@@ -1,11 +1,15 @@
 """Ingest throughput against the encoder's own, and prototype-update cost as evidence per sense grows.
 
-    python bench/bench_ingest.py [--images 48] [--evidence 10,100,1000,5000] [--store-dir DIR]
+    python bench/bench_ingest.py [--images 48] [--evidence 10,100,1000,5000] [--store-dir DIR] [--propagate]
 
-Part 1 ingests real packaged images (the core eval set's media, captions included) into a fresh
-embedded store holding all WordNet nouns, three ways: the encoder alone (no store, no linking), a cold
-ingest (empty embedding cache) and a warm re-ingest into another fresh store (cache hits: linking and
-store writes only). Part 2 times ``PrototypeUpdater.update`` for one sense with n evidence media
+Part 1 ingests real packaged images (the core eval set's media, captions included) into fresh
+embedded stores holding all WordNet nouns (copies of one import): the encoder alone (no store, no
+linking); a new machine (media and text caches empty); a new store whose sense texts another store
+already embedded (the machine-wide text cache), with and without the automatic propagation; and a
+re-ingest with everything cached (linking, store writes and propagation only). ``--propagate`` then
+times a first ``propagate`` on the 32-image store per method; the GNN's glosses are put in a throwaway
+shared cache as random stand-ins (timing only), and their cold cost is the count times MiniLM's rate
+measured on a sample. Part 2 times ``PrototypeUpdater.update`` for one sense with n evidence media
 (synthetic 1280-d native features): the incremental running mean for one new medium, a full ``mean``
 recompute, and a ``cluster`` recompute.
 """
@@ -23,6 +27,8 @@ from rich.table import Table
 
 
 def part_ingest(n_images: int, work: Path, console: Console) -> Table:
+    import shutil
+
     from sensegraph import SenseGraph
     from sensegraph.encoders.factory import create_encoder
     from sensegraph.evaluation.dataset import load_evalset, resolve_media
@@ -40,22 +46,97 @@ def part_ingest(n_images: int, work: Path, console: Console) -> Table:
         enc.embed_media(data[i:i + 16])
     t_enc = time.perf_counter() - t0
 
-    os.environ["SENSEGRAPH_CACHE_DIR"] = str(work / "cache")
-    rows = [("encoder alone (embed_media)", t_enc)]
-    for label, name in (("ingest, cold cache", "cold"), ("ingest, warm cache", "warm")):
-        sg = SenseGraph(str(work / name))
+    template = work / "template"
+    if not (template / "graph.sqlite").exists():
+        sg = SenseGraph(str(template))
         import_wordnet(sg.store)
-        sg.link("warm up the linker")  # lexicon and matcher build, timed by bench_linking
+        sg.close()
+    for var in ("SENSEGRAPH_CACHE_DIR", "SENSEGRAPH_TEXT_CACHE_DIR"):
+        os.environ.pop(var, None)
+    texts = work / "texts"  # the machine-wide text cache (sense texts, context windows, glosses)
+    shutil.rmtree(texts, ignore_errors=True)
+    rows = [("encoder alone (embed_media)", t_enc, None)]
+    runs = (  # (label, media cache, auto-propagation)
+        ("ingest, new machine (no media, no texts cached)", "media-a", True),
+        ("ingest, new store (sense texts cached by another store)", "media-b", True),
+        ("  the same, propagation.auto off", "media-c", False),
+        ("re-ingest into a new store (media and texts cached)", "media-c", True),
+    )
+    for n, (label, media_cache, auto) in enumerate(runs):
+        store = work / f"store-{n}"
+        shutil.rmtree(store, ignore_errors=True)
+        shutil.copytree(template, store)
+        cfg = {"encoder": {"cache_dir": str(work / media_cache), "text_cache_dir": str(texts)},
+               "propagation": {"auto": auto}}
+        sg = SenseGraph(str(store), config=cfg)
+        sg.encoder.inner.embed_media(data[:1])  # both models loaded outside the timing, nothing cached
+        sg.linker.link("warm up the linker")  # lexicon and matcher build (bench_linking); not the text cache
         t0 = time.perf_counter()
         report = sg.ingest(records)
-        rows.append((label, time.perf_counter() - t0))
+        rows.append((label, time.perf_counter() - t0, report.propagated))
         assert report.ingested == len(records), report.skipped
         sg.close()
     t = Table(title=f"ingest of {len(records)} packaged images (captions linked against all WordNet nouns)")
-    for col in ("path", "seconds", "records/s", "vs encoder"):
+    for col in ("path", "seconds", "records/s", "vs encoder", "propagated"):
         t.add_column(col, justify="left" if col == "path" else "right")
-    for label, secs in rows:
-        t.add_row(label, f"{secs:.1f}", f"{len(records) / secs:.2f}", f"{t_enc / secs:.2f}x")
+    for label, secs, propagated in rows:
+        t.add_row(label, f"{secs:.1f}", f"{len(records) / secs:.2f}", f"{t_enc / secs:.2f}x",
+                  "" if propagated is None else str(propagated))
+    return t
+
+
+def part_propagate(work: Path, sample: int = 256) -> Table:
+    """First ``propagate`` on the store part 1 ingested with propagation off: each method, on a copy."""
+    import shutil
+
+    from sensegraph import SenseGraph
+    from sensegraph.encoders.text import MiniLMTextEncoder
+    from sensegraph.encoders.text_cache import TextCache, text_key
+    from sensegraph.gnn.data import build_sense_graph
+
+    source = work / "store-2"  # ingested with propagation.auto off: nothing propagated yet
+
+    class Recorder:  # the glosses the GNN's neighbourhood needs, without embedding them
+        texts: list[str] = []
+
+        def embed(self, texts, _fn, **_):
+            Recorder.texts = list(texts)
+            return np.zeros((len(texts), 384), np.float32)
+
+    with SenseGraph(str(source)) as sg:
+        t0 = time.perf_counter()
+        build_sense_graph(sg.store, Recorder(), None, hops=4)
+        t_read = time.perf_counter() - t0
+        evidenced = sg.store.counts().get("prototypes", 0)
+    glosses = Recorder.texts
+    enc = MiniLMTextEncoder()
+    enc.embed_texts(["warm up"])
+    picked = glosses[:: max(1, len(glosses) // sample)][:sample]
+    t0 = time.perf_counter()
+    enc.embed_texts(picked)
+    rate = len(picked) / (time.perf_counter() - t0)
+    filled = work / "texts-glosses"  # a machine that embedded these glosses before (random stand-ins: timing only)
+    shutil.rmtree(filled, ignore_errors=True)
+    vecs = np.random.default_rng(0).normal(size=(len(glosses), 384)).astype(np.float32)
+    TextCache(filled, enc.encoder_id, dim=384).put(list(zip(map(text_key, glosses), vecs / np.linalg.norm(vecs, axis=1, keepdims=True))))
+    rows = []
+    for label, method, texts in (("neighbour-mean (no glosses, no training)", "neighbour-mean", work / "texts"),
+                                 ("gnn, glosses in the shared cache", "gnn", filled)):
+        store = work / f"propagate-{method}"
+        shutil.rmtree(store, ignore_errors=True)
+        shutil.copytree(source, store)
+        with SenseGraph(str(store), config={"encoder": {"text_cache_dir": str(texts)}, "propagation": {"method": method}}) as sg:
+            t0 = time.perf_counter()
+            report = sg.propagate()
+            rows.append((label, time.perf_counter() - t0, report.written, report.seconds))
+    t = Table(title=f"first propagate on the store of part 1 ({evidenced} own prototypes)")
+    for col in ("method", "seconds", "written", "phases (s)"):
+        t.add_column(col, justify="left" if col in ("method", "phases (s)") else "right")
+    for label, secs, written, phases in rows:
+        t.add_row(label, f"{secs:.1f}", str(written), ", ".join(f"{k} {v:.1f}" for k, v in phases.items()))
+    cold = len(glosses) / rate
+    t.add_row(f"gnn, new machine: + {len(glosses):,} glosses (4 hops) at {rate:.0f}/s", f"+{cold:.0f}", "",
+              f"read 4-hop graph {t_read:.1f}")
     return t
 
 
@@ -104,6 +185,7 @@ def main() -> None:
     ap.add_argument("--evidence", default="10,100,1000,5000")
     ap.add_argument("--store-dir", type=Path, default=None, help="keep the stores here (default: a temp dir)")
     ap.add_argument("--skip-ingest", action="store_true")
+    ap.add_argument("--propagate", action="store_true", help="also time a first propagate per method on the ingested store")
     args = ap.parse_args()
     console = Console()
     console.print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -112,6 +194,8 @@ def main() -> None:
         work.mkdir(parents=True, exist_ok=True)
         if not args.skip_ingest:
             console.print(part_ingest(args.images, work, console))
+            if args.propagate:
+                console.print(part_propagate(work))
         console.print(part_prototypes([int(x) for x in args.evidence.split(",")], work))
 
 
