@@ -14,7 +14,7 @@ def propagate_cmd(
     changed: bool = typer.Option(False, "--changed", help="Only re-infer near senses whose evidence changed since the last run."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Give senses with no or few media a propagated prototype (retrains the GNN unless --changed)."""
+    """Give senses with no or few media a propagated prototype (propagation.method; gnn retrains unless --changed)."""
     with open_graph(store) as sg:
         from sensegraph.propagation import propagate_graph
 
