@@ -121,15 +121,25 @@ def leave_one_out(ls: LinkedSense, features: np.ndarray, weight: float) -> Linke
 
 
 def query_senses(engine: Any, mentions: Sequence[Any]) -> tuple[list[LinkedSense], float]:
-    """The linked senses and the unrepresented weight ``SearchEngine.search`` derives from mentions."""
+    """The linked senses and the unrepresented weight ``SearchEngine.search`` derives from mentions
+    (the same steps: candidate shares, hand-on, the weight that stays out of β)."""
     from sensegraph.search import chosen_senses
 
+    cfg = engine.config
     chosen = chosen_senses(mentions)
     linked = engine.linked_senses(chosen)
     missing = engine.without_prototype(chosen, linked)
+    share = getattr(cfg.search, "candidate_share", 0.0)
+    if share > 0 and hasattr(handoff, "candidate_weights"):
+        others = handoff.candidate_weights(list(mentions), cfg.linker.temperature, share)
+        soft = engine.linked_senses([(s, w) for s, w in others.items() if s not in dict(chosen)])
+        linked = handoff.merge(linked, soft)
+        soft_ids = {ls.sense_id for ls in soft}
+        covered = {m.sense_id for m in mentions if any(c.sense_id in soft_ids for c in (m.candidates or []))}
+        missing = [sid for sid in missing if sid not in covered]
     extra, handed = (handoff.hand_on(engine.store, list(mentions), missing, dict(chosen), engine.linked_senses,
-                                     engine.config.linker.temperature)
-                     if getattr(engine.config.search, "hand_on", True) else ([], {}))
+                                     cfg.linker.temperature)
+                     if getattr(cfg.search, "hand_on", True) else ([], {}))
     linked = handoff.merge(linked, extra)
     unrep = unrepresented_weight([w for sid, w in chosen if sid in missing and sid not in handed],
                                  [ls.confidence for ls in linked])
@@ -137,9 +147,15 @@ def query_senses(engine: Any, mentions: Sequence[Any]) -> tuple[list[LinkedSense
 
 
 def formula_parts(q: np.ndarray, joint: np.ndarray, native: np.ndarray, linked: Sequence[LinkedSense],
-                  unrepresented: float, beta: float) -> FormulaParts:
-    """The formula's parts for rows ``joint``/``native`` (the same arithmetic as ``SearchEngine._rank``)."""
+                  unrepresented: float, beta: float, engine: Any = None) -> FormulaParts:
+    """The formula's parts for rows ``joint``/``native`` (the same arithmetic as ``SearchEngine._rank``:
+    with ``engine``, its centred prototypes and per-modality parts)."""
+    linked = list(linked)
+    if engine is not None and beta > 0 and hasattr(engine, "_centre"):
+        linked = engine._centre(linked)
     weights = normalise_weights([ls.confidence for ls in linked], unrepresented) if beta > 0 else np.zeros(0)
+    if engine is not None and hasattr(engine, "_by_modality"):
+        linked, weights = engine._by_modality(linked, weights)
     sim1 = cosine_rows(joint, q)
     if beta > 0 and linked:
         per = np.stack([cosine_rows(native, ls.prototype.vector) for ls in linked], axis=1)
@@ -189,7 +205,7 @@ def build_pairs(sg: Any, policy: PairPolicy = PairPolicy(), *, only: set[str] | 
         if linked and all(x is None for x in loo):
             counts["text_only_queries"] += 1  # its senses rest on this medium alone: the text must carry it
         linked = [x for x in loo if x is not None]
-        parts = formula_parts(q, lab.joint, lab.native, linked, unrep, b)
+        parts = formula_parts(q, lab.joint, lab.native, linked, unrep, b, engine)
         match = a * parts.sim1 + b * parts.sim2
         top = np.argsort(-match, kind="stable")[:kp]
         if row[mid] not in set(top.tolist()):

@@ -204,3 +204,20 @@ def test_cli_calibrates_no_match_on_an_eval_sets_dev_split_and_search_auto_uses_
     assert body["metadata"]["threshold"]["value"] == saved["threshold"]
     assert all(h["match"] >= saved["threshold"] for h in body["results"])
     assert (not body["results"]) == ("no_match" in body["metadata"])
+
+
+def test_training_pairs_see_the_formula_parts_search_computes(cold):
+    """The head learns from the parts the engine scores with (centring, candidate shares, hand-on), so a
+    change to the formula that training does not follow fails here."""
+    from sensegraph.matcher.pairs import formula_parts, query_senses
+
+    sg = cold
+    text = "a bat flying at night"
+    res = sg.search_result(text, k=50)
+    ids = [h.media_id for h in res.hits]
+    linked, unrep = query_senses(sg.engine, sg.link(text))
+    joint = np.stack([sg.store.get_media([i])[i].embedding for i in ids])
+    native = np.stack([sg.store.get_media([i])[i].features for i in ids])
+    parts = formula_parts(sg.engine.embed_texts([text])[0], joint, native, linked, unrep, sg.config.search.beta, sg.engine)
+    np.testing.assert_allclose(parts.sim1, [h.sim1 for h in res.hits], atol=1e-5)
+    np.testing.assert_allclose(parts.sim2, [h.sim2 for h in res.hits], atol=1e-5)
