@@ -225,22 +225,22 @@ class SearchEngine:
         """Pick each sense's prototype: its own with enough evidence, else the propagated one."""
         if not chosen:
             return []
-        ids = [self.store.resolve(sid) for sid, _ in chosen]
-        own = self.store.get_prototypes(ids)
-        prop = self.store.get_prototypes(ids, propagated=True)
+        found = self.store.sense_prototypes([sid for sid, _ in chosen])  # one read: redirects and both slots
         out: list[LinkedSense] = []
-        for sid, (_, conf) in zip(ids, chosen):
-            p = own.get(sid)
+        for sid, conf in chosen:
+            live, p, prop = found[sid].sense_id, found[sid].own, found[sid].propagated
             if p is not None and (p.source == "curated" or p.media_count >= self.config.search.min_own_media):
-                out.append(LinkedSense(sid, conf, p))
-            elif sid in prop:
-                out.append(LinkedSense(sid, conf * prop[sid].confidence * self.config.search.propagated_weight, prop[sid]))
+                out.append(LinkedSense(live, conf, p))
+            elif prop is not None:
+                out.append(LinkedSense(live, conf * prop.confidence * self.config.search.propagated_weight, prop))
         return out
 
     def without_prototype(self, chosen: Sequence[tuple[str, float]], linked: Sequence[LinkedSense]) -> list[str]:
         """The chosen senses ``linked_senses`` found no prototype for: they add nothing to sim2."""
         have = {ls.sense_id for ls in linked}
-        return [sid for sid, _ in chosen if sid not in have and self.store.resolve(sid) not in have]
+        rest = [sid for sid, _ in chosen if sid not in have]
+        live = {sid: r.sense_id for sid, r in self.store.sense_prototypes(rest).items()} if rest else {}
+        return [sid for sid in rest if live[sid] not in have]
 
     def _rank(self, q, linked, k, alpha, beta, flt, threshold, label, unrepresented: float = 0.0, *,
               text_query: bool = False) -> SearchResult:

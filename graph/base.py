@@ -24,6 +24,7 @@ from .model import (
     Prototype,
     Relation,
     Sense,
+    SensePrototypes,
 )
 from .sense_finder import SenseCandidate
 
@@ -147,6 +148,11 @@ class GraphStore(Protocol):
     def get_prototypes(
         self, sense_ids: Sequence[str], *, propagated: bool = False
     ) -> dict[str, Prototype]: ...
+
+    def sense_prototypes(self, sense_ids: Sequence[str]) -> dict[str, SensePrototypes]:
+        """For each id, the sense it resolves to with its own and propagated prototypes, in one read
+        (what a search needs per linked sense); ``NotFound`` for an unknown id, as ``resolve``."""
+        ...
 
     # -- vector search (filters applied inside the search) ---------------------------------------
     def search_media(

@@ -280,10 +280,6 @@ CASE WHEN $vectors THEN m.embedding END AS embedding,
 CASE WHEN $vectors THEN m.features END AS features
 """
 GET_MEDIA = "UNWIND $ids AS id MATCH (m:Media {media_id: id}) RETURN " + _MEDIA_FIELDS
-MEDIA_VECTORS = (
-    "UNWIND $ids AS id MATCH (m:Media {media_id: id}) WITH m, m[$property] AS vector "
-    "WHERE vector IS NOT NULL RETURN m.media_id AS media_id, vector"
-)
 MEDIA_BY_SHA256 = (
     "MATCH (m:Media {sha256: $sha256}) WITH m ORDER BY m.media_id LIMIT 1 RETURN " + _MEDIA_FIELDS
 )
@@ -349,6 +345,22 @@ RETURN s.sense_id AS sense_id, s.propagated AS vector, 'propagated' AS source,
        s.propagated_media_count AS media_count, s.propagated_strategy AS strategy,
        s.propagated_confidence AS confidence, s.propagated_joint AS joint,
        s.propagated_weight AS weight, s.propagated_norm AS norm
+"""
+
+SENSE_PROTOTYPES = """
+UNWIND $ids AS id
+MATCH (s:Sense {sense_id: id})
+RETURN s.sense_id AS sense_id, s.redirect_to AS redirect_to,
+       CASE WHEN s.prototype IS NOT NULL AND s.redirect_to IS NULL THEN {
+         sense_id: s.sense_id, vector: s.prototype, source: s.prototype_source,
+         media_count: s.prototype_media_count, strategy: s.prototype_strategy,
+         confidence: s.prototype_confidence, joint: s.prototype_joint,
+         weight: s.prototype_weight, norm: s.prototype_norm} END AS own,
+       CASE WHEN s.propagated IS NOT NULL AND s.redirect_to IS NULL THEN {
+         sense_id: s.sense_id, vector: s.propagated, source: 'propagated',
+         media_count: s.propagated_media_count, strategy: s.propagated_strategy,
+         confidence: s.propagated_confidence, joint: s.propagated_joint,
+         weight: s.propagated_weight, norm: s.propagated_norm} END AS propagated
 """
 
 # -- vector search --------------------------------------------------------------------------------------

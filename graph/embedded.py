@@ -48,6 +48,7 @@ from .model import (
     Prototype,
     Relation,
     Sense,
+    SensePrototypes,
 )
 from .patch import PatchOps, check_patch, required_ids
 from .vector_index import IvfIndex, PairedRows, VectorTable, as_unit, match_query, topk_scores
@@ -630,6 +631,13 @@ class EmbeddedStore(PatchOps):
             for row in self._read(q.PROTOTYPE_COLUMNS + f" AND sense_id IN ({marks})", [slot, *chunk]):
                 out[row[0]] = _prototype(row)
         return out
+
+    def sense_prototypes(self, sense_ids: Sequence[str]) -> dict[str, SensePrototypes]:
+        """Each id's live sense with both its prototypes (in-process reads: no round trip to save)."""
+        resolved = {sid: self.resolve(sid) for sid in dict.fromkeys(sense_ids)}
+        own = self.get_prototypes(list(resolved.values()))
+        prop = self.get_prototypes(list(resolved.values()), propagated=True)
+        return {sid: SensePrototypes(live, own.get(live), prop.get(live)) for sid, live in resolved.items()}
 
     # -- vector search -----------------------------------------------------------------------------
     def _counters(self) -> dict[str, int]:

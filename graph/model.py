@@ -116,6 +116,16 @@ class Prototype:
     norm: float = 1.0  # length of the weighted mean before normalising (running-mean state)
 
 
+@dataclass(frozen=True, eq=False)
+class SensePrototypes:
+    """A sense id as a search links it: the live sense it resolves to, with that sense's own and
+    propagated prototypes (``None`` where it has none), read together."""
+
+    sense_id: str  # after following merge redirects
+    own: Prototype | None = None
+    propagated: Prototype | None = None
+
+
 @dataclass(frozen=True)
 class AliasEntry:
     """One row of the alias table the linker matches against."""

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -39,6 +42,7 @@ from .model import (
     Prototype,
     Relation,
     Sense,
+    SensePrototypes,
 )
 from .patch import PatchOps, check_patch, required_ids
 from .vector_index import as_unit, match_query
@@ -54,6 +58,7 @@ INDEX_WAIT_S = 300
 OVERFETCH = 4  # index candidates per result wanted, re-scored exactly
 MIN_FETCH = 100
 PAIRED_OVERFETCH = 1  # the paired index ranks by the formula itself: a beam of K' (>= 100) keeps its top 10 whole
+READ_AHEAD_S = 1.0  # how long a search's read of its hits answers the next reads of those ids
 ALIAS_PAGE = 50_000  # aliases per alias-table query
 START_HINT = "start one with `sensegraph neo4j start` (no Docker) or `docker compose up -d`"
 
@@ -149,6 +154,29 @@ def _audit(r: Any) -> AuditEntry:
                       undone=bool(r["undone"]))
 
 
+class ReadAhead:
+    """Media records one thread just read, kept for its next reads of the same ids: a search reads
+    its hits' joint vectors, native vectors and records one after another, and each read is a Bolt
+    round trip. Kept at most ``READ_AHEAD_S`` and dropped by any write through the store, so what it
+    answers is never older than that read, and another process's write is seen within that time."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def keep(self, ids: Sequence[str], records: dict[str, Media]) -> None:
+        self._local.kept = (tuple(ids), records, time.monotonic())
+
+    def taken(self, ids: Sequence[str]) -> dict[str, Media] | None:
+        """The records kept for exactly these ids (or a subset of them), if still fresh."""
+        kept = getattr(self._local, "kept", None)
+        if kept is None or time.monotonic() - kept[2] > READ_AHEAD_S or not set(ids) <= set(kept[0]):
+            return None
+        return kept[1]
+
+    def drop(self) -> None:
+        self._local = threading.local()  # every thread's records: a write may have changed them
+
+
 class Neo4jStore(PatchOps):
     """A ``GraphStore`` on Neo4j 5.26 (Community or Enterprise), reached over Bolt."""
 
@@ -177,6 +205,7 @@ class Neo4jStore(PatchOps):
             self._driver.close()
             reason = " ".join(str(exc).split())
             raise StoreError(f"cannot reach Neo4j at {uri}: {reason}; {START_HINT}") from None
+        self._read_ahead = ReadAhead()
         self._dims: tuple[int, int] | None = None
         self._indexed = False
         self._paired_ready = False
@@ -193,6 +222,8 @@ class Neo4jStore(PatchOps):
         """One managed auto-retried transaction; driver failures become ``StoreError``."""
         from neo4j import RoutingControl
 
+        if write:
+            self._read_ahead.drop()
         try:
             records, _, _ = self._driver.execute_query(
                 query, params or {}, database_=self.database,
@@ -204,6 +235,7 @@ class Neo4jStore(PatchOps):
 
     def _write_tx(self, work: Callable[[Any], T]) -> T:
         """Run ``work(tx)`` as one write transaction (retried on transient errors)."""
+        self._read_ahead.drop()
         try:
             with self._driver.session(database=self.database) as session:
                 return session.execute_write(work)
@@ -500,24 +532,33 @@ class Neo4jStore(PatchOps):
         return [_evidence(r) for r in self._run(query, {"sense_id": sense_id, "media_id": media_id})]
 
     def get_media(self, media_ids: Sequence[str], *, vectors: bool = True) -> dict[str, Media]:
+        ids = list(dict.fromkeys(media_ids))
+        ahead = self._read_ahead.taken(ids) if not vectors else None
+        if ahead is not None:  # the records a search's media_vectors just read with the vectors
+            return {m: replace(ahead[m], embedding=None, features=None) for m in ids if m in ahead}
         out: dict[str, Media] = {}
-        for chunk in _chunks(list(dict.fromkeys(media_ids)), MEDIA_BATCH):
+        for chunk in _chunks(ids, MEDIA_BATCH):
             for r in self._run(q.GET_MEDIA, {"ids": chunk, "vectors": vectors}):
                 out[r["media_id"]] = _media(r)
         return out
 
     def media_vectors(self, media_ids: Sequence[str], space: str = "joint") -> tuple[list[str], np.ndarray]:
-        """Only the one vector property per medium crosses Bolt, not the whole record."""
+        """A search's re-scoring read of its hits: the first call reads both spaces and the records in
+        one query and keeps them for this thread's next reads of the same ids (the other space, then
+        the records, within ``READ_AHEAD_S``; any write through this store drops them), so a search
+        reads its hits in one round trip instead of three."""
         if space not in SPACES:
             raise ValidationError(f"space must be one of {sorted(SPACES)}, got {space!r}")
-        found: dict[str, np.ndarray] = {}
-        for chunk in _chunks(list(dict.fromkeys(media_ids)), MEDIA_BATCH):
-            for r in self._run(q.MEDIA_VECTORS, {"ids": chunk, "property": VECTOR_PROPERTY[space]}):
-                found[r["media_id"]] = as_unit(r["vector"], what=f"stored {space} vector of {r['media_id']!r}")
-        ids = [m for m in dict.fromkeys(media_ids) if m in found]
-        if not ids:
+        ids = list(dict.fromkeys(media_ids))
+        records = self._read_ahead.taken(ids)
+        if records is None:
+            records = self.get_media(ids)
+            self._read_ahead.keep(ids, records)
+        prop = VECTOR_PROPERTY[space]
+        found = [(m, v) for m in ids if m in records and (v := getattr(records[m], prop)) is not None]
+        if not found:
             return [], np.empty((0, 0), dtype=np.float32)
-        return ids, np.stack([found[m] for m in ids])
+        return [m for m, _ in found], np.stack([as_unit(v, what=f"stored {space} vector of {m!r}") for m, v in found])
 
     def media_by_sha256(self, sha256: str) -> Media | None:
         if not sha256:
@@ -609,6 +650,38 @@ class Neo4jStore(PatchOps):
         for chunk in _chunks(list(dict.fromkeys(sense_ids)), BATCH):
             for r in self._run(query, {"ids": chunk}):
                 out[r["sense_id"]] = _prototype(r)
+        return out
+
+    def sense_prototypes(self, sense_ids: Sequence[str]) -> dict[str, SensePrototypes]:
+        """Each id's live sense and both its prototypes in one query (another per redirect hop, rare):
+        a search used to pay a round trip per sense to resolve it, then one per prototype slot."""
+        wanted = list(dict.fromkeys(sense_ids))
+        rows: dict[str, Any] = {}
+        asked: set[str] = set()
+        todo = wanted
+        while todo:  # each pass reads the redirect targets not read yet
+            asked.update(todo)
+            for chunk in _chunks(todo, BATCH):
+                for r in self._run(q.SENSE_PROTOTYPES, {"ids": chunk}):
+                    rows[r["sense_id"]] = r
+            todo = list(dict.fromkeys(r["redirect_to"] for r in rows.values()
+                                      if r["redirect_to"] is not None and r["redirect_to"] not in asked))
+        missing = [sid for sid in wanted if sid not in rows]
+        if missing:
+            raise NotFound(f"sense {missing[0]!r} does not exist")
+        out: dict[str, SensePrototypes] = {}
+        for sid in wanted:
+            seen, current = [sid], sid
+            while (nxt := rows[current]["redirect_to"]) is not None:
+                if nxt in seen:
+                    raise StoreError(f"redirect cycle among senses {seen + [nxt]}")
+                if nxt not in rows:
+                    raise NotFound(f"sense {nxt!r} does not exist")
+                seen.append(nxt)
+                current = nxt
+            r = rows[current]
+            out[sid] = SensePrototypes(current, _prototype(r["own"]) if r["own"] else None,
+                                       _prototype(r["propagated"]) if r["propagated"] else None)
         return out
 
     # -- vector search -----------------------------------------------------------------------------------

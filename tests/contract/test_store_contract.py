@@ -332,6 +332,32 @@ def test_prototype_provenance_round_trips_in_both_slots(bound, rng):
     assert bound.get_prototypes(["n_crane_bird"]) == {}
 
 
+def test_sense_prototypes_resolves_redirects_and_reads_both_slots_at_once(bound, rng):
+    crane_graph(bound)
+    own = Prototype("n_bird", unit(rng, NATIVE_DIM), "media", media_count=7, strategy="cluster", confidence=0.8,
+                    joint=unit(rng, JOINT_DIM), weight=5.5, norm=0.625)
+    prop = Prototype("n_bird", unit(rng, NATIVE_DIM), "propagated", media_count=0, strategy="gnn", confidence=0.35)
+    only_prop = Prototype("n_crane_machine", unit(rng, NATIVE_DIM), "propagated", confidence=0.5)
+    bound.set_prototypes([own, prop, only_prop])
+    bound.set_redirect("n_crane_bird", "n_bird")  # a merged sense reads as the one it was merged into
+    got = bound.sense_prototypes(["n_crane_bird", "n_bird", "n_crane_machine", "n_bird"])
+    assert set(got) == {"n_crane_bird", "n_bird", "n_crane_machine"}
+    assert got["n_crane_bird"].sense_id == got["n_bird"].sense_id == "n_bird"
+    for sid in ("n_crane_bird", "n_bird"):  # the same as resolve + get_prototypes in both slots
+        for have, want in ((got[sid].own, bound.get_prototypes(["n_bird"])["n_bird"]),
+                           (got[sid].propagated, bound.get_prototypes(["n_bird"], propagated=True)["n_bird"])):
+            np.testing.assert_allclose(have.vector, want.vector, atol=1e-6)
+            assert (have.sense_id, have.source, have.media_count, have.strategy) == (want.sense_id, want.source, want.media_count, want.strategy)
+            assert have.confidence == pytest.approx(want.confidence) and have.norm == pytest.approx(want.norm)
+    np.testing.assert_allclose(got["n_bird"].own.joint, own.joint, atol=1e-6)
+    assert got["n_crane_machine"].own is None and got["n_crane_machine"].propagated.confidence == pytest.approx(0.5)
+    bound.set_redirect("n_bird", "n_crane_machine")  # chains are followed
+    assert bound.sense_prototypes(["n_crane_bird"])["n_crane_bird"].sense_id == "n_crane_machine"
+    assert bound.sense_prototypes([]) == {}
+    with pytest.raises(NotFound, match="n_unknown"):
+        bound.sense_prototypes(["n_bird", "n_unknown"])
+
+
 def test_media_prototype_never_overwrites_curated(bound, rng):
     crane_graph(bound)
     curated = unit(rng, NATIVE_DIM)
