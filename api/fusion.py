@@ -151,3 +151,32 @@ def explain_modalities(
         score = sum(float(weights[j]) * float(per_part[j]) for j, (_, m) in enumerate(owner) if m == name) / gm
         out.append(ModalityPart(name, float(gm), float(score)))
     return out
+
+
+def block_means(rows: Sequence[np.ndarray], blocks: Blocks, min_media: int) -> dict[str, np.ndarray]:
+    """Per modality, the mean of the unit block vectors of the media that have that block (a modality held
+    by fewer than ``min_media`` media has no meaningful mean and is left out)."""
+    out: dict[str, np.ndarray] = {}
+    for (name, _), sl in zip(blocks, block_slices(blocks)):
+        total, n = None, 0
+        for row in rows:
+            part = np.asarray(row[sl], dtype=np.float64)
+            norm = float(np.linalg.norm(part))
+            if norm > 1e-6:
+                total = part / norm if total is None else total + part / norm
+                n += 1
+        if total is not None and n >= max(min_media, 1):
+            out[name] = (total / n).astype(np.float32)
+    return out
+
+
+def centre_part(part: np.ndarray, name: str, means: dict[str, np.ndarray], strength: float, blocks: Blocks) -> np.ndarray:
+    """A modality part ``[0 | p̂_m | 0]`` less ``strength`` × that modality's own mean, inside its block only
+    (a mean over the whole native vector would give an image-only sense an audio part, and sounds a score)."""
+    mean = means.get(name)
+    if mean is None or strength <= 0:
+        return part
+    sl = dict(zip((n for n, _ in blocks), block_slices(blocks)))[name]
+    out = np.array(part, dtype=np.float32)
+    out[sl] = out[sl] - np.float32(strength) * mean
+    return out

@@ -250,7 +250,7 @@ class SearchEngine:
             if not np.isfinite(value) or value < 0:
                 raise ValidationError(f"{name} must be a finite number >= 0, got {value}")
         plan = matcher_plan(self, threshold, text_query=text_query, alpha=a, beta=b)  # head re-rank, threshold="auto"
-        linked = self._centre(linked) if b > 0 else linked  # distinctive directions only (api/centring.py)
+        linked = self._centre(linked) if b > 0 and not getattr(self.encoder, "native_blocks", None) else linked  # distinctive directions only (api/centring.py; per modality block in _by_modality)
         kp = max(self.config.search.candidates, k)
         weights = normalise_weights([ls.confidence for ls in linked], unrepresented) if b > 0 else np.zeros(0)
         linked, weights = self._by_modality(linked, weights)  # one part per modality of each prototype (api/fusion.py)
@@ -294,9 +294,24 @@ class SearchEngine:
         if not blocks or not len(weights):
             return linked, weights
         vecs, ws, owner = fusion.expand_by_modality([ls.prototype.vector for ls in linked], weights, blocks)
+        means = self._block_means(blocks) if self.config.search.centre > 0 else {}
+        vecs = [fusion.centre_part(v, m, means, self.config.search.centre, blocks) for v, (_, m) in zip(vecs, owner)]
         parts = [LinkedSense(linked[k].sense_id, linked[k].confidence, replace(linked[k].prototype, vector=v), m)
                  for v, (k, m) in zip(vecs, owner)]
         return parts, ws
+
+    def _block_means(self, blocks) -> dict[str, np.ndarray]:
+        """Each modality's mean unit feature over a sample of the store's media, refreshed as the collection's is."""
+        at, means = self.__dict__.get("_block_means_cache", (-float("inf"), {}))
+        if time.monotonic() - at >= centring.REFRESH_S:
+            rows = []
+            for batch in self.store.iter_media(batch_size=1000, vectors=True):
+                rows += [m.features for m in batch if m.features is not None]
+                if len(rows) >= centring.SAMPLE:
+                    break
+            means = fusion.block_means(rows[: centring.SAMPLE], blocks, self.config.search.centre_min_media)
+            self.__dict__["_block_means_cache"] = (time.monotonic(), means)
+        return means
 
     def _explain_modalities(self, hits: list[Hit], linked: list[LinkedSense]) -> None:
         """Each hit's modalities (multimodal stores): the gate's weight in the medium and that modality's score."""

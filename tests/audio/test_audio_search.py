@@ -155,3 +155,17 @@ def test_cli_search_modality(sg, tmp_path):
 
     out = json.loads(res.output)
     assert out["results"] and {r["media_id"] for r in out["results"]} <= {"ring", "ring2", "hiss"}
+
+
+def test_centring_stays_inside_each_modality(sg):
+    """With centring on (a collection large enough), a sense with only image evidence still gives sounds
+    nothing, and a sound's score is its own modality's: each part is centred by its modality's mean."""
+    sg.config.search.centre_min_media = 2
+    sg.engine.__dict__.pop("_block_means_cache", None)
+    assert set(sg.engine._block_means(NATIVE_BLOCKS)) == {"visual", "audio"}
+    for hit in sg.search("a cup", k=5, modality="audio"):
+        assert hit.sim2 == pytest.approx(0, abs=1e-6), hit
+    phone = sg.search("a telephone", k=3, modality="audio")
+    assert phone[0].media_id in {"ring", "ring2"}
+    for hit in phone:
+        assert sum(p.weight * p.score for p in hit.modalities) == pytest.approx(hit.sim2, abs=1e-5)
