@@ -260,6 +260,8 @@ def main() -> None:
     ap.add_argument("--neo4j", default=None, help="bolt:// URI of a Neo4j to measure too (it is wiped!)")
     ap.add_argument("--neo4j-max", type=int, default=100_000, help="largest size loaded into Neo4j")
     ap.add_argument("--neo4j-budget", type=float, default=1200.0, help="stop growing Neo4j after this many loading seconds")
+    ap.add_argument("--neo4j-keep", action="store_true",
+                    help="reuse (and top up) what an earlier run with the same --seed and dims loaded into Neo4j instead of wiping it")
     ap.add_argument("--work", default=None, help="working directory (default: a temporary one, removed)")
     ap.add_argument("--repeat", type=int, default=1, help="timed passes over the queries")
     ap.add_argument("--seed", type=int, default=0)
@@ -289,12 +291,13 @@ def main() -> None:
         from sensegraph.graph.neo4j_store import Neo4jStore
 
         neo = Neo4jStore(args.neo4j)
-        neo.wipe()
+        if not args.neo4j_keep:
+            neo.wipe()
         t1 = time.perf_counter()
         neo_sg = prepare_graph(neo, encoder, texts, args.topics, args.seed)[0]
         set_prototypes(neo, corpus, linked, topic_joint)
         print(f"Neo4j: WordNet import + linking {time.perf_counter() - t1:.1f} s")
-    neo_n = 0
+    neo_n = neo.counts()["media"] if neo is not None and args.neo4j_keep else 0  # media m0..m(n-1) are the corpus's
 
     vec_rows, search_rows = [], []
     bare = BareHnsw(JOINT_DIM, sizes[-1])
@@ -322,7 +325,8 @@ def main() -> None:
                 "embed": lambda i: encoder.embed_texts([texts[i]]),
             }
             neo_write = None
-            if neo is not None and n <= args.neo4j_max and neo_loading < args.neo4j_budget:
+            # (a kept Neo4j holding more than n media is measured only once the corpus reaches its size)
+            if neo is not None and neo_n <= n <= args.neo4j_max and neo_loading < args.neo4j_budget:
                 t1 = time.perf_counter()
                 write_media(neo, corpus, neo_n, n, 5000)
                 neo._run("CALL db.awaitIndexes(3600)")
