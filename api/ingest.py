@@ -231,6 +231,7 @@ class Ingestor:
         self.batch_size = self.cfg.encoder.batch_size  # records per encoder call and per linking batch
         self.updater = PrototypeUpdater(self.store, self.cfg.prototypes)
         self._known_senses: dict[str, bool] = {}
+        self._touched: set[str] = set()  # senses this run wrote evidence for (the automatic propagation's seeds)
 
     def run(self, records: Iterable[Mapping[str, Any]], *, base_dir: Path | None = None, progress: bool = False) -> IngestReport:
         t0 = time.perf_counter()
@@ -266,7 +267,7 @@ class Ingestor:
             from .propagation import auto_propagate
 
             try:  # senses near the new evidence get a prototype now (propagation.auto)
-                prop = auto_propagate(self.sg)
+                prop = auto_propagate(self.sg, touched=sorted(self._touched))
                 report.propagated = prop.written if prop is not None else 0
             except SenseGraphError as exc:  # what was ingested stays; propagation can be run again by hand
                 report.warnings.append(f"automatic propagation failed ({exc}); run `sensegraph propagate --changed`")
@@ -321,6 +322,7 @@ class Ingestor:
         report.evidence_edges += len(evidence)
         report.evidence_gated += sum(e.source == "gated" for e in evidence)
         touched = {e.sense_id for e in evidence}
+        self._touched |= touched
         added: dict[str, list[str]] = {}
         for e in evidence:
             if (e.media_id, e.sense_id) not in before:

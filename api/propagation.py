@@ -27,7 +27,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -85,12 +85,17 @@ def checkpoint_path(store: GraphStore) -> Path:
     return gnn_dir(store) / "gnn.pt"
 
 
-def prototype_digests(store: GraphStore) -> dict[str, str]:
-    """A short digest of each own prototype (vector bytes + media count), read in pages."""
-    from sensegraph.gnn.data import OWN_SOURCES, PROTO_CHUNK
+def prototype_digests(store: GraphStore, sense_ids: Sequence[str] | None = None) -> dict[str, str]:
+    """A short digest of each own prototype (vector bytes + media count), read in pages; of every
+    sense, or of ``sense_ids`` only."""
+    from sensegraph.gnn.data import PROTO_CHUNK
 
-    own = [s.sense_id for batch in store.iter_senses() for s in batch
-           if s.prototype_source in OWN_SOURCES and not s.redirect_to]
+    if sense_ids is None:
+        own = [s.sense_id for batch in store.iter_senses() for s in batch
+               if s.prototype_source in OWN_SOURCES and not s.redirect_to]
+    else:
+        own = [sid for sid, s in _senses(store, sorted(set(sense_ids))).items()
+               if s.prototype_source in OWN_SOURCES and not s.redirect_to]
     out: dict[str, str] = {}
     for start in range(0, len(own), PROTO_CHUNK):
         for sid, p in store.get_prototypes(own[start : start + PROTO_CHUNK]).items():
@@ -193,8 +198,12 @@ class Propagator:
         return TextCache(text_cache_dir(self.text_cache_dir), enc.encoder_id, dim=getattr(enc, "dim", None))
 
     def run(self, *, changed_only: bool = False, progress: bool | Progress = False,
-            log: Callable[[str], None] | None = None) -> PropagateReport:
-        """One run; ``progress`` shows each phase (gloss embedding, training, inference, writing), ``log`` gets notes."""
+            log: Callable[[str], None] | None = None, touched: Sequence[str] | None = None) -> PropagateReport:
+        """One run; ``progress`` shows each phase (gloss embedding, training, inference, writing), ``log`` gets notes.
+
+        ``touched`` (changed-only, non-learned methods): the only senses whose own prototype can have
+        changed since the marker (an ingest knows them), so only their digests are read, not every sense's.
+        """
         import torch
 
         from sensegraph.gnn.data import k_hop_nodes, store_encoder
@@ -207,6 +216,8 @@ class Propagator:
         times: dict[str, float] = {}
         t = time.perf_counter()
         encoder_id, _ = store_encoder(self.store)
+        if self.method != GNN and changed_only and touched is not None:
+            return self._run_baseline(True, None, encoder_id, progress, say, times, t, touched=list(touched))
         digests = prototype_digests(self.store)
         ckpt_file = self.directory / "gnn.pt"
         if self.method != GNN:
@@ -266,8 +277,9 @@ class Propagator:
             val_cosine=round(val_cos, 4), checkpoint=str(ckpt_file), seconds=times,
         )
 
-    def _run_baseline(self, changed_only: bool, digests: dict[str, str], encoder_id: str, progress: Progress,
-                      say: Callable[[str], None], times: dict[str, float], t: float) -> PropagateReport:
+    def _run_baseline(self, changed_only: bool, digests: dict[str, str] | None, encoder_id: str, progress: Progress,
+                      say: Callable[[str], None], times: dict[str, float], t: float,
+                      touched: list[str] | None = None) -> PropagateReport:
         """A non-learned method: no training, no checkpoint; confidence from held-out visible prototypes."""
         import torch
 
@@ -278,6 +290,10 @@ class Propagator:
         state = self._state() if changed_only else {}
         if state.get("encoder_id") not in (None, encoder_id):
             raise StoreError("the propagation marker was written for another encoder; run a full propagate")
+        if digests is None:  # only the touched senses can have changed: the marker keeps the rest
+            partial = prototype_digests(self.store, sense_ids=touched or [])
+            before = dict(state.get("digests", {}))
+            digests = {k: v for k, v in before.items() if k not in set(touched or [])} | partial
         seeds = changed_senses(state.get("digests", {}), digests) if changed_only else sorted(digests)
         if not seeds:
             if not changed_only:
@@ -386,10 +402,11 @@ def holdout_cosine(method: Callable[..., Any], graph: Any, visible: Any, folds: 
 
 
 def propagate(store: GraphStore, *, changed_only: bool = False, progress: bool | Progress = False,
-              min_own_media: int = 1, log: Callable[[str], None] | None = None, **options: Any) -> PropagateReport:
+              min_own_media: int = 1, log: Callable[[str], None] | None = None,
+              touched: Sequence[str] | None = None, **options: Any) -> PropagateReport:
     """One propagation run over ``store`` (see module docstring)."""
     return Propagator(store, min_own_media=min_own_media, **options).run(
-        changed_only=changed_only, progress=progress, log=log)
+        changed_only=changed_only, progress=progress, log=log, touched=touched)
 
 
 def has_checkpoint(store: GraphStore) -> bool:
@@ -397,17 +414,20 @@ def has_checkpoint(store: GraphStore) -> bool:
 
 
 def propagate_graph(sg: Any, *, changed_only: bool = False, progress: bool | Progress = False,
-                    method: str | None = None, log: Callable[[str], None] | None = None) -> PropagateReport:
+                    method: str | None = None, log: Callable[[str], None] | None = None,
+                    touched: Sequence[str] | None = None) -> PropagateReport:
     """``propagate`` with a ``SenseGraph``'s settings: ``propagation.method``, ``search.min_own_media``, the text cache."""
     cfg = sg.config
-    return propagate(sg.store, changed_only=changed_only, progress=progress, log=log,
+    return propagate(sg.store, changed_only=changed_only, progress=progress, log=log, touched=touched,
                      min_own_media=cfg.search.min_own_media, method=method or cfg.propagation.method,
                      text_cache_dir=cfg.encoder.text_cache_dir)
 
 
-def auto_propagate(sg: Any) -> PropagateReport | None:
+def auto_propagate(sg: Any, touched: Sequence[str] | None = None) -> PropagateReport | None:
     """The automatic ``--changed`` update after an ingest or an edit; None when ``propagation.auto`` is off
-    or there is nothing to propagate from (no encoder bound, no own prototype)."""
+    or there is nothing to propagate from (no encoder bound, no own prototype). ``touched``: the senses
+    an ingest wrote evidence for (only theirs can have changed); an edit passes none (a merge or undo
+    also changes senses it does not name), so every digest is compared."""
     cfg = sg.config.propagation
     if not cfg.auto:
         return None
@@ -417,7 +437,7 @@ def auto_propagate(sg: Any) -> PropagateReport | None:
     if sg.store.get_meta("encoder_id") is None:
         return None
     try:
-        return propagate_graph(sg, changed_only=True, method=method, log=lambda _msg: None)
+        return propagate_graph(sg, changed_only=True, method=method, log=lambda _msg: None, touched=touched)
     except ConfigError as exc:
         if "no sense has a media" in str(exc):
             return None

@@ -42,3 +42,32 @@ def test_neighbour_mean_run_is_idempotent_and_then_unchanged(store, tmp_path):
         np.testing.assert_allclose(rewritten[sid].vector, p.vector, atol=1e-6)
         assert rewritten[sid].confidence == p.confidence
     assert prop.run(changed_only=True).mode == "unchanged"
+
+
+def test_an_ingest_s_touched_senses_give_the_same_update_as_comparing_every_digest(template_store, tmp_path):
+    import shutil
+
+    from sensegraph.graph.embedded import EmbeddedStore
+    from sensegraph.graph.model import Prototype
+
+    results = []
+    for name, touched in (("all", None), ("touched", True)):
+        shutil.copytree(template_store, tmp_path / name)
+        store = EmbeddedStore(tmp_path / name)
+        try:
+            prop = Propagator(store, method="neighbour-mean", directory=tmp_path / name / "gnn")
+            prop.run()
+            own = sorted(prototype_digests(store))
+            changed = own[len(own) // 2]
+            vec = np.linspace(-1.0, 1.0, int(store.get_meta("native_dim")), dtype=np.float32)
+            store.set_prototypes([Prototype(changed, vec / np.linalg.norm(vec), source="curated", strategy="curated")])
+            report = prop.run(changed_only=True, touched=[changed, own[0]] if touched else None)
+            assert report.changed_senses == 1 and report.written > 0
+            ids = [s.sense_id for b in store.iter_senses() for s in b]
+            results.append({sid: p.vector for sid, p in store.get_prototypes(ids, propagated=True).items()})
+            assert prop.run(changed_only=True).mode == "unchanged"  # the marker holds every digest again
+        finally:
+            store.close()
+    assert results[0].keys() == results[1].keys()
+    for sid, vec in results[0].items():
+        np.testing.assert_allclose(results[1][sid], vec, atol=1e-6)
