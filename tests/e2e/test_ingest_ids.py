@@ -70,20 +70,20 @@ def test_rest_ingest_refuses_an_id_collision_and_get_media_is_unchanged(sg, phot
     client = TestClient(create_app(sg))
     auth = {"Authorization": f"Bearer {TOKEN}"}
 
-    def upload(name, text, media_id):
+    def upload(name, text, media_id, status=200):
         data = base64.b64encode((photo_dir / name).read_bytes()).decode()
         r = client.post("/ingest", json={"records": [{"data": data, "filename": name, "text": text, "id": media_id}]},
                         headers=auth)
-        assert r.status_code == 200, r.text
+        assert r.status_code == status, r.text  # 422 NothingIngested when the one record was refused
         return r.json()
 
     assert upload("chelsea.png", "a tabby cat", "pet")["ingested"] == 1
     before = client.get("/media/pet").json()
-    body = upload("coffee.png", "a cup of coffee", "pet")
+    body = upload("coffee.png", "a cup of coffee", "pet", status=422)
     assert body["ingested"] == 0 and body["skipped"][0]["kind"] == "id_conflict"
     assert "'pet' already names a different file" in body["skipped"][0]["reason"]
     assert client.get("/media/pet").json() == before  # uri, sha256, caption and evidence untouched
-    body = upload("chelsea.png", "another caption", "cat2")
+    body = upload("chelsea.png", "another caption", "cat2", status=422)
     assert body["skipped"][0]["kind"] == "duplicate" and "'pet'" in body["skipped"][0]["reason"]
     assert client.get("/media/pet").json() == before
     assert upload("chelsea.png", "a tabby cat", "pet")["already_present"] == 1  # idempotent re-upload
