@@ -8,7 +8,9 @@ where a method has nothing to say):
 * ``neighbour_mean``  — (b) label propagation (Zhou et al. 2004): F ← α·mean_neighbours(F) + (1−α)·Y,
                          Y the visible prototypes, no parameters learned;
 * ``hypernym_backoff`` — the nearest ancestor (hypernym / instance-hypernym edges) with a visible prototype;
-* ``global_mean``     — the mean of all visible prototypes (a floor: the same vector for every sense).
+* ``global_mean``     — the mean of all visible prototypes (a floor: the same vector for every sense);
+* ``no_prototype``    — ``none``: no prediction at all, what a sense without media has without propagation
+                         (its media rank at random: chance level).
 """
 from __future__ import annotations
 
@@ -104,9 +106,15 @@ def global_mean(graph: SenseGraphData, visible: torch.Tensor) -> torch.Tensor:
     return mean.expand(graph.num_nodes, -1).clone()
 
 
+def no_prototype(graph: SenseGraphData, visible: torch.Tensor) -> torch.Tensor:
+    """Nothing for any sense (zero rows): the floor a propagation method has to beat."""
+    return torch.zeros_like(graph.data.proto)
+
+
 BASELINES = {
     "text-ridge": text_ridge,
     "neighbour-mean": neighbour_mean,
     "hypernym-backoff": hypernym_backoff,
     "global-mean": global_mean,
+    "none": no_prototype,
 }

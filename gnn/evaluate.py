@@ -71,13 +71,19 @@ class MethodScores:
     sense_mrr: list[float] = field(default_factory=list)
     query_hit1: list[float] = field(default_factory=list)
     query_mrr: list[float] = field(default_factory=list)
+    sense_split: list[str] = field(default_factory=list)  # per sense row: its split ("" when there are none)
+    query_split: list[str] = field(default_factory=list)  # per query row
 
-    def summary(self) -> dict[str, float]:
+    def summary(self, split: str | None = None) -> dict[str, float]:
+        """Means over every row, or over the rows of one ``split``."""
         mean = lambda xs: round(float(np.mean(xs)), 4) if xs else float("nan")  # noqa: E731
-        return {"cosine": mean(self.cosine), "coverage": mean([float(c) for c in self.covered]),
-                "sense_hit@1": mean(self.sense_hit1), "sense_mrr": mean(self.sense_mrr),
-                "query_hit@1": mean(self.query_hit1), "query_mrr": mean(self.query_mrr),
-                "senses": len(self.cosine), "queries": len(self.query_mrr)}
+        s = [split is None or x == split for x in self.sense_split]
+        q = [split is None or x == split for x in self.query_split]
+        pick = lambda xs, mask: [x for x, m in zip(xs, mask) if m]  # noqa: E731
+        return {"cosine": mean(pick(self.cosine, s)), "coverage": mean([float(c) for c in pick(self.covered, s)]),
+                "sense_hit@1": mean(pick(self.sense_hit1, s)), "sense_mrr": mean(pick(self.sense_mrr, s)),
+                "query_hit@1": mean(pick(self.query_hit1, q)), "query_mrr": mean(pick(self.query_mrr, q)),
+                "senses": sum(s), "queries": sum(q)}
 
 
 @dataclass
@@ -88,10 +94,21 @@ class PropagationReport:
     media: int
     seconds: float
     train: list[dict] = field(default_factory=list)
+    splits: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # split -> method -> summary
 
     def to_dict(self) -> dict:
         return {"methods": self.methods, "folds": self.folds, "cold_senses": self.cold_senses,
-                "media": self.media, "seconds": round(self.seconds, 2), "train": self.train}
+                "media": self.media, "seconds": round(self.seconds, 2), "train": self.train, "splits": self.splits}
+
+
+def split_senses(sense_ids: Sequence[str], seed: int = 0, dev_fraction: float = 0.5) -> dict[str, str]:
+    """A seeded ``dev`` / ``test`` label per sense: tune on the dev senses' scores, report the test senses'."""
+    if not 0.0 < dev_fraction < 1.0:
+        raise ValidationError(f"dev_fraction must be in (0, 1), got {dev_fraction}")
+    ids = sorted(sense_ids)
+    order = np.random.default_rng(seed + 7919).permutation(len(ids))
+    n_dev = round(dev_fraction * len(ids))
+    return {ids[i]: ("dev" if r < n_dev else "test") for r, i in enumerate(order)}
 
 
 def make_folds(sense_ids: Sequence[str], k: int, seed: int) -> list[list[str]]:
@@ -105,12 +122,19 @@ def make_folds(sense_ids: Sequence[str], k: int, seed: int) -> list[list[str]]:
 
 
 def rank_of_gold(scores: np.ndarray, media_ids: Sequence[str], gold: set[str]) -> tuple[float, float]:
-    """(hit@1, reciprocal rank) of ``gold`` in the ranking of ``media_ids`` by ``scores`` (descending, stable)."""
-    order = np.argsort(-scores, kind="stable")
-    for r, i in enumerate(order, start=1):
-        if media_ids[i] in gold:
-            return float(r == 1), 1.0 / r
-    return 0.0, 0.0
+    """(hit@1, reciprocal rank) of the best-scored ``gold`` medium among ``media_ids`` ranked by ``scores``.
+
+    Ties take their mean rank, so a method with nothing to say (all scores equal) scores like a random
+    ranking instead of profiting from the order of the ids.
+    """
+    is_gold = np.fromiter((m in gold for m in media_ids), dtype=bool, count=len(media_ids))
+    if not is_gold.any():
+        return 0.0, 0.0
+    best = float(scores[is_gold].max())
+    above = int((scores > best).sum())
+    tied = int((scores == best).sum())  # the best gold medium and everything level with it
+    rank = above + (tied + 1) / 2.0
+    return float(above == 0 and tied == 1), 1.0 / rank
 
 
 def with_prototypes(graph: SenseGraphData, protos: Mapping[str, np.ndarray], counts: Mapping[str, int]) -> SenseGraphData:
@@ -141,8 +165,13 @@ def evaluate_propagation(
     model_config: ModelConfig | None = None,
     train_config: TrainConfig | None = None,
     log: Callable[[str], None] | None = None,
+    splits: Mapping[str, str] | None = None,
 ) -> PropagationReport:
-    """Cross-validated cold-start comparison of the baselines and the GNN on ``graph``."""
+    """Cross-validated cold-start comparison of the baselines and the GNN on ``graph``.
+
+    ``splits`` labels each evidenced sense (e.g. ``split_senses``: dev / test); the report then also
+    holds every method's scores over each split's cold senses (``PropagationReport.splits``).
+    """
     t0 = time.perf_counter()
     methods = list(methods or [*BASELINES, GNN])
     unknown = [m for m in methods if m != GNN and m not in BASELINES]
@@ -180,6 +209,7 @@ def evaluate_propagation(
                 p = pred[rows[j]]
                 covered = bool(p.abs().sum() > 0)
                 sc.covered.append(covered)
+                sc.sense_split.append((splits or {}).get(s, ""))
                 sc.cosine.append(float(F.cosine_similarity(p.view(1, -1), torch.from_numpy(true_all[s]).view(1, -1))) if covered else 0.0)
                 row = sims[j].numpy()
                 own = set(evidence.media_of(s))
@@ -193,5 +223,7 @@ def evaluate_propagation(
                             h, rr = rank_of_gold(row, media_ids, gold)
                             sc.query_hit1.append(h)
                             sc.query_mrr.append(rr)
+                            sc.query_split.append((splits or {}).get(s, ""))
+    by_split = {sp: {m: sc.summary(sp) for m, sc in scores.items()} for sp in sorted(set((splits or {}).values()))}
     return PropagationReport({m: s.summary() for m, s in scores.items()}, folds, len(evidenced), len(media_ids),
-                             time.perf_counter() - t0, train_logs)
+                             time.perf_counter() - t0, train_logs, by_split)
