@@ -104,7 +104,7 @@ class SearchConfig(_Section):
     hand_on: bool = Field(True, description="a linked sense without a prototype hands its weight to a close runner-up or to relatives with one (api/handoff.py)")
     ann_threshold: int = Field(20000, ge=0, description="embedded store: an approximate (IVF) index at or above this many media")
     compress_threshold: int = Field(2_000_000, ge=0, description="embedded store: at or above this many media the index holds PQ codes and the float32 vectors stay on disk (np.memmap), re-scored exactly (docs/scaling.md)")
-    rescore: int = Field(4, ge=1, le=100, description="embedded store, compressed index: candidates re-scored exactly per result wanted (rescore·k)")
+    rescore: int = Field(25, ge=1, le=100, description="embedded store, compressed index: candidates re-scored exactly per result wanted (max(rescore·k, 1000)); 25 matched the float32 path's rec* at 1M media for K' = 100 (docs/scaling.md)")
 
 
 class PropagationConfig(_Section):

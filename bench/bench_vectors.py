@@ -10,8 +10,8 @@ paired [joint 384 | native 1280] rows under the match formula.
 Compressed mode: synthetic clustered paired rows (400 topics x 25 sub-centres; joint and native
 parts each unit length) written to a float32 file, formula queries (0.5 x a topic's joint centre
 plus noise, like a text query far from its media, and 0.5 x the topic's native centre, like a
-prototype). Rows "rN" re-score exactly N·k candidates (the store's floor, RESCORE_MIN = 256, is off
-here, so the store's default max(4·k, 256) is the r25 row at k = 10 and the r4 row at k = 100). rec* is recall@k of each index against the formula scored over every row (the bench's
+prototype). Rows "rN" re-score exactly N·k candidates (the store's floor, RESCORE_MIN, is off
+here; the store's default is max(25·k, 1000)). rec* is recall@k of each index against the formula scored over every row (the bench's
 own pass over the file). Up to ``--store-max`` media go through ``EmbeddedStore.search_match``
 (written to SQLite, searched flat, then compressed); larger sizes build the two indexes from the
 file directly (``IvfIndex``; the flat one shares the PQ index's centroids and lists), since a 1M
@@ -334,7 +334,7 @@ def store_level(n: int, args: argparse.Namespace, topics: Topics, work: Path) ->
 
 
 def compressed_main(args: argparse.Namespace) -> None:
-    vector_index.RESCORE_MIN = 0  # rows "rN" re-score exactly N·k (the store's floor of 256 is off here)
+    vector_index.RESCORE_MIN = 0  # rows "rN" re-score exactly N·k (the store's floor is off here)
     topics = Topics()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench-vectors-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -61,7 +61,7 @@ LEGACY_INDEX_FILES = ("hnsw-joint.bin", "hnsw-joint.json", "hnsw-native.bin", "h
                       "ann-joint.faiss", "ann-joint.json", "ann-native.faiss", "ann-native.json")  # per-space indexes
 _SMALL_FILTER = 2_000  # a filter letting at most this many media through is searched exactly
 COMPRESS_THRESHOLD = 2_000_000  # media from which vectors are PQ codes in RAM, float32 on disk (docs/scaling.md)
-RESCORE = 4  # a compressed search re-scores its top rescore·k exactly
+RESCORE = 25  # a compressed search re-scores max(rescore·k, RESCORE_MIN) exactly (docs/scaling.md: 1M media)
 
 
 def _vector_options(ann_threshold: int, compress_threshold: int, rescore: int) -> tuple[int, int, int]:

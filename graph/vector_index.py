@@ -284,8 +284,8 @@ PQ_DIMS = 8
 PQ_TRAIN = 256 * 39
 KINDS = {"flat": "ivf-flat", "pq": "ivf-pq"}
 # a compressed query re-scores max(rescore·k, RESCORE_MIN) candidates: a small k costs little to
-# over-fetch, and at 100k media k = 10 needed 250 candidates for rec* 1.000 (docs/scaling.md)
-RESCORE_MIN = 256
+# over-fetch; at 100k media k = 10 needed 250 candidates for rec* 1.000, at 1M more (docs/scaling.md)
+RESCORE_MIN = 1000
 BUILD_THREADS = os.cpu_count() or 1  # faiss threads for training and adding (a query runs on one)
 
 
@@ -325,7 +325,7 @@ class IvfIndex:
     step with the table (the store decides when); ``save`` writes the index then its sidecar atomically.
     """
 
-    def __init__(self, path: Path, dim: int, kind: str = "flat", rescore: int = 4) -> None:
+    def __init__(self, path: Path, dim: int, kind: str = "flat", rescore: int = 25) -> None:
         if kind not in KINDS:
             raise ValidationError(f"vector index kind must be one of {sorted(KINDS)}, got {kind!r}")
         if int(rescore) < 1:
