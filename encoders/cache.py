@@ -67,9 +67,9 @@ class CachedEncoder:
         self.path = Path(cache_dir) / DB_NAME
         self._lock = threading.Lock()
         self._db = _connect(self.path)
-
         self.texts = TextCache(text_cache_dir if text_cache_dir is not None else cache_dir, text_model_id(encoder),
                                dim=encoder.joint_dim)
+
     # -- the Encoder protocol ---------------------------------------------------------------------
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -170,9 +170,9 @@ class CachedEncoder:
         """Close the SQLite connection."""
         with self._lock:
             self._db.close()
+        self.texts.close()
 
     def __repr__(self) -> str:
-        self.texts.close()
         return f"CachedEncoder({self.inner!r}, {str(self.path.parent)!r})"
 
 
