@@ -39,7 +39,7 @@ class TrainConfig:
     batch_size: int = 512
     fanout: tuple[int, ...] = (25, 10)
     seed: int = 0
-    # chosen on evalsets/coldstart's dev senses (docs/gnn.md): query MRR 0.058 against 0.043 with the cosine
+    # chosen on evalsets/coldstart's dev senses (docs/gnn.md): query MRR 0.053 against 0.043 with the cosine
     # loss alone and early stopping on the validation cosine
     contrastive: float = 1.0  # weight of an InfoNCE term: the prediction must pick its own prototype among the training ones
     temperature: float = 0.1
