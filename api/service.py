@@ -20,7 +20,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
 
 from .errors import (
     AuthError,
@@ -219,7 +221,11 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
                          alpha: float | None = Query(None, ge=0, le=MAX_WEIGHT), beta: float | None = Query(None, ge=0, le=MAX_WEIGHT),
                          modality: str | None = Query(None, description="image, video or audio (default: all, mixed)"),
                          threshold: str | None = Query(None, description="a number, or auto")) -> dict[str, Any]:
-        return await search_post(SearchRequest(q=q, k=k, alpha=alpha, beta=beta, threshold=threshold, modality=modality))
+        try:  # the same model as POST /search, so a bad threshold ('nan', a word) is a 422 here too
+            req = SearchRequest(q=q, k=k, alpha=alpha, beta=beta, threshold=threshold, modality=modality)
+        except PydanticValidationError as exc:
+            raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
+        return await search_post(req)
 
     @app.post("/search")
     async def search_post(req: SearchRequest) -> dict[str, Any]:
