@@ -80,7 +80,7 @@ def test_test_script_installs_the_extras_into_the_venv_and_runs_pytest_from_it(t
     proc, calls = run_script(tmp_path, "test.sh", "tests/core", installed=have)
     assert proc.returncode == 0, proc.stderr
     assert not [c for c in calls if c.startswith("apt-get")], "nothing was missing, nothing to install"
-    assert 'venv-python -m pip install -q -e .[test,video]' in calls
+    assert 'venv-python -m pip install -q -e .[test,video,audio]' in calls
     assert "venv-python -m pytest -q tests/core" in calls
     started = [c for c in calls if c.startswith("venv-sensegraph neo4j start")]
     assert started and calls[-1].startswith("venv-sensegraph neo4j stop")
