@@ -263,7 +263,7 @@ class Ingestor:
             report = report.merge(self._batch(batch, base_dir))
             bar.update(len(batch))
         bar.close()
-        if report.prototypes_created or report.prototypes_changed:
+        if self._touched:  # not only when a prototype changed: a run killed before its update left the marker behind
             from .propagation import auto_propagate
 
             try:  # senses near the new evidence get a prototype now (propagation.auto)
