@@ -50,7 +50,8 @@ def test_find_open_detach_changes_prototype_and_ranking(page, login, server):
     assert live_edges(server.sg, CAT) == {"cat1", "cat2", "cat3"}
 
     after_rank = aware_ranking(page, "cat")
-    assert before_rank[:3] == after_rank[:3] and set(before_rank[:3]) == {"cat1", "cat2", "cat3"}
+    # the cats stay on top (their order may change: the prototype moved without the coffee) and coffee drops
+    assert set(before_rank[:3]) == set(after_rank[:3]) == {"cat1", "cat2", "cat3"}, (before_rank, after_rank)
     assert after_rank.index("coffee") > before_rank.index("coffee"), (before_rank, after_rank)
 
 
