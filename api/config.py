@@ -100,7 +100,7 @@ class SearchConfig(_Section):
     candidate_share: float = Field(0.3, ge=0.0, le=1.0, description="a query mention's other candidates with a prototype count by their linking probability when it is at least this share of the chosen sense's (0: off)")
     centre: float = Field(1.0, ge=0.0, le=1.0, description="prototypes are scored less this times the collection's mean native feature (api/centring.py; 0: as stored)")
     centre_min_media: int = Field(50, ge=1, description="fewer media than this: no meaningful mean, prototypes are not centred")
-    propagated_weight: float = Field(1.0, ge=0.0, le=1.0, description="multiplier on a propagated prototype's confidence when it stands for a linked sense without own media")
+    propagated_weight: float = Field(1.0, ge=0.0, le=1.0, description="a propagated prototype standing for a linked sense without own media keeps this × its confidence of that sense's normalised weight; the rest is left to the text (sim1)")
     hand_on: bool = Field(True, description="a linked sense without a prototype hands its weight to a close runner-up or to relatives with one (api/handoff.py)")
     ann_threshold: int = Field(20000, ge=0, description="embedded store: an approximate (IVF) index at or above this many media")
     compress_threshold: int = Field(2_000_000, ge=0, description="embedded store: at or above this many media the index holds PQ codes and the float32 vectors stay on disk (np.memmap), re-scored exactly (docs/scaling.md)")

@@ -3,9 +3,9 @@
 The match formula α·cos(q, ê) + β·Σ w_k·cos(p_k, f̂) is linear in a medium's two unit vectors, so
 the candidates are one store query for the top-K′ by the formula itself (``GraphStore.search_match``
 with ``scoring.formula_query``): a medium reachable only through its sense is found whenever its
-score earns it, and one good on both similarities but best on neither is not lost, as it was with
-a union of per-similarity top-K′ lists (Neo4j, with no index over both vectors, still answers
-that way inside its store). Candidates are then re-scored from their vectors for the explanation.
+score earns it, and one good on both similarities but best on neither is not lost, as it would be
+with a union of per-similarity top-K′ lists. Both stores answer it from one index over the paired
+``[joint | native]`` rows. Candidates are then re-scored from their vectors for the explanation.
 """
 from __future__ import annotations
 
@@ -39,6 +39,15 @@ class LinkedSense:
     confidence: float
     prototype: Prototype
     modality: str = ""  # the modality block this part of a sense's prototype covers (multimodal stores)
+    trust: float = 1.0  # 1 for an own or curated prototype; a propagated one's confidence × search.propagated_weight
+
+
+def sense_weights(linked: Sequence[LinkedSense], unrepresented: float = 0.0) -> np.ndarray:
+    """w_k: the linked senses' weights normalised (``scoring.normalise_weights``), then each scaled by how
+    far its prototype is trusted, so a guessed (propagated) prototype never takes all of β: the share it
+    does not earn is left out of Σ w_k and the text decides more (docs/gnn.md, "what search does with it")."""
+    w = normalise_weights([ls.confidence for ls in linked], unrepresented)
+    return w * np.asarray([ls.trust for ls in linked], dtype=np.float64) if len(w) else w
 
 
 def validate_query(text: str) -> str:
@@ -232,7 +241,7 @@ class SearchEngine:
             if p is not None and (p.source == "curated" or p.media_count >= self.config.search.min_own_media):
                 out.append(LinkedSense(live, conf, p))
             elif prop is not None:
-                out.append(LinkedSense(live, conf * prop.confidence * self.config.search.propagated_weight, prop))
+                out.append(LinkedSense(live, conf, prop, trust=prop.confidence * self.config.search.propagated_weight))
         return out
 
     def without_prototype(self, chosen: Sequence[tuple[str, float]], linked: Sequence[LinkedSense]) -> list[str]:
@@ -252,7 +261,7 @@ class SearchEngine:
         plan = matcher_plan(self, threshold, text_query=text_query, alpha=a, beta=b)  # head re-rank, threshold="auto"
         linked = self._centre(linked) if b > 0 and not getattr(self.encoder, "native_blocks", None) else linked  # distinctive directions only (api/centring.py; per modality block in _by_modality)
         kp = max(self.config.search.candidates, k)
-        weights = normalise_weights([ls.confidence for ls in linked], unrepresented) if b > 0 else np.zeros(0)
+        weights = sense_weights(linked, unrepresented) if b > 0 else np.zeros(0)
         linked, weights = self._by_modality(linked, weights)  # one part per modality of each prototype (api/fusion.py)
         t0 = time.perf_counter()
         found = self.store.search_match(*formula_query(q, [ls.prototype.vector for ls in linked], weights, a, b), kp, filters=flt)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sensegraph.graph.prototypes import WeightPolicy, evidence_weight
-from sensegraph.scoring import cosine_rows, normalise_weights, unrepresented_weight
+from sensegraph.scoring import cosine_rows, unrepresented_weight
 
 from .. import handoff
 from .features import FormulaParts, pair_features
@@ -153,7 +153,9 @@ def formula_parts(q: np.ndarray, joint: np.ndarray, native: np.ndarray, linked: 
     linked = list(linked)
     if engine is not None and beta > 0 and hasattr(engine, "_centre"):
         linked = engine._centre(linked)
-    weights = normalise_weights([ls.confidence for ls in linked], unrepresented) if beta > 0 else np.zeros(0)
+    from sensegraph.search import sense_weights  # lazily: search imports the matcher's hook at load
+
+    weights = sense_weights(linked, unrepresented) if beta > 0 else np.zeros(0)
     if engine is not None and hasattr(engine, "_by_modality"):
         linked, weights = engine._by_modality(linked, weights)
     sim1 = cosine_rows(joint, q)

@@ -49,6 +49,8 @@ def test_ingest_gives_the_hypernym_a_prototype_by_default(make_sg):
     used = {s.sense_id: s for s in hit.senses}
     assert hit.media_id == "g1" and hit.sim2 > 0
     assert used[GUITAR].prototype == "propagated" and used[GUITAR].sim > 0
+    # a guessed prototype keeps only its confidence of the weight: the rest is left to the text
+    assert used[GUITAR].weight <= proto.confidence * sg.config.search.propagated_weight + 1e-6
     again = sg.ingest([{"id": "g1", "media": str(resolve_media(IMAGE)), "text": "an acoustic guitar"}])
     assert again.propagated == 0  # nothing changed: nothing re-propagated
 
