@@ -90,6 +90,11 @@ def find(store: GraphStore, query: str, limit: int = 20, *, with_media: bool = F
     if not needle:
         return SenseFinding(query or "", 0, 0)
     ranked = rank_candidates(needle, store.sense_candidates(needle, anywhere=len(needle) >= SHORT))
+    if query and query != needle and not any(c.sense_id == query for c, _ in ranked):
+        # an id that normalising changed ("\r1" → "1") is still found by itself, first
+        own = store.get_senses([query]).get(query)
+        if own is not None:
+            ranked.insert(0, (SenseCandidate(own.sense_id, own.label, (), own.redirect_to, own.media_count), EXACT))
     media_total = sum(1 for c, _ in ranked if c.media_count > 0)
     kept = [(c, k) for c, k in ranked if c.media_count > 0] if with_media else ranked
     top = kept[: max(0, limit)]

@@ -111,3 +111,11 @@ def test_a_query_of_only_whitespace_characters_still_finds_the_sense_with_that_i
     assert [s.sense_id for s in store.find_senses("\x85", 5)] == ["\x85"]
     assert [s.sense_id for s in store.find_senses("  cat ", 5)] == ["n_cat"]  # padding is still stripped
     assert store.find_senses("", 5) == []
+
+
+def test_an_id_that_normalising_changes_is_still_found_by_itself(store):
+    """Hypothesis found it on Neo4j: "\\r1" normalises to "1", a short needle matched only names starting
+    with "1", so the sense named by the exact query was not found."""
+    store.upsert_senses([Sense("\r1", "", ""), Sense("1x", "one x", "")])
+    assert [s.sense_id for s in store.find_senses("\r1", 5)][0] == "\r1"
+    assert "\r1" not in [s.sense_id for s in store.find_senses("1", 5)]  # the bare needle stays a prefix search
