@@ -94,7 +94,8 @@ def test_propagate_writes_flagged_prototypes_and_never_touches_own(store, propag
     assert linked["n04033425"].prototype.source == "media"
     assert linked["n03314028"].prototype.source == "curated"
     assert linked[bare].prototype.source == "propagated"
-    assert linked[bare].confidence == pytest.approx(0.5 * prop[bare].confidence)
+    # its linking weight stays 0.5; the propagated confidence is its trust, applied after normalising
+    assert linked[bare].confidence == pytest.approx(0.5) and linked[bare].trust == pytest.approx(prop[bare].confidence)
 
 
 def test_propagate_is_idempotent_and_changed_only_touches_the_neighbourhood(store, propagator):
