@@ -63,45 +63,28 @@ def _from_image(fmt: str | None) -> Sniffed | None:
 def sniff(data: bytes) -> Sniffed | None:
     """The decoded format of ``data`` (image header via Pillow, else a video container via PyAV), or None."""
     fmt = _image_format(data)
-    return _from_image(fmt) if fmt is not None else _sniff_video(data) or _sniff_audio(data)
+    return _from_image(fmt) if fmt is not None else _sniff_av(data)
 
 
-def _sniff_video(data: bytes) -> Sniffed | None:
+def _sniff_av(data: bytes) -> Sniffed | None:
+    """A video (a video stream in a ``VIDEO_CONTAINERS`` format), else a sound (an audio stream in an
+    ``AUDIO_CONTAINERS`` format) that PyAV opens, or None; the bytes are opened once for both."""
     try:
         import av
     except ImportError:
         return None
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
-            if not container.streams.video:
-                return None
+            tables = [t for t, streams in ((VIDEO_CONTAINERS, container.streams.video),
+                                           (AUDIO_CONTAINERS, container.streams.audio)) if streams]
             names = container.format.name.split(",")
-    except Exception:  # noqa: BLE001 - PyAV raises many FFmpeg error types for bytes that are not video
+    except Exception:  # noqa: BLE001 - PyAV raises many FFmpeg error types for bytes that are not media
         return None
-    for name in names:
-        if name in VIDEO_CONTAINERS:
-            ext, ctype = VIDEO_CONTAINERS[name]
-            return Sniffed(ext, ctype, False)
-    return None
-
-
-def _sniff_audio(data: bytes) -> Sniffed | None:
-    """A sound file PyAV opens (a container with an audio stream in ``AUDIO_CONTAINERS``), or None."""
-    try:
-        import av
-    except ImportError:
-        return None
-    try:
-        with av.open(io.BytesIO(data), mode="r") as container:
-            if not container.streams.audio:
-                return None
-            names = container.format.name.split(",")
-    except Exception:  # noqa: BLE001 - PyAV raises many FFmpeg error types for bytes that are not audio
-        return None
-    for name in names:
-        if name in AUDIO_CONTAINERS:
-            ext, ctype = AUDIO_CONTAINERS[name]
-            return Sniffed(ext, ctype, False)
+    for table in tables:  # a video's format first: an mp4 with sound is a video, an mp3 with cover art a sound
+        for name in names:
+            if name in table:
+                ext, ctype = table[name]
+                return Sniffed(ext, ctype, False)
     return None
 
 
@@ -114,7 +97,7 @@ def sniff_file(path: Path) -> Sniffed | None:
                 return _from_image(fmt)
             fh.seek(0)
             data = fh.read()
-            return _sniff_video(data) or _sniff_audio(data)
+            return _sniff_av(data)
     except OSError:
         return None
 
