@@ -170,24 +170,7 @@ class SearchEngine:
         mentions = pin_mentions(text, self.linker.link(text), senses)
         t_link = time.perf_counter() - t0
         q = self.embed_texts([text])[0]
-        chosen = chosen_senses([m for m, _ in mentions])
-        linked = self.linked_senses(chosen)
-        missing = self.without_prototype(chosen, linked)
-        share = self.config.search.candidate_share
-        if share > 0:  # every represented candidate counts by its linking probability (media-aware weights)
-            others = handoff.candidate_weights([m for m, p in mentions if not p], self.config.linker.temperature, share)
-            soft = self.linked_senses([(s, w) for s, w in others.items() if s not in dict(chosen)])
-            linked = handoff.merge(linked, soft)
-            covered = {m.sense_id for m, _ in mentions if any(c.sense_id in {ls.sense_id for ls in soft} for c in (m.candidates or []))}
-            missing_h = [s for s in missing if s not in covered]
-        else:
-            missing_h = missing
-        extra, handed = (handoff.hand_on(self.store, [m for m, _ in mentions], missing_h, dict(chosen),
-                                         self.linked_senses, self.config.linker.temperature)
-                         if self.config.search.hand_on else ([], {}))
-        linked = handoff.merge(linked, extra)  # a sense without media hands its weight on (docs/linking.md)
-        unrepresented = unrepresented_weight([w for sid, w in chosen if sid in missing_h and sid not in handed],
-                                             [ls.confidence for ls in linked])  # stays out of β
+        linked, missing, handed, unrepresented = self.query_senses(mentions)
         result = self._rank(q, linked, k, alpha, beta, as_filter(filters), threshold, text, unrepresented, text_query=True)
         result.linked = [{**m.to_dict(), "pinned": pinned} for m, pinned in mentions]
         result.metadata["senses_without_prototype"] = missing
@@ -230,6 +213,31 @@ class SearchEngine:
         return SearchResult(query=label, hits=hits, metadata=self._meta(space=space))
 
     # -- the parts ---------------------------------------------------------------------------
+    def query_senses(self, mentions: Sequence[tuple[LinkedMention, bool]]
+                     ) -> tuple[list[LinkedSense], list[str], dict[str, list[str]], float]:
+        """From a query's ``(mention, pinned)`` pairs: the linked senses with their prototypes (represented
+        candidates counted by probability, weight handed on from senses without media), the chosen senses
+        without a prototype, what was handed on to whom, and the weight that stays out of β."""
+        chosen = chosen_senses([m for m, _ in mentions])
+        linked = self.linked_senses(chosen)
+        missing = self.without_prototype(chosen, linked)
+        missing_h = missing
+        share = self.config.search.candidate_share
+        if share > 0:  # every represented candidate counts by its linking probability (media-aware weights)
+            others = handoff.candidate_weights([m for m, p in mentions if not p], self.config.linker.temperature, share)
+            soft = self.linked_senses([(s, w) for s, w in others.items() if s not in dict(chosen)])
+            linked = handoff.merge(linked, soft)
+            soft_ids = {ls.sense_id for ls in soft}
+            covered = {m.sense_id for m, _ in mentions if any(c.sense_id in soft_ids for c in (m.candidates or []))}
+            missing_h = [s for s in missing if s not in covered]
+        extra, handed = (handoff.hand_on(self.store, [m for m, _ in mentions], missing_h, dict(chosen),
+                                         self.linked_senses, self.config.linker.temperature)
+                         if self.config.search.hand_on else ([], {}))
+        linked = handoff.merge(linked, extra)  # a sense without media hands its weight on (docs/linking.md)
+        unrepresented = unrepresented_weight([w for sid, w in chosen if sid in missing_h and sid not in handed],
+                                             [ls.confidence for ls in linked])  # stays out of β
+        return linked, missing, handed, unrepresented
+
     def linked_senses(self, chosen: Sequence[tuple[str, float]]) -> list[LinkedSense]:
         """Pick each sense's prototype: its own with enough evidence, else the propagated one."""
         if not chosen:

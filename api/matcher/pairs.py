@@ -25,9 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sensegraph.graph.prototypes import WeightPolicy, evidence_weight
-from sensegraph.scoring import cosine_rows, unrepresented_weight
+from sensegraph.scoring import cosine_rows
 
-from .. import handoff
 from .features import FormulaParts, pair_features
 
 if TYPE_CHECKING:  # sensegraph.search imports the matcher for its hook: importing search at load would be a cycle
@@ -121,28 +120,9 @@ def leave_one_out(ls: LinkedSense, features: np.ndarray, weight: float) -> Linke
 
 
 def query_senses(engine: Any, mentions: Sequence[Any]) -> tuple[list[LinkedSense], float]:
-    """The linked senses and the unrepresented weight ``SearchEngine.search`` derives from mentions
-    (the same steps: candidate shares, hand-on, the weight that stays out of β)."""
-    from sensegraph.search import chosen_senses
-
-    cfg = engine.config
-    chosen = chosen_senses(mentions)
-    linked = engine.linked_senses(chosen)
-    missing = engine.without_prototype(chosen, linked)
-    share = getattr(cfg.search, "candidate_share", 0.0)
-    if share > 0 and hasattr(handoff, "candidate_weights"):
-        others = handoff.candidate_weights(list(mentions), cfg.linker.temperature, share)
-        soft = engine.linked_senses([(s, w) for s, w in others.items() if s not in dict(chosen)])
-        linked = handoff.merge(linked, soft)
-        soft_ids = {ls.sense_id for ls in soft}
-        covered = {m.sense_id for m in mentions if any(c.sense_id in soft_ids for c in (m.candidates or []))}
-        missing = [sid for sid in missing if sid not in covered]
-    extra, handed = (handoff.hand_on(engine.store, list(mentions), missing, dict(chosen), engine.linked_senses,
-                                     cfg.linker.temperature)
-                     if getattr(cfg.search, "hand_on", True) else ([], {}))
-    linked = handoff.merge(linked, extra)
-    unrep = unrepresented_weight([w for sid, w in chosen if sid in missing and sid not in handed],
-                                 [ls.confidence for ls in linked])
+    """The linked senses and the unrepresented weight ``SearchEngine.search`` derives from a caption's
+    mentions (none pinned), by the engine's own ``query_senses``."""
+    linked, _, _, unrep = engine.query_senses([(m, False) for m in mentions])
     return linked, unrep
 
 
