@@ -77,11 +77,11 @@ def test_demo_installs_the_base_package_into_a_venv_and_runs_from_it(tmp_path):
 
 def test_test_script_installs_the_extras_into_the_venv_and_runs_pytest_from_it(tmp_path):
     have = ("wordnet-base", "openclipart-png", "chromium", "chromium-driver", "python3-venv")
-    proc, calls = run_script(tmp_path, "test.sh", "tests/core", installed=have)
+    proc, calls = run_script(tmp_path, "test.sh", "tests/api", installed=have)
     assert proc.returncode == 0, proc.stderr
     assert not [c for c in calls if c.startswith("apt-get")], "nothing was missing, nothing to install"
     assert 'venv-python -m pip install -q -e .[test,video,audio]' in calls
-    assert "venv-python -m pytest -q tests/core" in calls
+    assert "venv-python -m pytest -q tests/api" in calls
     started = [c for c in calls if c.startswith("venv-sensegraph neo4j start")]
     assert started and calls[-1].startswith("venv-sensegraph neo4j stop")
 

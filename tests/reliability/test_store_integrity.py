@@ -1,6 +1,6 @@
 """The embedded store's files under damage: vector-table bookkeeping, the ANN index and database files.
 
-(A kill -9 during a big write and a damaged header/page are covered in tests/contract/test_embedded_store.py.)
+(A kill -9 during a big write and a damaged header/page are covered in tests/graph/test_embedded_store.py.)
 """
 from __future__ import annotations
 
