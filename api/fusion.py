@@ -180,3 +180,56 @@ def centre_part(part: np.ndarray, name: str, means: dict[str, np.ndarray], stren
     out = np.array(part, dtype=np.float32)
     out[sl] = out[sl] - np.float32(strength) * mean
     return out
+
+
+# -- an image with its caption text as a second modality (docs/audio.md, "Captions") -------------------------
+CAPTION = "caption"
+CAPTION_SOURCES = ("linker", "gated")  # the caption's own links; classifier and editor edges are not the text's
+
+
+def top_labels_confidence(top: Sequence[tuple[str, float]], n_classes: int) -> float:
+    """1 − normalised entropy of a class distribution known by its top labels only, the mass they leave
+    spread evenly over the other classes (the most uncertain distribution with that top; no labels: 0)."""
+    probs = np.clip(np.array([float(p) for _, p in top], dtype=np.float64), 0.0, None)
+    if not probs.size or n_classes < 2:
+        return 0.0
+    total = float(probs.sum())
+    if total > 1.0:
+        probs, total = probs / total, 1.0
+    rest, others = 1.0 - total, max(n_classes - probs.size, 0)
+    nz = probs[probs > 0]
+    h = float(-(nz * np.log(nz)).sum())
+    if rest > 1e-12 and others:
+        h -= rest * np.log(rest / others)
+    return float(min(max(1.0 - h / np.log(n_classes), 0.0), 1.0))
+
+
+def caption_confidence(confidences: Sequence[float]) -> float:
+    """The caption modality's confidence: the linker's surest link of the caption (no linked noun: 0)."""
+    return float(max((min(max(float(c), 0.0), 1.0) for c in confidences), default=0.0))
+
+
+def has_block(blocks: Blocks | None, name: str) -> bool:
+    """Whether a native space has a block called ``name``."""
+    return any(n == name for n, _ in blocks or ())
+
+
+def fuse_caption(joint: np.ndarray, native: np.ndarray, caption: np.ndarray, image_conf: float, caption_conf: float,
+                 blocks: Blocks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(joint, native, g) of a medium fused with its caption's text vector by the confidence gate.
+
+    ``native`` is the medium's own vector in ``blocks`` (its caption block zero); the result is
+    ``[ĝ_own·f_own | ĝ_cap·ê_cap]`` and the joint the g-weighted mean of the medium's and the caption's
+    joint vectors, so the caption is scored in the text space both by the query and by the caption
+    block of each sense's prototype. Gates both zero: equal weights (``gate_weights``).
+    """
+    slices = dict(zip((n for n, _ in blocks), block_slices(blocks)))
+    own = np.asarray(native, dtype=np.float32).copy()
+    own[slices[CAPTION]] = 0.0
+    c = np.array([max(float(image_conf), 0.0), max(float(caption_conf), 0.0)])
+    g = c / c.sum() if c.sum() > 0 else np.array([0.5, 0.5])
+    own_norm = float(np.linalg.norm(own))
+    out = own * (g[0] / np.linalg.norm(g)) / max(own_norm, 1e-12)
+    cap = np.asarray(caption, dtype=np.float32)
+    out[slices[CAPTION]] = (g[1] / np.linalg.norm(g)) * cap / max(float(np.linalg.norm(cap)), 1e-12)
+    return fuse_joint([joint, cap], g), out.astype(np.float32), g

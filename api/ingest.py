@@ -15,13 +15,14 @@ import csv
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from sensegraph import fusion
 from sensegraph.errors import MediaError, SenseGraphError, ValidationError
 from sensegraph.graph.model import Evidence, Media
 
@@ -299,6 +300,7 @@ class Ingestor:
         media: list[Media] = []
         evidence: list[Evidence] = []
         to_link: list[tuple[str, str | None, list[tuple[str, float]]]] = []
+        labels_of: dict[str, list[tuple[str, float]]] = {}
         for item, joint, native, labels in embedded:
             existing = self.store.media_by_sha256(item.sha256)
             media_id = existing.media_id if existing is not None else _media_id(item)
@@ -307,6 +309,7 @@ class Ingestor:
             else:
                 report.ingested += 1
             media.append(Media(media_id, item.uri, item.modality, item.sha256, joint, native, item.record.text, item.record.metadata))
+            labels_of[media_id] = labels
             stored = self._stored_links(existing, item.record.text)
             if stored:
                 evidence += stored
@@ -316,6 +319,7 @@ class Ingestor:
         linked = dict(zip(texts, self.sg.link_many(texts))) if texts else {}
         for media_id, text, labels in to_link:
             evidence += self._evidence(media_id, linked.get(text, []) if text else [], labels)
+        media = self._fuse_captions(media, evidence, labels_of)
         self.store.upsert_media(media)
         before = {(e.media_id, e.sense_id) for m in media for e in self.store.evidence(media_id=m.media_id)}
         self.store.upsert_evidence(evidence)
@@ -395,6 +399,31 @@ class Ingestor:
                 report.skipped.append(SkippedRecord(ref=it.ref, reason=str(exc), kind="unreadable"))
                 continue
             out.append((it, emb.joint[0], emb.native[0], (emb.labels or [[]])[0]))
+        return out
+
+    def _fuse_captions(self, media: list[Media], evidence: list[Evidence],
+                       labels_of: dict[str, list[tuple[str, float]]]) -> list[Media]:
+        """A store whose native space has a caption block: each captioned medium fused with its caption's
+        text vector by the confidence gate (``fusion.fuse_caption``; the picture's from its top classes, the
+        caption's from its linker edges, so a re-run with the same caption writes the same vectors)."""
+        enc = self.sg.encoder
+        blocks = getattr(enc, "native_blocks", None)
+        todo = [i for i, m in enumerate(media) if m.caption and m.features is not None]
+        if not fusion.has_block(blocks, fusion.CAPTION) or not todo:
+            return media
+        vectors = enc.embed_texts([media[i].caption for i in todo])
+        links: dict[str, list[float]] = {}
+        for e in evidence:
+            if e.source in fusion.CAPTION_SOURCES:
+                links.setdefault(e.media_id, []).append(e.confidence)
+        classes = int(getattr(getattr(enc, "inner", enc), "image_classes", 1000))
+        out = list(media)
+        for i, vec in zip(todo, vectors):
+            m = media[i]
+            image_conf = fusion.top_labels_confidence(labels_of.get(m.media_id, []), classes)
+            joint, native, _ = fusion.fuse_caption(m.embedding, m.features, vec, image_conf,
+                                                   fusion.caption_confidence(links.get(m.media_id, [])), blocks)
+            out[i] = replace(m, embedding=joint, features=native)
         return out
 
     def _refresh_linker(self) -> None:

@@ -1,7 +1,8 @@
 """``create_encoder(name, **options)``: encoders by registered name; heavy imports happen on creation.
 
 Names: ``"default"`` (the offline ConSE encoder), ``"audio"`` (YAMNet, sounds only),
-``"multimodal"`` (images, sounds and videos; ``docs/audio.md``) and ``"open_clip:<model>"`` (any open_clip
+``"multimodal"`` (images, sounds and videos; ``docs/audio.md``), ``"captioned"`` (images with their
+caption text as a second modality) and ``"open_clip:<model>"`` (any open_clip
 architecture; options ``pretrained=<tag or checkpoint path>``, ``allow_download``, ``allow_random``).
 Importing this module costs no torch import: each factory imports its encoder module when called.
 """
@@ -50,6 +51,17 @@ def _audio(**options: Any) -> Encoder:
     _drop_open_clip_options("audio", options)
     _check_options("audio", YamnetAudioEncoder, options)
     return YamnetAudioEncoder(**options)
+
+
+@register(KIND, "captioned")
+def _captioned(**options: Any) -> Encoder:
+    """The default image encoder with each medium's caption text as a second modality block (docs/audio.md)."""
+    from .captioned import CaptionedEncoder
+    from .conse import ConseEncoder
+
+    _drop_open_clip_options("captioned", options)
+    _check_options("captioned", ConseEncoder, options)
+    return CaptionedEncoder(**options)
 
 
 @register(KIND, "multimodal")

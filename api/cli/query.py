@@ -40,13 +40,16 @@ def _table(result, labels: dict[str, str], *, one_line: bool) -> Table:
     sep = ", " if one_line else "\n"
     t = Table(title=escape(repr(result.query)))
     head = any(h.head is not None for h in result.hits)  # the match head re-ranked: its score beside sim1, sim2
-    cols = ("rank", "medium", "match", *(("head",) if head else ()), "sim1", "sim2", "senses")
+    mods = any(h.modalities for h in result.hits)  # a store with modality blocks: each one's gate weight and score
+    cols = ("rank", "medium", "match", *(("head",) if head else ()), "sim1", "sim2", *(("modalities",) if mods else ()), "senses")
     for col in cols:
         t.add_column(col, justify="right" if col in ("rank", "match", "head", "sim1", "sim2") else "left")
     for h in result.hits:
         senses = sep.join(f"{_named(s.sense_id, labels)} ×{s.weight:.2f}" for s in h.senses) or "-"
+        parts = sep.join(f"{p.modality} {p.weight:.2f}·{p.score:.3f}" for p in h.modalities) or "-"
         t.add_row(str(h.rank), escape(f"{h.media_id} {h.caption or Path(h.uri).name}"[:60]), f"{h.match:.3f}",
-                  *((f"{h.head:.3f}",) if head else ()), f"{h.sim1:.3f}", f"{h.sim2:.3f}", escape(senses))
+                  *((f"{h.head:.3f}",) if head else ()), f"{h.sim1:.3f}", f"{h.sim2:.3f}", *((escape(parts),) if mods else ()),
+                  escape(senses))
     return t
 
 
