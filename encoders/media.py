@@ -163,7 +163,7 @@ def _open(data: bytes, origin: str) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise MediaError(f"{origin}: decompression bomb refused by Pillow ({exc})") from exc
     except UnidentifiedImageError as exc:
-        raise MediaError(f"{origin}: not an image (no decoder recognises these {len(data)} bytes)") from exc
+        raise MediaError(f"{origin}: {_not_an_image(data)}") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise MediaError(f"{origin}: unreadable image header ({exc})") from exc
     return image
@@ -298,6 +298,19 @@ def _import_av():
 
         raise EncoderUnavailable("audio and video need PyAV: pip install 'sensegraph[audio]' (or av)") from exc
     return av
+
+
+def _not_an_image(data: bytes) -> str:
+    """Why bytes Pillow cannot read are no image: a video or a sound names the encoder that reads it."""
+    try:
+        kind = media_kind(data)
+    except MediaError:
+        kind = "unknown"
+    if kind in ("video", "audio"):
+        what = "a video" if kind == "video" else "a sound"
+        return (f"this is {what}, not an image, and this encoder reads images only: use the multimodal encoder "
+                f"(a new store: `sensegraph ingest MANIFEST --encoder multimodal`, or config encoder.name: multimodal)")
+    return f"not an image (no decoder recognises these {len(data)} bytes)"
 
 
 def media_kind(data: bytes, origin: str = "<bytes>") -> str:
