@@ -131,8 +131,9 @@ def formula_parts(q: np.ndarray, joint: np.ndarray, native: np.ndarray, linked: 
     """The formula's parts for rows ``joint``/``native`` (the same arithmetic as ``SearchEngine._rank``:
     with ``engine``, its centred prototypes and per-modality parts)."""
     linked = list(linked)
-    if engine is not None and beta > 0 and hasattr(engine, "_centre"):
-        linked = engine._centre(linked)
+    blocks = getattr(getattr(engine, "encoder", None), "native_blocks", None)
+    if engine is not None and beta > 0 and hasattr(engine, "_centre") and not blocks:
+        linked = engine._centre(linked)  # a store with modality blocks is centred per block, in _by_modality
     from sensegraph.search import sense_weights  # lazily: search imports the matcher's hook at load
 
     weights = sense_weights(linked, unrepresented) if beta > 0 else np.zeros(0)

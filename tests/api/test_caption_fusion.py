@@ -199,3 +199,22 @@ def test_switching_the_caption_modality_changes_ranking(kind, tmp_path, kg, open
             sg.store.close()
     assert ranks["default"] != ranks["captioned"]
     assert ranks["captioned"].index("rocket") < ranks["default"].index("rocket")
+
+
+def test_match_head_scores_each_block_as_search_does(captioned):
+    """The match head's training parts for a store with modality blocks are the engine's own: per block and
+    centred inside each block only (a second, whole-vector centring made its sim2 differ from search's)."""
+    from sensegraph.matcher.pairs import formula_parts, query_senses
+
+    captioned.config = captioned.config.merged({"search": {"centre_min_media": 2}})  # four media: centre them anyway
+    text = "a tabby cat"
+    res = captioned.search_result(text, k=4)
+    ids = [h.media_id for h in res.hits]
+    media = captioned.store.get_media(ids, vectors=True)
+    joint = np.stack([media[i].embedding for i in ids])
+    native = np.stack([media[i].features for i in ids])
+    linked, unrep = query_senses(captioned.engine, captioned.linker.link(text))
+    parts = formula_parts(captioned.engine.embed_texts([text])[0], joint, native, linked, unrep,
+                          captioned.config.search.beta, captioned.engine)
+    np.testing.assert_allclose(parts.sim2, [h.sim2 for h in res.hits], atol=1e-4)
+    np.testing.assert_allclose(parts.sim1, [h.sim1 for h in res.hits], atol=1e-4)
