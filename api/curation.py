@@ -1,14 +1,15 @@
-"""Curator edits at the SenseGraph level: each one store write, prototypes recomputed, audited, undoable.
+"""Curator edits at the SenseGraph level: each ONE store transaction, prototypes and audit entry included.
 
-Every operation here follows one shape: validate ids (``NotFound`` / ``ValidationError`` before
-anything is written), snapshot the state it is about to change, make the change through one
-``GraphStore`` call (one transaction), record an ``AuditEntry`` whose ``before`` / ``after`` JSON
-holds enough state to apply the inverse, and only then recompute the media prototypes of the senses
-it touched (``PrototypeUpdater.update``, incremental) and refresh the linker — so a crash in that
-follow-up work never leaves an unaudited edit. ``undo`` checks the state is still the ``after`` of
-that entry (a later edit of the same edges must be undone first), applies the inverse as ONE
-``GraphStore.apply_patch`` transaction (a ``GraphPatch`` built from the entry), recomputes
-prototypes, marks the entry undone and records the undo itself. Every action is undoable: a merge
+Every operation here follows one shape, inside ``GraphStore.transaction``: validate ids (``NotFound``
+/ ``ValidationError`` before anything is written), snapshot the state it is about to change, make the
+change, recompute the media prototypes of the senses it touched (``PrototypeUpdater.update``) and
+write an ``AuditEntry`` whose ``before`` / ``after`` JSON holds enough state to apply the inverse —
+all read and written through the transaction's view, so a crash or an error at any step leaves
+either all of it or none of it (tests/reliability/test_curation_crash.py). Only derived in-memory
+or guessed state follows the commit: the linker's tables and the automatic propagation, both
+rebuildable. ``undo`` checks the state is still the ``after`` of that entry (a later edit of the same
+edges must be undone first), applies the inverse ``GraphPatch``, recomputes prototypes, marks the
+entry undone and records the undo, again in one transaction. Every action is undoable: a merge
 keeps a ``MergeSnapshot`` (``sensegraph.graph.undo``) of everything it changed.
 
 Editor evidence (``source="editor"``) is the curator's word: a pinned edge always counts with
@@ -16,10 +17,12 @@ weight 1, a detached one never counts, and a re-ingest does not undo either (sto
 """
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -39,8 +42,7 @@ from sensegraph.graph.model import (
 )
 from sensegraph.graph.undo import MergeSnapshot, capture_merge, unmerge_patch
 
-from .errors import NotFound, ValidationError
-from .propagation import AutoPropagating
+from .errors import NotFound, SenseGraphError, ValidationError
 from .prototype_updates import PrototypeUpdater
 
 if TYPE_CHECKING:
@@ -53,6 +55,8 @@ MAX_GLOSS = 5_000
 MAX_ALIAS = 200
 _ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
 UNDOABLE = ("attach", "detach", "move", "pin", "split", "merge", "edit")
+RETRY_WINDOW = 50  # newest audit rows a re-run transaction looks through for its own entry
+_log = logging.getLogger(__name__)
 
 
 def now_iso() -> str:
@@ -118,8 +122,52 @@ class Curator:
     def __init__(self, sg: SenseGraph, user: str | None = None) -> None:
         self.sg, self.store = sg, sg.store
         self.user = (user or DEFAULT_USER).strip()[:80] or DEFAULT_USER
-        self.updater = PrototypeUpdater(self.store, sg.config.prototypes)
-        self.updater = AutoPropagating(self.updater, sg)  # then senses near an edited one (propagation.auto)
+        self._audit_id = ""  # set per edit by ``_atomic``
+        self._after: list[Callable[[], None]] = []
+
+    # -- one transaction per edit ------------------------------------------------------------------
+    def _atomic(self, edit: Callable[[Curator], AuditEntry]) -> AuditEntry:
+        """Run ``edit`` on a copy of this curator whose store is one transaction's view, then the
+        derived follow-ups it queued (linker refresh, propagation). A transaction re-run after a lost
+        commit acknowledgement finds its own audit row and returns it instead of editing twice."""
+        audit_id = uuid.uuid4().hex
+
+        def work(tx: Any) -> tuple[AuditEntry, list[Callable[[], None]]]:
+            done = [e for e in tx.audit_log(limit=RETRY_WINDOW) if e.audit_id == audit_id]
+            if done:
+                return done[0], []
+            bound = copy.copy(self)
+            bound.store, bound._audit_id, bound._after = tx, audit_id, []
+            return edit(bound), bound._after
+
+        entry, after = self.store.transaction(work)
+        for follow_up in after:
+            follow_up()
+        return entry
+
+    @property
+    def updater(self) -> PrototypeUpdater:
+        """The prototype updater over this curator's store (inside an edit: its transaction's view)."""
+        return PrototypeUpdater(self.store, self.sg.config.prototypes)
+
+    def _update_prototypes(self, sense_ids: Iterable[str]) -> None:
+        """Recompute the senses' media prototypes inside the edit's transaction; propagation (guessed
+        prototypes of the senses near them, ``propagation.auto``) runs after the commit."""
+        report = self.updater.update(sense_ids)
+        if report.created or report.changed or report.cleared:
+            self._after.append(self._propagate)
+
+    def _propagate(self) -> None:
+        from .propagation import auto_propagate
+
+        try:
+            auto_propagate(self.sg)
+        except SenseGraphError as exc:  # the edit and its audit entry stand; propagation can be rerun
+            _log.warning("automatic propagation after an edit failed: %s; run `sensegraph propagate --changed`", exc)
+
+    def _refresh_linker(self, entries: list[AliasEntry] | None = None) -> None:
+        """After the commit, the linker sees the changed names (its tables are rebuilt from the store)."""
+        self._after.append(lambda: self.sg.refresh_linker(entries))
 
     # -- validation and snapshots ----------------------------------------------------------------
     def _sense(self, sense_id: str, *, live: bool = True) -> Sense:
@@ -156,11 +204,9 @@ class Curator:
         return out
 
     def _record(self, action: str, sense_ids: Iterable[str], before: dict[str, Any], after: dict[str, Any]) -> AuditEntry:
-        """Write the audit row right after the edit's last store write, before derived state (prototypes,
-        the linker's tables): a crash in that slow follow-up work leaves the edit attributed and undoable.
-        The edit and its row are still two transactions (one transaction for both: issue 19)."""
+        """Write the edit's audit row, in the edit's transaction."""
         entry = AuditEntry(
-            audit_id=uuid.uuid4().hex, user=self.user, at=now_iso(), action=action,
+            audit_id=self._audit_id, user=self.user, at=now_iso(), action=action,
             sense_ids=tuple(dict.fromkeys(sense_ids)), before=json.dumps(before, sort_keys=True),
             after=json.dumps(after, sort_keys=True),
         )
@@ -169,19 +215,21 @@ class Curator:
 
     def _evidence_edit(self, action: str, sense_ids: Sequence[str], pairs: list[tuple[str, str]],
                        write: Any, extra: dict[str, Any] | None = None) -> AuditEntry:
-        """Snapshot ``pairs``, run ``write()`` (one store call), recompute, record."""
+        """Snapshot ``pairs``, run ``write()``, recompute, record."""
         before = self._edges(pairs)
         result = write()
         after = self._edges(pairs)
         info = dict(extra or {})
         if isinstance(result, int):
             info["changed"] = result
-        entry = self._record(action, sense_ids, {"evidence": before, **info}, {"evidence": after, **info})
-        self.updater.update(sense_ids)  # derived state after the audit row (see ``_record``)
-        return entry
+        self._update_prototypes(sense_ids)
+        return self._record(action, sense_ids, {"evidence": before, **info}, {"evidence": after, **info})
 
     # -- evidence edits ---------------------------------------------------------------------------
     def attach(self, media_id: str, sense_id: str) -> AuditEntry:
+        return self._atomic(lambda c: c._attach(media_id, sense_id))
+
+    def _attach(self, media_id: str, sense_id: str) -> AuditEntry:
         """Pin a medium to a sense: an editor edge that always counts (confidence 1)."""
         self._sense(sense_id)
         (mid,) = self._media([media_id])
@@ -189,6 +237,9 @@ class Curator:
         return self._evidence_edit("attach", [sense_id], [(mid, sense_id)], lambda: self.store.upsert_evidence([edge]))
 
     def detach(self, media_id: str, sense_id: str) -> AuditEntry:
+        return self._atomic(lambda c: c._detach(media_id, sense_id))
+
+    def _detach(self, media_id: str, sense_id: str) -> AuditEntry:
         """Detach a medium from a sense: an editor edge that never counts (the linker's confidence is kept)."""
         self._sense(sense_id)
         (mid,) = self._media([media_id])
@@ -197,6 +248,9 @@ class Curator:
         return self._evidence_edit("detach", [sense_id], [(mid, sense_id)], lambda: self.store.upsert_evidence([edge]))
 
     def move_evidence(self, media_ids: Sequence[str], from_sense: str, to_sense: str) -> AuditEntry:
+        return self._atomic(lambda c: c._move_evidence(media_ids, from_sense, to_sense))
+
+    def _move_evidence(self, media_ids: Sequence[str], from_sense: str, to_sense: str) -> AuditEntry:
         """Move the media's evidence from one sense to another (one store transaction)."""
         self._sense(from_sense)
         self._sense(to_sense)
@@ -209,6 +263,9 @@ class Curator:
                                    {"from": from_sense, "to": to_sense})
 
     def pin_mention(self, media_id: str, mention: str, sense_id: str) -> AuditEntry:
+        return self._atomic(lambda c: c._pin_mention(media_id, mention, sense_id))
+
+    def _pin_mention(self, media_id: str, mention: str, sense_id: str) -> AuditEntry:
         """Pin the sense of a mention in a medium's caption, overriding the linker for that medium.
 
         Writes an editor-pinned edge to ``sense_id`` and detaches the medium's other edges that the
@@ -235,6 +292,10 @@ class Curator:
     def split_sense(self, sense_id: str, new_id: str, label: str, gloss: str = "", *,
                     media_ids: Sequence[str] | None = None, cluster: int | None = None) -> AuditEntry:
         """Split selected media (or cluster ``cluster`` of the sense's media) into a new sense."""
+        return self._atomic(lambda c: c._split_sense(sense_id, new_id, label, gloss, media_ids, cluster))
+
+    def _split_sense(self, sense_id: str, new_id: str, label: str, gloss: str,
+                     media_ids: Sequence[str] | None, cluster: int | None) -> AuditEntry:
         self._sense(sense_id)
         new_id = (new_id or "").strip()
         if not _ID_OK.match(new_id):
@@ -259,11 +320,13 @@ class Curator:
         self.store.split_sense(sense_id, ids, Sense(new_id, label, gloss))
         after = self._edges(pairs)
         info = {"from": sense_id, "new_sense": {"sense_id": new_id, "label": label, "gloss": gloss}, "media_ids": ids}
-        entry = self._record("split", [sense_id, new_id], {"evidence": before, **info}, {"evidence": after, **info})
-        self.updater.update([sense_id, new_id])
-        return entry
+        self._update_prototypes([sense_id, new_id])
+        return self._record("split", [sense_id, new_id], {"evidence": before, **info}, {"evidence": after, **info})
 
     def merge_senses(self, keep: str, drop: str) -> AuditEntry:
+        return self._atomic(lambda c: c._merge_senses(keep, drop))
+
+    def _merge_senses(self, keep: str, drop: str) -> AuditEntry:
         """Merge ``drop`` into ``keep``: entities, evidence and relations carried over; ``drop`` redirects."""
         k, d = self._sense(keep), self._sense(drop)
         if keep == drop:
@@ -283,14 +346,16 @@ class Curator:
         media = sorted({e.media_id for e in snap.drop_evidence})
         after = {"keep": asdict(merged), "redirect": {drop: keep},
                  "keep_evidence": self._edges((m, keep) for m in media)}
-        entry = self._record("merge", [keep, drop], before, after)
-        self.updater.update([keep])
-        self.sg.refresh_linker()  # drop's names now lead to keep
-        return entry
+        self._update_prototypes([keep])
+        self._refresh_linker()  # drop's names now lead to keep
+        return self._record("merge", [keep, drop], before, after)
 
     def edit_sense(self, sense_id: str, *, label: str | None = None, gloss: str | None = None,
                    add_aliases: Sequence[str] = ()) -> AuditEntry:
         """Change a sense's label and gloss and give it new aliases (the linker sees them at once)."""
+        return self._atomic(lambda c: c._edit_sense(sense_id, label, gloss, add_aliases))
+
+    def _edit_sense(self, sense_id: str, label: str | None, gloss: str | None, add_aliases: Sequence[str]) -> AuditEntry:
         s = self._sense(sense_id)
         new_label = s.label if label is None else self._text(label, "label", MAX_LABEL, required=True)
         new_gloss = s.gloss if gloss is None else self._text(gloss, "gloss", MAX_GLOSS)
@@ -309,14 +374,13 @@ class Curator:
         entries = self._add_aliases(sense_id, aliases) if aliases else []
         after = {"label": new_label, "gloss": new_gloss, "aliases_added": aliases,
                  "entities_created": [e for e in eids if e not in known]}
-        entry = self._record("edit", [sense_id], before, after)
         if entries:
-            self.sg.refresh_linker(entries)  # the linker sees the new names at once
-        return entry
+            self._refresh_linker(entries)  # the linker sees the new names at once
+        return self._record("edit", [sense_id], before, after)
 
     def _add_aliases(self, sense_id: str, texts: Sequence[str]) -> list[AliasEntry]:
         """Each alias names an editor entity (``editor:<alias>``) whose sense list gains ``sense_id``;
-        returns the linker's entries for them (the caller refreshes the linker after auditing)."""
+        returns the linker's entries for them (the caller refreshes the linker after the commit)."""
         ents, links = [], []
         table = [e for e in self.store.alias_table() if e.entity_id.startswith(EDITOR_ENTITY_PREFIX)]
         for text in texts:
@@ -360,7 +424,10 @@ class Curator:
         return self.store.audit_log(sense_id=sense_id, limit=limit)
 
     def undo(self, audit_id: str) -> AuditEntry:
-        """Apply the inverse of an audited edit, mark it undone, and record the undo."""
+        """Apply the inverse of an audited edit, mark it undone, and record the undo (one transaction)."""
+        return self._atomic(lambda c: c._undo(audit_id))
+
+    def _undo(self, audit_id: str) -> AuditEntry:
         entry = self._entry(audit_id)
         if entry.undone:
             raise ValidationError(f"edit {audit_id!r} ({entry.action}) was already undone")
@@ -376,7 +443,7 @@ class Curator:
         else:
             self._check_unchanged(entry, after["evidence"])
             self.store.apply_patch(_edge_patch(before["evidence"]))
-        self.updater.update(entry.sense_ids)  # a retired id has no evidence left: its prototype is cleared
+        self._update_prototypes(entry.sense_ids)  # a retired id has no evidence left: its prototype is cleared
         self.store.mark_undone(entry.audit_id)
         return self._record(f"undo {entry.action}", entry.sense_ids, json.loads(entry.after) | {"undoes": entry.audit_id},
                             json.loads(entry.before) | {"undoes": entry.audit_id})
@@ -420,7 +487,7 @@ class Curator:
             delete_has_sense=tuple((h.entity_id, new_id) for h in links),
             delete_relations=tuple(rels), redirects=((new_id, old),),
         ))
-        self.sg.refresh_linker()
+        self._refresh_linker()
 
     def _undo_merge(self, entry: AuditEntry, before: dict[str, Any], after: dict[str, Any]) -> None:
         """Put drop's links, evidence and relations back and keep's as they were, in one transaction."""
@@ -437,7 +504,7 @@ class Curator:
         protos = [_proto_from(p) for p in before.get("prototypes", [])]
         if protos:
             self.store.set_prototypes(protos)
-        self.sg.refresh_linker()
+        self._refresh_linker()
 
     def _undo_edit(self, entry: AuditEntry, before: dict[str, Any], after: dict[str, Any]) -> None:
         (sid,) = entry.sense_ids
@@ -456,4 +523,4 @@ class Curator:
             senses=(Sense(sid, before["label"], before["gloss"]),),
         ))
         if added:
-            self.sg.refresh_linker()
+            self._refresh_linker()

@@ -3,7 +3,7 @@
     python bench/bench_neo4j.py                          # 2 start/stop rounds, 20k media, dim 384
     python bench/bench_neo4j.py --rounds 3 --media 50000 --dim 512 --queries 100
 
-Starts its own Neo4j (``sensegraph.graph.neo4j_server``) on a free port in a temporary directory:
+Starts its own Neo4j (``sensegraph.neo4j_server``) on a free port in a temporary directory:
 a cold start (empty data directory), then restarts on the same data. Then writes random unit
 vectors through ``Neo4jStore.upsert_media`` and compares ``search_media`` (HNSW vector index,
 exact re-scoring) with exact numpy top-10: unfiltered, a modality filter (half the media), a
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sensegraph.graph import neo4j_server as srv
+from sensegraph import neo4j_server as srv
 from sensegraph.graph.model import Evidence, Media, MediaFilter, Sense
 
 

@@ -2,12 +2,15 @@
 
 Two implementations follow the same contract (``tests/graph``): ``Neo4jStore`` on a real
 Neo4j 5.26 and ``EmbeddedStore`` in-process. Every write is idempotent (a MERGE keyed on the
-record's id), so an interrupted batch can be re-run; every edit is one transaction.
+record's id), so an interrupted batch can be re-run; every edit is one transaction, and
+``transaction`` lets a caller (the curator) put its reads, writes, prototype update and audit entry
+in that one transaction.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -28,6 +31,8 @@ from .model import (
 )
 from .sense_finder import SenseCandidate
 
+T = TypeVar("T")
+
 
 @runtime_checkable
 class GraphStore(Protocol):
@@ -40,6 +45,21 @@ class GraphStore(Protocol):
 
     def describe(self) -> str:
         """Where the data lives (a directory or a bolt URI), for messages."""
+        ...
+
+    @property
+    def local_dir(self) -> Path | None:
+        """The store's own directory (caches and checkpoints may live there), None for a server store."""
+        ...
+
+    def wipe(self) -> None:
+        """Delete everything, the encoder binding included (tests and benchmarks start from empty)."""
+        ...
+
+    def transaction(self, work: Callable[[GraphStore], T]) -> T:
+        """Run ``work(view)`` as ONE write transaction and return its result: every read and write made
+        through ``view`` (this store bound to the transaction) commits together or not at all. ``work``
+        may run again after a transient error, so it must act only through ``view``."""
         ...
 
     def get_meta(self, key: str) -> str | None: ...
@@ -84,6 +104,10 @@ class GraphStore(Protocol):
 
     def has_sense_of(self, sense_ids: Sequence[str]) -> list[HasSense]:
         """The HAS_SENSE links (entity, sense, rank) into ``sense_ids``."""
+        ...
+
+    def entity_links(self, entity_ids: Sequence[str]) -> list[HasSense]:
+        """The HAS_SENSE links (entity, sense, rank) out of ``entity_ids`` (a split ranks after them)."""
         ...
 
     def resolve(self, sense_id: str) -> str:

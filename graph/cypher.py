@@ -433,78 +433,6 @@ ORDER BY score DESC, sense_id LIMIT $k
 # -- curator edits (run inside one write transaction) -------------------------------------------------
 MISSING_SENSES = "UNWIND $ids AS id OPTIONAL MATCH (s:Sense {sense_id: id}) WITH id, s WHERE s IS NULL RETURN id"
 MISSING_MEDIA = "UNWIND $ids AS id OPTIONAL MATCH (m:Media {media_id: id}) WITH id, m WHERE m IS NULL RETURN id"
-MOVE_EVIDENCE = """
-UNWIND $media_ids AS mid
-MATCH (m:Media {media_id: mid})-[old:EVIDENCE]->(:Sense {sense_id: $from_sense})
-WHERE old.detached = false
-MATCH (t:Sense {sense_id: $to_sense})
-SET old.source = 'editor', old.detached = true
-MERGE (m)-[pin:EVIDENCE]->(t)
-SET pin.confidence = 1.0, pin.source = 'editor', pin.detached = false,
-    pin.mention = coalesce(old.mention, pin.mention)
-RETURN count(DISTINCT m) AS moved
-"""
-CREATE_SENSE = "CREATE (s:Sense {sense_id: $sense_id, label: $label, gloss: $gloss})"
-LINK_SPLIT_ENTITIES = """
-MATCH (e:Entity)-[:HAS_SENSE]->(:Sense {sense_id: $old})
-MATCH (e)-[h:HAS_SENSE]->(:Sense)
-WITH e, max(h.rank) AS top
-MATCH (n:Sense {sense_id: $new})
-MERGE (e)-[r:HAS_SENSE]->(n)
-SET r.rank = top + 1
-"""
-SPLIT_DONE = """
-OPTIONAL MATCH (n:Sense {sense_id: $new})-[:RELATED {type: 'split_from'}]->(:Sense {sense_id: $old})
-WITH n
-OPTIONAL MATCH (m:Media)-[e:EVIDENCE]->(n) WHERE m.media_id IN $ids AND NOT coalesce(e.detached, false)
-WITH n IS NOT NULL AS split, count(DISTINCT m) AS live
-RETURN split AND live = size($ids) AS done
-"""
-ADD_SPLIT_RELATION = """
-MATCH (n:Sense {sense_id: $new}), (o:Sense {sense_id: $old})
-MERGE (n)-[r:RELATED {type: 'split_from'}]->(o)
-SET r.weight = 1.0
-"""
-MERGE_HAS_SENSE = """
-MATCH (e:Entity)-[hd:HAS_SENSE]->(:Sense {sense_id: $drop})
-MATCH (k:Sense {sense_id: $keep})
-MERGE (e)-[hk:HAS_SENSE]->(k)
-ON CREATE SET hk.rank = hd.rank
-ON MATCH SET hk.rank = CASE WHEN hd.rank < hk.rank THEN hd.rank ELSE hk.rank END
-DELETE hd
-"""
-# An editor edge on keep wins; else the higher confidence (keep's on a tie).
-MERGE_EVIDENCE = """
-MATCH (m:Media)-[ed:EVIDENCE]->(:Sense {sense_id: $drop})
-MATCH (k:Sense {sense_id: $keep})
-OPTIONAL MATCH (m)-[ek:EVIDENCE]->(k)
-WITH m, k, ed, properties(ed) AS p,
-     ek IS NULL OR NOT (ek.source = 'editor' OR (ed.source <> 'editor' AND ek.confidence >= ed.confidence))
-     AS take
-DELETE ed
-WITH m, k, p, take WHERE take
-MERGE (m)-[e:EVIDENCE]->(k)
-SET e = p
-"""
-MERGE_RELATIONS_OUT = """
-MATCH (d:Sense {sense_id: $drop})-[r:RELATED]->(o:Sense)
-MATCH (k:Sense {sense_id: $keep})
-WITH k, o, r, r.type AS type, r.weight AS weight
-DELETE r
-WITH k, o, type, weight WHERE o <> k AND o.sense_id <> $drop
-MERGE (k)-[n:RELATED {type: type}]->(o)
-ON CREATE SET n.weight = weight
-"""
-MERGE_RELATIONS_IN = """
-MATCH (o:Sense)-[r:RELATED]->(d:Sense {sense_id: $drop})
-MATCH (k:Sense {sense_id: $keep})
-WITH k, o, r, r.type AS type, r.weight AS weight
-DELETE r
-WITH k, o, type, weight WHERE o <> k AND o.sense_id <> $drop
-MERGE (o)-[n:RELATED {type: type}]->(k)
-ON CREATE SET n.weight = weight
-"""
-SET_REDIRECT = "MATCH (d:Sense {sense_id: $drop}) SET d.redirect_to = $keep"
 
 # -- audit --------------------------------------------------------------------------------------------
 ADD_AUDIT = """
@@ -531,6 +459,11 @@ HAS_SENSE_OF = """
 UNWIND $ids AS id
 MATCH (e:Entity)-[h:HAS_SENSE]->(s:Sense {sense_id: id})
 RETURN e.id AS entity_id, s.sense_id AS sense_id, h.rank AS rank ORDER BY sense_id, entity_id
+"""
+LINKS_OF_ENTITIES = """
+UNWIND $ids AS id
+MATCH (e:Entity {id: id})-[h:HAS_SENSE]->(s:Sense)
+RETURN e.id AS entity_id, s.sense_id AS sense_id, h.rank AS rank
 """
 MISSING_ENTITIES = "UNWIND $ids AS id OPTIONAL MATCH (e:Entity {id: id}) WITH id, e WHERE e IS NULL RETURN id"
 # An Alias node is keyed by (lang, text) and may name several entities: it goes with its last NAMES.

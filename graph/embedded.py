@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import starmap
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -50,9 +50,11 @@ from .model import (
     Sense,
     SensePrototypes,
 )
+from .edits import EditOps
 from .patch import PatchOps, check_patch, required_ids
 from .vector_index import IvfIndex, PairedRows, VectorTable, as_unit, match_query, topk_scores
 
+T = TypeVar("T")
 DB_FILE = "graph.sqlite"
 LOCK_FILE = ".write.lock"
 SPACES = {"joint": "embedding", "native": "features"}
@@ -144,7 +146,7 @@ def _audit(row: Sequence[Any]) -> AuditEntry:
     )
 
 
-class EmbeddedStore(PatchOps):
+class EmbeddedStore(EditOps, PatchOps):
     """A ``GraphStore`` in a directory: SQLite for the graph, numpy/faiss for vector search."""
 
     name = "embedded"
@@ -157,6 +159,7 @@ class EmbeddedStore(PatchOps):
             raise StoreError(f"store path {self.directory} exists and is not a directory")
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._joined: tuple[sqlite3.Connection, int] | None = None  # the open write transaction
         self._flock = FileLock(str(self.directory / LOCK_FILE), timeout=lock_timeout)
         self._conn = self._connect(self.directory / DB_FILE)
         self._tables: dict[str, VectorTable] = {}
@@ -230,14 +233,28 @@ class EmbeddedStore(PatchOps):
     def describe(self) -> str:
         return str(self.directory)
 
+    @property
+    def local_dir(self) -> Path:
+        return self.directory
+
     def __repr__(self) -> str:
         return (f"EmbeddedStore({str(self.directory)!r}, ann_threshold={self.ann_threshold}, "
                 f"compress_threshold={self.compress_threshold})")
 
+    def transaction(self, work: Callable[[EmbeddedStore], T]) -> T:
+        """Run ``work(store)`` as ONE write transaction: every read and write it makes through the store
+        joins it (same connection, same thread), and all of it commits or none does."""
+        with self._write():
+            return work(self)
+
     @contextmanager
     def _write(self) -> Iterator[tuple[sqlite3.Connection, int]]:
-        """One write transaction under the directory's write lock; yields (connection, revision)."""
+        """One write transaction under the directory's write lock; yields (connection, revision). A
+        write inside an open one (``transaction``) joins it."""
         with self._lock:
+            if self._joined is not None:
+                yield self._joined
+                return
             try:
                 self._flock.acquire()
             except Timeout as exc:
@@ -247,12 +264,15 @@ class EmbeddedStore(PatchOps):
                 try:
                     conn.execute("BEGIN IMMEDIATE")
                     rev = conn.execute(q.BUMP_REV).fetchone()[0]
+                    self._joined = (conn, rev)
                     yield conn, rev
                     conn.execute("COMMIT")
                 except BaseException:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
+                finally:
+                    self._joined = None
             except sqlite3.Error as exc:
                 raise StoreError(f"write to store at {self.directory} failed: {exc}") from exc
             finally:
@@ -452,9 +472,11 @@ class EmbeddedStore(PatchOps):
             out.extend(HasSense(e, s, int(r)) for e, s, r in self._read(sql, chunk))
         return out
 
-    def _exists(self, conn: sqlite3.Connection, sql: str, key: str, what: str) -> None:
-        if conn.execute(sql, (key,)).fetchone() is None:
-            raise NotFound(f"{what} {key!r} does not exist")
+    def entity_links(self, entity_ids: Sequence[str]) -> list[HasSense]:
+        ids = list(dict.fromkeys(entity_ids))
+        rows = [r for i in range(0, len(ids), 500) for r in self._read(
+            q.HAS_SENSE_COLUMNS + f" WHERE entity_id IN ({','.join('?' * len(ids[i:i + 500]))})", ids[i:i + 500])]
+        return [HasSense(e, s, int(r)) for e, s, r in rows]
 
     def resolve(self, sense_id: str) -> str:
         """Follow merge redirects to the live sense (NotFound for an unknown id)."""
@@ -838,86 +860,6 @@ class EmbeddedStore(PatchOps):
             if table is None:
                 return []
             return table.search(as_unit(vector, table.dim, "prototype query vector"), k)
-
-    # -- curator edits -----------------------------------------------------------------------------
-    def _move(self, conn: sqlite3.Connection, media_ids: Sequence[str], from_sense: str, to_sense: str) -> int:
-        moved = 0
-        for mid in dict.fromkeys(media_ids):
-            self._exists(conn, q.MEDIA_EXISTS, mid, "media")
-            live = conn.execute(q.LIVE_EDGE, (mid, from_sense)).fetchone()
-            if live is None:
-                continue
-            conn.execute(q.DETACH_EDGE, (mid, from_sense))
-            conn.execute(q.PIN_EDGE, (mid, to_sense, live[1]))
-            moved += 1
-        return moved
-
-    def move_evidence(self, media_ids: Sequence[str], from_sense: str, to_sense: str) -> int:
-        """Detach the media's live edges to ``from_sense``, pin them to ``to_sense``; returns how many moved."""
-        if from_sense == to_sense:
-            raise ValidationError(f"cannot move evidence from sense {from_sense!r} to itself")
-        with self._write() as (conn, _):
-            self._exists(conn, q.SENSE_EXISTS, from_sense, "sense")
-            self._exists(conn, q.SENSE_EXISTS, to_sense, "sense")
-            return self._move(conn, media_ids, from_sense, to_sense)
-
-    def split_sense(self, sense_id: str, media_ids: Sequence[str], new_sense: Sense) -> Sense:
-        """Create ``new_sense`` under ``sense_id``'s entities (ranked last) and move the media to it."""
-        _need(new_sense.sense_id, "new sense id")
-        with self._write() as (conn, _):
-            self._exists(conn, q.SENSE_EXISTS, sense_id, "sense")
-            if conn.execute(q.SENSE_EXISTS, (new_sense.sense_id,)).fetchone() is not None:
-                ids = list(dict.fromkeys(media_ids))
-                done = conn.execute(q.SPLIT_DONE, (new_sense.sense_id, sense_id)).fetchone() is not None and all(
-                    conn.execute(q.LIVE_EDGE, (m, new_sense.sense_id)).fetchone() is not None for m in ids)
-                if not done:
-                    raise ValidationError(f"cannot split into {new_sense.sense_id!r}: that sense already exists")
-                return _sense(conn.execute(q.SENSE_BY_ID, (new_sense.sense_id,)).fetchone())  # the same split again
-            conn.execute(q.UPSERT_SENSE, (new_sense.sense_id, new_sense.label or "", new_sense.gloss or "", None))
-            for entity_id, _rank in conn.execute(q.ENTITIES_OF, (sense_id,)).fetchall():
-                top = conn.execute(q.MAX_RANK, (entity_id,)).fetchone()[0]
-                conn.execute(q.UPSERT_HAS_SENSE, (entity_id, new_sense.sense_id, int(top) + 1))
-            conn.execute(q.UPSERT_RELATION, (new_sense.sense_id, sense_id, "split_from", 1.0))
-            self._move(conn, media_ids, sense_id, new_sense.sense_id)
-            row = conn.execute(q.SENSE_BY_ID, (new_sense.sense_id,)).fetchone()
-        return _sense(row)
-
-    def merge_senses(self, keep: str, drop: str) -> Sense:
-        """Fold ``drop`` into ``keep`` (entities, evidence, relations); ``drop`` redirects to ``keep``."""
-        if keep == drop:
-            raise ValidationError(f"cannot merge sense {keep!r} into itself")
-        with self._write() as (conn, _):
-            self._exists(conn, q.SENSE_EXISTS, keep, "sense")
-            self._exists(conn, q.SENSE_EXISTS, drop, "sense")
-            # entities: HAS_SENSE to keep (an existing link keeps the better rank); drop's links go
-            for entity_id, rank in conn.execute(q.ENTITIES_OF, (drop,)).fetchall():
-                conn.execute(
-                    "INSERT INTO has_sense (entity_id, sense_id, rank) VALUES (?, ?, ?) "
-                    "ON CONFLICT (entity_id, sense_id) DO UPDATE SET rank = min(rank, excluded.rank)",
-                    (entity_id, keep, rank),
-                )
-            conn.execute(q.DELETE_HAS_SENSE_OF, (drop,))
-            # evidence: an editor edge wins, else the higher confidence
-            for mid, conf, source, detached, mention in conn.execute(q.EDGES_OF_SENSE, (drop,)).fetchall():
-                old = conn.execute(q.EDGE, (mid, keep)).fetchone()
-                if old is not None:
-                    old_editor, new_editor = old[1] == "editor", source == "editor"
-                    if old_editor or (not new_editor and old[0] >= conf):
-                        continue
-                conn.execute(q.REPLACE_EDGE, (mid, keep, conf, source, detached, mention))
-            conn.execute(q.DELETE_EDGES_OF_SENSE, (drop,))
-            # relations: re-pointed, no self-loops, no duplicates
-            rels = conn.execute(q.RELATIONS_TOUCHING, (drop, drop)).fetchall()
-            conn.execute(q.DELETE_RELATIONS_TOUCHING, (drop, drop))
-            for s, t, ty, w in rels:
-                s, t = (keep if s == drop else s), (keep if t == drop else t)
-                if s != t:
-                    conn.execute(q.INSERT_RELATION_IF_NEW, (s, t, ty, w))
-            conn.execute(q.DELETE_PROTOTYPES_OF, (drop,))
-            conn.execute(q.BUMP_PROTO)
-            conn.execute(q.SET_REDIRECT, (keep, drop))
-            row = conn.execute(q.SENSE_BY_ID, (keep,)).fetchone()
-        return _sense(row)
 
     # -- inverse edits (the curator's undo): set_redirect, delete_*, apply_patch from PatchOps ----
     def _patch(self, patch: GraphPatch) -> dict[str, int]:

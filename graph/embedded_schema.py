@@ -200,34 +200,13 @@ PROTOTYPE_COLUMNS = (
 )
 
 # -- edits ----------------------------------------------------------------------------------------------
-SENSE_EXISTS = "SELECT 1 FROM senses WHERE sense_id = ?"
-MEDIA_EXISTS = "SELECT 1 FROM media WHERE media_id = ?"
-LIVE_EDGE = "SELECT confidence, mention FROM evidence WHERE media_id = ? AND sense_id = ? AND detached = 0"
-# a split already made: the new sense records it was split from the old one
-SPLIT_DONE = "SELECT 1 FROM relations WHERE source = ? AND target = ? AND type = 'split_from'"
-DETACH_EDGE = "UPDATE evidence SET source = 'editor', detached = 1 WHERE media_id = ? AND sense_id = ?"
-PIN_EDGE = """
-INSERT INTO evidence (media_id, sense_id, confidence, source, detached, mention)
-VALUES (?, ?, 1.0, 'editor', 0, ?)
-ON CONFLICT (media_id, sense_id) DO UPDATE SET confidence = 1.0, source = 'editor', detached = 0,
-    mention = COALESCE(excluded.mention, evidence.mention)
-"""
-ENTITIES_OF = "SELECT entity_id, rank FROM has_sense WHERE sense_id = ?"
-MAX_RANK = "SELECT COALESCE(MAX(rank), 0) FROM has_sense WHERE entity_id = ?"
 SET_REDIRECT = "UPDATE senses SET redirect_to = ? WHERE sense_id = ?"
-DELETE_HAS_SENSE_OF = "DELETE FROM has_sense WHERE sense_id = ?"
-EDGES_OF_SENSE = "SELECT media_id, confidence, source, detached, mention FROM evidence WHERE sense_id = ?"
-EDGE = "SELECT confidence, source, detached, mention FROM evidence WHERE media_id = ? AND sense_id = ?"
 REPLACE_EDGE = """
 INSERT INTO evidence (media_id, sense_id, confidence, source, detached, mention) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (media_id, sense_id) DO UPDATE SET confidence = excluded.confidence,
     source = excluded.source, detached = excluded.detached, mention = excluded.mention
 """
 DELETE_EDGES_OF_SENSE = "DELETE FROM evidence WHERE sense_id = ?"
-RELATIONS_TOUCHING = "SELECT source, target, type, weight FROM relations WHERE source = ? OR target = ?"
-DELETE_RELATIONS_TOUCHING = "DELETE FROM relations WHERE source = ? OR target = ?"
-INSERT_RELATION_IF_NEW = "INSERT OR IGNORE INTO relations (source, target, type, weight) VALUES (?, ?, ?, ?)"
-DELETE_PROTOTYPES_OF = "DELETE FROM prototypes WHERE sense_id = ?"
 
 # -- audit ----------------------------------------------------------------------------------------------
 INSERT_AUDIT = """

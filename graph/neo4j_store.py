@@ -10,6 +10,7 @@ that sense's evidence media. All Cypher is in ``cypher.py``; every user string t
 """
 from __future__ import annotations
 
+import copy
 import json
 import math
 import threading
@@ -44,6 +45,7 @@ from .model import (
     Sense,
     SensePrototypes,
 )
+from .edits import EditOps
 from .patch import PatchOps, check_patch, required_ids
 from .vector_index import as_unit, match_query
 
@@ -177,10 +179,11 @@ class ReadAhead:
         self._local = threading.local()  # every thread's records: a write may have changed them
 
 
-class Neo4jStore(PatchOps):
+class Neo4jStore(EditOps, PatchOps):
     """A ``GraphStore`` on Neo4j 5.26 (Community or Enterprise), reached over Bolt."""
 
     name = "neo4j"
+    _tx: Any = None  # the transaction a ``transaction`` view is bound to
 
     def __init__(self, uri: str, *, user: str = "neo4j", password: str = "", database: str | None = None,
                  connection_timeout: float = 10.0) -> None:
@@ -218,10 +221,29 @@ class Neo4jStore(PatchOps):
 
         return (DriverError, Neo4jError)
 
+    def transaction(self, work: Callable[[Neo4jStore], T]) -> T:
+        """Run ``work(view)`` as ONE managed write transaction: ``view`` is this store bound to it, so
+        every read and write through it joins; all commit or none. A transient error re-runs ``work``."""
+        if self._tx is not None:
+            return work(self)
+
+        def bound(tx: Any) -> T:
+            view = copy.copy(self)
+            view._tx = tx
+            return work(view)
+
+        return self._write_tx(bound)
+
     def _run(self, query: str, params: dict[str, Any] | None = None, *, write: bool = False) -> list[Any]:
-        """One managed auto-retried transaction; driver failures become ``StoreError``."""
+        """One managed auto-retried transaction (or a statement of the bound one); driver failures
+        become ``StoreError``."""
         from neo4j import RoutingControl
 
+        if self._tx is not None:
+            try:
+                return list(self._tx.run(query, params or {}))
+            except self._errors() as exc:
+                raise StoreError(f"Neo4j at {self.uri} failed: {exc}") from exc
         if write:
             self._read_ahead.drop()
         try:
@@ -236,6 +258,8 @@ class Neo4jStore(PatchOps):
     def _write_tx(self, work: Callable[[Any], T]) -> T:
         """Run ``work(tx)`` as one write transaction (retried on transient errors)."""
         self._read_ahead.drop()
+        if self._tx is not None:
+            return work(self._tx)
         try:
             with self._driver.session(database=self.database) as session:
                 return session.execute_write(work)
@@ -308,6 +332,10 @@ class Neo4jStore(PatchOps):
 
     def describe(self) -> str:
         return self.uri + (f" (database {self.database})" if self.database else "")
+
+    @property
+    def local_dir(self) -> None:
+        return None
 
     def __repr__(self) -> str:
         return f"Neo4jStore({self.uri!r}, database={self.database!r})"
@@ -467,6 +495,10 @@ class Neo4jStore(PatchOps):
             out.extend(HasSense(r["entity_id"], r["sense_id"], int(r["rank"]))
                        for r in self._run(q.HAS_SENSE_OF, {"ids": chunk}))
         return out
+
+    def entity_links(self, entity_ids: Sequence[str]) -> list[HasSense]:
+        return [HasSense(r["entity_id"], r["sense_id"], int(r["rank"])) for chunk in _chunks(list(dict.fromkeys(entity_ids)), BATCH)
+                for r in self._run(q.LINKS_OF_ENTITIES, {"ids": chunk})]
 
     def resolve(self, sense_id: str) -> str:
         """Follow merge redirects to the live sense (NotFound for an unknown id)."""
@@ -796,69 +828,11 @@ class Neo4jStore(PatchOps):
         pairs.sort(key=lambda p: (-p[1], p[0]))
         return pairs[:k]
 
-    # -- curator edits, each one transaction ----------------------------------------------------------
     @staticmethod
     def _require(tx: Any, query: str, ids: Sequence[str], what: str) -> None:
         missing = [r["id"] for r in tx.run(query, ids=list(ids))]
         if missing:
             raise NotFound(f"{what} {missing[0]!r} does not exist")
-
-    @classmethod
-    def _move(cls, tx: Any, media_ids: list[str], from_sense: str, to_sense: str) -> int:
-        cls._require(tx, q.MISSING_MEDIA, media_ids, "media")
-        record = tx.run(q.MOVE_EVIDENCE, media_ids=media_ids, from_sense=from_sense, to_sense=to_sense).single()
-        return int(record["moved"]) if record else 0
-
-    def move_evidence(self, media_ids: Sequence[str], from_sense: str, to_sense: str) -> int:
-        """Detach the media's live edges to ``from_sense``, pin them to ``to_sense``; returns how many moved."""
-        if from_sense == to_sense:
-            raise ValidationError(f"cannot move evidence from sense {from_sense!r} to itself")
-        ids = list(dict.fromkeys(media_ids))
-
-        def work(tx: Any) -> int:
-            self._require(tx, q.MISSING_SENSES, [from_sense], "sense")
-            self._require(tx, q.MISSING_SENSES, [to_sense], "sense")
-            return self._move(tx, ids, from_sense, to_sense)
-
-        return self._write_tx(work)
-
-    def split_sense(self, sense_id: str, media_ids: Sequence[str], new_sense: Sense) -> Sense:
-        """Create ``new_sense`` under ``sense_id``'s entities (ranked last) and move the media to it."""
-        new_id = _need(new_sense.sense_id, "new sense id")
-        ids = list(dict.fromkeys(media_ids))
-
-        def work(tx: Any) -> Sense:
-            self._require(tx, q.MISSING_SENSES, [sense_id], "sense")
-            if not list(tx.run(q.MISSING_SENSES, ids=[new_id])):
-                # the same split again (a retry whose first commit's acknowledgement was lost): no-op
-                if not tx.run(q.SPLIT_DONE, new=new_id, old=sense_id, ids=ids).single()["done"]:
-                    raise ValidationError(f"cannot split into {new_id!r}: that sense already exists")
-                return _sense(tx.run(q.GET_SENSES, ids=[new_id]).single())
-            self._require(tx, q.MISSING_MEDIA, ids, "media")
-            tx.run(q.CREATE_SENSE, sense_id=new_id, label=new_sense.label or "", gloss=new_sense.gloss or "")
-            tx.run(q.LINK_SPLIT_ENTITIES, old=sense_id, new=new_id)
-            tx.run(q.ADD_SPLIT_RELATION, old=sense_id, new=new_id)
-            self._move(tx, ids, sense_id, new_id)
-            return _sense(tx.run(q.GET_SENSES, ids=[new_id]).single())
-
-        return self._write_tx(work)
-
-    def merge_senses(self, keep: str, drop: str) -> Sense:
-        """Fold ``drop`` into ``keep`` (entities, evidence, relations); ``drop`` redirects to ``keep``."""
-        if keep == drop:
-            raise ValidationError(f"cannot merge sense {keep!r} into itself")
-
-        def work(tx: Any) -> Sense:
-            self._require(tx, q.MISSING_SENSES, [keep], "sense")
-            self._require(tx, q.MISSING_SENSES, [drop], "sense")
-            for query in (q.MERGE_HAS_SENSE, q.MERGE_EVIDENCE, q.MERGE_RELATIONS_OUT, q.MERGE_RELATIONS_IN,
-                          q.SET_REDIRECT):
-                tx.run(query, keep=keep, drop=drop).consume()
-            tx.run(q.CLEAR_OWN_PROTOTYPE, id=drop).consume()
-            tx.run(q.CLEAR_PROPAGATED_PROTOTYPE, id=drop).consume()
-            return _sense(tx.run(q.GET_SENSES, ids=[keep]).single())
-
-        return self._write_tx(work)
 
     # -- inverse edits (the curator's undo): set_redirect, delete_*, apply_patch from PatchOps ----
     def _patch(self, patch: GraphPatch) -> dict[str, int]:

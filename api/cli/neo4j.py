@@ -1,6 +1,6 @@
 """``sensegraph neo4j start|stop|status``: a local Neo4j 5.26 for machines without Docker.
 
-The work is in ``sensegraph.graph.neo4j_server`` (imported inside each command so ``--help`` stays fast).
+The work is in ``sensegraph.neo4j_server`` (imported inside each command so ``--help`` stays fast).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _data(data: str | None) -> str:
 
 
 def _show(st: object, as_json: bool, verb: str) -> None:
-    from sensegraph.graph.neo4j_server import ServerStatus
+    from sensegraph.neo4j_server import ServerStatus
 
     assert isinstance(st, ServerStatus)
     if as_json:
@@ -63,7 +63,7 @@ def start(
     as_json: bool = JsonOption,
 ) -> None:
     """Start Neo4j detached and wait until Bolt answers; says so when it already runs."""
-    from sensegraph.graph import neo4j_server
+    from sensegraph import neo4j_server
 
     before = neo4j_server.status(_data(data))
     st = neo4j_server.start(_data(data), port, password=password or None, heap=heap,
@@ -81,7 +81,7 @@ def stop(
     as_json: bool = JsonOption,
 ) -> None:
     """Stop Neo4j cleanly (SIGTERM, wait; SIGKILL with a warning only after --timeout)."""
-    from sensegraph.graph import neo4j_server
+    from sensegraph import neo4j_server
 
     before = neo4j_server.status(_data(data))
     st = neo4j_server.stop(_data(data), timeout=timeout)
@@ -92,7 +92,7 @@ def stop(
 @handle_errors
 def status(data: str = DataOption, as_json: bool = JsonOption) -> None:
     """Say whether Neo4j runs for the data directory, with pid and port."""
-    from sensegraph.graph import neo4j_server
+    from sensegraph import neo4j_server
 
     st = neo4j_server.status(_data(data))
     _show(st, as_json, "running" if st.running else "stopped")

@@ -45,7 +45,7 @@ def _query(port: int, cypher: str, password: str | None = None, **params: object
 def test_start_write_stop_restart_keeps_data_and_a_password_turns_auth_on(tmp_path):
     from neo4j.exceptions import AuthError
 
-    from sensegraph.graph import neo4j_server as srv
+    from sensegraph import neo4j_server as srv
 
     data, port = tmp_path / "neo4j", _free_port()
     st = srv.start(data, port)
@@ -78,7 +78,7 @@ def test_start_write_stop_restart_keeps_data_and_a_password_turns_auth_on(tmp_pa
 
 @_launcher
 def test_bad_arguments_and_busy_port(tmp_path):
-    from sensegraph.graph import neo4j_server as srv
+    from sensegraph import neo4j_server as srv
 
     with pytest.raises(ConfigError, match="--port"):
         srv.start(tmp_path / "x", 70000)

@@ -2,13 +2,13 @@
 of 4 trials, an alias edit in 2 of 2"), on both stores.
 
 The real ``SenseGraph`` runs a merge or an alias edit in a subprocess that SIGKILLs itself at a chosen
-point, deterministically instead of after a guessed delay:
+point, deterministically instead of after a guessed delay. An edit, its prototype update and its audit
+row are one store transaction (issue 19), so a kill leaves all of them or none:
 
-* ``follow-up``: in the slow work after the edit (prototype recompute, linker refresh) — where the
-  issue's kills landed. The audit row is written before that work now, so the edit is attributed.
-* ``committed``: the instant the edit's last store transaction returns. The edit and its audit row
-  are still two transactions; one transaction for both is issue 19's store-core fix, so this case is
-  a strict xfail that turns into a failure (XPASS) the day it is fixed.
+* ``inside``: as the edit writes its audit row, its last step before the commit: nothing lands.
+* ``committed``: the instant the edit's transaction returns: the edit lands with its audit row.
+* ``follow-up``: in the work after the commit (the linker's refresh, the automatic propagation):
+  where the issue's kills landed; the edit and its audit row stand.
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ USER = "crash-test"
 CHILD = textwrap.dedent("""
     import os, signal, sys
     from sensegraph import SenseGraph
-    from sensegraph.prototype_updates import PrototypeUpdater
 
     uri, action, point = sys.argv[1:4]
     sg = SenseGraph(uri)
@@ -33,17 +32,25 @@ CHILD = textwrap.dedent("""
     def die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    if point == "committed":  # the edit's last store write returns, then the process dies
-        name = "merge_senses" if action == "merge" else "upsert_has_sense"
-        original = getattr(sg.store, name)
+    if point == "committed":  # the edit's (outermost) transaction returns, then the process dies
+        cls = type(sg.store)
+        original, depth = cls.transaction, []
 
-        def then_die(*args, **kwargs):
-            original(*args, **kwargs)
-            die()
+        def then_die(self, work):
+            depth.append(work)
+            result = original(self, work)
+            depth.pop()
+            if not depth:
+                die()
+            return result
 
-        setattr(sg.store, name, then_die)
-    else:  # dies in the follow-up work: prototypes, linker tables
-        PrototypeUpdater.update = die
+        cls.transaction = then_die
+    elif point == "inside":  # the transaction's view is the store (or a copy of it): its audit write dies
+        sg.store.add_audit = die
+    else:  # dies in the follow-up work after the commit: linker tables, propagation
+        import sensegraph.propagation
+
+        sensegraph.propagation.auto_propagate = die
         SenseGraph.refresh_linker = die
     if action == "merge":
         sg.merge_senses(%(cat)r, %(domestic)r, user=%(user)r)
@@ -88,14 +95,19 @@ def _after_crash(uri: str, action: str) -> tuple[bool, list[str]]:
 def test_a_crash_in_the_follow_up_work_leaves_the_edit_audited(store_uri, action):
     _crash(store_uri, action, "follow-up")
     landed, audit = _after_crash(store_uri, action)
-    assert landed, "the edit's store write should have committed before the crash"
+    assert landed, "the edit's transaction should have committed before the crash"
     assert audit == [action], f"the {action} landed without its audit row"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: the edit and its audit row are two transactions; "
-                                       "a kill between them leaves an unaudited edit until the store writes both at once")
 @pytest.mark.parametrize("action", ["merge", "edit"])
 def test_a_crash_right_after_the_edit_commits_leaves_it_audited(store_uri, action):
     _crash(store_uri, action, "committed")
     landed, audit = _after_crash(store_uri, action)
     assert landed and audit == [action]
+
+
+@pytest.mark.parametrize("action", ["merge", "edit"])
+def test_a_crash_before_the_edit_commits_leaves_neither_edit_nor_audit_row(store_uri, action):
+    _crash(store_uri, action, "inside")
+    landed, audit = _after_crash(store_uri, action)
+    assert not landed and audit == [], f"a {action} killed before its commit left landed={landed}, audit={audit}"

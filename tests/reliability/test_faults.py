@@ -124,7 +124,7 @@ def test_neo4j_killed_mid_ingest_restarts_and_the_rerun_converges(tmp_path, corp
     """SIGKILL the Neo4j JVM during an ingest, `sensegraph neo4j start` the same data dir, re-run: clean graph."""
     import os
 
-    from sensegraph.graph import neo4j_server as srv
+    from sensegraph import neo4j_server as srv
     from sensegraph.graph.factory import open_store
 
     from .conftest import fill_kg
@@ -274,3 +274,138 @@ def test_a_transient_error_that_never_clears_surfaces_as_store_error(neo4j_store
         s.upsert_senses([Sense("z", "Z")])
     monkeypatch.undo()
     assert s.get_senses(["z"]) == {}  # nothing half-written
+
+
+# -- a curator edit failing at every step of its transaction ------------------------------------------------
+
+
+class _Injected(RuntimeError):
+    """The failure the test injects (any exception inside the edit's transaction)."""
+
+
+class _FailingView:
+    """A transaction view that raises ``_Injected`` at its ``fail_at``-th method call: one call is one
+    step of the edit (a read, a write, the prototype update's reads and writes, the audit row)."""
+
+    def __init__(self, view, fail_at: int, calls: list[str]) -> None:
+        self._view, self._fail_at, self._calls = view, fail_at, calls
+
+    def __getattr__(self, name):
+        attr = getattr(self._view, name)
+        if not callable(attr):
+            return attr
+
+        def step(*args, **kwargs):
+            self._calls.append(name)
+            if len(self._calls) == self._fail_at:
+                raise _Injected(f"injected failure at step {self._fail_at} ({name})")
+            return attr(*args, **kwargs)
+
+        return step
+
+
+def _edit_state(store) -> dict:
+    """Graph, prototypes (both slots) and audit log, comparable."""
+    senses = sorted((s for b in store.iter_senses() for s in b), key=lambda s: s.sense_id)
+    ids = [s.sense_id for s in senses]
+
+    def protos(propagated: bool) -> dict:
+        return {sid: (p.source, p.media_count, tuple(np.round(p.vector, 5)))
+                for sid, p in store.get_prototypes(ids, propagated=propagated).items()}
+
+    import numpy as np
+
+    return {
+        "counts": store.counts(),
+        "senses": [(s.sense_id, s.label, s.gloss, s.redirect_to) for s in senses],
+        "evidence": sorted((e.media_id, e.sense_id, e.source, e.detached, round(e.confidence, 5), e.mention)
+                           for e in store.evidence()),
+        "has_sense": sorted((h.entity_id, h.sense_id, h.rank) for h in store.has_sense_of(ids)),
+        "relations": sorted((r.source, r.target, r.type, r.weight) for r in store.neighbours(ids)),
+        "aliases": sorted((a.alias, a.lang, a.entity_id, a.sense_id, a.rank) for a in store.alias_table()),
+        "own": protos(False), "propagated": protos(True),
+        "audit": [(e.audit_id, e.action, e.undone) for e in store.audit_log(limit=1000)],
+    }
+
+
+@pytest.fixture
+def edit_graph(store):
+    """A SenseGraph over a small crane graph with six media, evidence and media prototypes."""
+    import numpy as np
+
+    from sensegraph import SenseGraph
+    from sensegraph.graph.model import Alias, Entity, Evidence, HasSense, Media, Relation, Sense
+    from sensegraph.prototype_updates import PrototypeUpdater
+
+    rng = np.random.default_rng(SEED)
+    store.bind_encoder("fault-test", 4, 3)
+    store.upsert_entities([Entity("e:crane", "crane"), Entity("e:bird", "bird")])
+    store.upsert_senses([Sense("bird", "crane (bird)"), Sense("machine", "crane (machine)"), Sense("animal", "animal")])
+    store.upsert_aliases([Alias("crane", "e:crane"), Alias("bird", "e:bird")])
+    store.upsert_has_sense([HasSense("e:crane", "bird", 1), HasSense("e:crane", "machine", 2), HasSense("e:bird", "bird", 1)])
+    store.upsert_relations([Relation("bird", "animal", "hypernym", 1.0), Relation("machine", "animal", "related", 0.2)])
+    store.upsert_media([Media(f"m{i}", "", "image", caption=f"a crane number {i}",
+                              embedding=rng.normal(size=4).astype(np.float32),
+                              features=rng.normal(size=3).astype(np.float32)) for i in range(6)])
+    store.upsert_evidence([Evidence(f"m{i}", "bird", 0.9, mention="crane") for i in range(3)]
+                          + [Evidence(f"m{i}", "machine", 0.8, mention="crane") for i in range(3, 6)])
+    sg = SenseGraph(store, config={"propagation": {"auto": False}})
+    PrototypeUpdater(store, sg.config.prototypes).rebuild_all()
+    return sg
+
+
+EDITS = {
+    "attach": lambda sg, prior: sg.attach("m3", "bird"),
+    "detach": lambda sg, prior: sg.detach("m0", "bird"),
+    "move": lambda sg, prior: sg.move_evidence(["m1", "m2"], "bird", "machine"),
+    "pin": lambda sg, prior: sg.pin_mention("m4", "crane", "bird"),
+    "split": lambda sg, prior: sg.split_sense("bird", "bird2", "crane (chick)", media_ids=["m0", "m1"]),
+    "merge": lambda sg, prior: sg.merge_senses("bird", "machine"),
+    "edit": lambda sg, prior: sg.edit_sense("bird", label="crane, the bird", add_aliases=["Kranich"]),
+    "undo": lambda sg, prior: sg.undo(prior.audit_id),
+}
+
+
+@pytest.mark.parametrize("action", list(EDITS))
+def test_an_edit_failing_at_any_step_changes_nothing_and_one_that_finishes_agrees(edit_graph, monkeypatch, action):
+    """Fail the edit at step 1, 2, ... of its one transaction until it finishes: every failed run leaves
+    graph, prototypes and audit log exactly as before; the finished run has its audit row and the
+    prototypes its evidence gives (recomputing them changes nothing)."""
+    from sensegraph.prototype_updates import PrototypeUpdater
+
+    sg = edit_graph
+    store = sg.store
+    prior = sg.merge_senses("bird", "machine") if action == "undo" else None
+    before = _edit_state(store)
+    real, inside = store.transaction, []
+    fail_at, calls = 0, []
+
+    def transaction(work):
+        if inside:  # a store call of the edit opening its own (a copy of this patched method): it joins
+            return work(inside[-1])
+
+        def run(view):
+            inside.append(_FailingView(view, fail_at, calls))
+            try:
+                return work(inside[-1])
+            finally:
+                inside.pop()
+
+        return real(run)
+
+    monkeypatch.setattr(store, "transaction", transaction)
+    while True:
+        fail_at, calls = fail_at + 1, []
+        try:
+            entry = EDITS[action](sg, prior)
+        except _Injected:
+            assert _edit_state(store) == before, f"{action} failing at step {fail_at} ({calls[-1]}) changed the store"
+            continue
+        break
+    monkeypatch.undo()
+    assert fail_at > 3, f"the {action} took only {len(calls)} steps: the injection did not reach it"
+    after = _edit_state(store)
+    assert after["audit"][0][:2] == (entry.audit_id, entry.action) and len(after["audit"]) == len(before["audit"]) + 1
+    assert after != before
+    report = PrototypeUpdater(store, sg.config.prototypes).update([s for s, *_ in after["senses"]])
+    assert (report.created, report.changed, report.cleared) == (0, 0, 0), f"{action}: prototypes disagree with evidence"

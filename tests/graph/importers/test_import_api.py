@@ -8,7 +8,7 @@ import pytest
 from sensegraph import SenseGraph
 from sensegraph.errors import ValidationError
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sports.jsonl"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sports.jsonl"
 needs_wordnet = pytest.mark.skipif(not Path("/usr/share/wordnet/data.noun").is_file(), reason="wordnet-base not installed")
 
 

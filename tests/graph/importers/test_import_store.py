@@ -9,7 +9,7 @@ import pytest
 from sensegraph.errors import ValidationError
 from sensegraph.graph.importers import import_jsonl, import_wordnet
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sports.jsonl"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sports.jsonl"
 WN = Path("/usr/share/wordnet")
 needs_wordnet = pytest.mark.skipif(not (WN / "data.noun").is_file(), reason="wordnet-base not installed")
 

@@ -9,7 +9,7 @@ import pytest
 from sensegraph.errors import ValidationError
 from sensegraph.graph.importers.jsonl import parse_kg
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sports.jsonl"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sports.jsonl"
 
 GOOD = [
     {"kind": "entity", "id": "rockets", "name": "Rockets", "aliases": ["rocket"]},
