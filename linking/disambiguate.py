@@ -244,7 +244,8 @@ class ContextDisambiguator:
         for text, mentions, cand_lists in items:
             bounds = token_bounds(text)
             for m, cands in zip(mentions, cand_lists):
-                if cands:
+                # a bare noun's context part is scaled by 1 − prior strength = 0: its sense texts need no embedding
+                if cands and context_words(text, m.start, m.end, self.window, bounds) > 0:
                     windows.append(context_window(text, m.start, m.end, self.window, bounds))
                     owners.append(cands)
         if not windows:
