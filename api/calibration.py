@@ -6,12 +6,12 @@ values are written into the store's configuration, so every later search uses th
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ValidationError
+from .jsonl import read_jsonl
 from .evaluation.dataset import EvalQuery, load_evalset
 from .evaluation.harness import CALIBRATION_GRID, run_queries
 
@@ -39,14 +39,8 @@ def load_dev_queries(path: Path) -> list[EvalQuery]:
     if not path.is_file():
         raise ValidationError(f"dev set {path} does not exist")
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            text, gold = row["text"], row["gold"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValidationError(f"{path}:{n}: expected {{\"text\": ..., \"gold\": [media ids]}} ({exc})") from None
+    for n, row in read_jsonl(path, what="dev set"):
+        text, gold = row.get("text"), row.get("gold")
         if not isinstance(text, str) or not text.strip() or not isinstance(gold, list) or not gold:
             raise ValidationError(f"{path}:{n}: text must be non-empty and gold a non-empty list of media ids")
         out.append(EvalQuery(str(row.get("id", f"q{n}")), text, str(row.get("kind", "plain")), tuple(gold), "dev"))
@@ -77,8 +71,7 @@ def calibrate(sg: SenseGraph, queries: list[EvalQuery], *, save: bool = True) ->
     assert best is not None
     mrr, a, b, nil = best
     if save:
-        sg.config.search.alpha, sg.config.search.beta = a, b
-        _set_nil(sg, nil)
+        sg.config = sg.config.merged({"search": {"alpha": a, "beta": b}, "linker": {"nil_threshold": nil}})
         sg.save_config()
     else:
         _set_nil(sg, original_nil)
@@ -86,12 +79,9 @@ def calibrate(sg: SenseGraph, queries: list[EvalQuery], *, save: bool = True) ->
 
 
 def _set_nil(sg: SenseGraph, nil: float) -> None:
-    """Change the NIL threshold on the live linker too (the rest of its state stays cached)."""
-    sg.config.linker.nil_threshold = nil
-    linker = sg.__dict__.get("linker")
-    if linker is not None:
-        linker.config.nil_threshold = nil
-        linker.disambiguator.nil_threshold = nil
+    """Use NIL threshold ``nil``: a new configuration, so the linker is built again with it (its lexicon from the cache)."""
+    if sg.config.linker.nil_threshold != nil:
+        sg.config = sg.config.merged({"linker": {"nil_threshold": nil}})
 
 
 def _mrr(outcomes) -> float:

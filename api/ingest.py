@@ -12,7 +12,6 @@ Skipped records carry a ``kind`` (``SKIP_HINTS`` says what to do about each).
 from __future__ import annotations
 
 import csv
-import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass, replace
@@ -23,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from sensegraph import fusion
-from sensegraph.errors import MediaError, SenseGraphError, ValidationError
+from sensegraph.errors import MediaError, SenseGraphError, ValidationError, describe_errors
 from sensegraph.graph.model import Evidence, Media
+from sensegraph.jsonl import read_jsonl
 
 from .prototype_updates import PrototypeUpdater
 from .results import IngestReport, SkippedRecord
@@ -150,18 +150,9 @@ def _count_csv_rows(path: Path) -> int:
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValidationError(f"{path}:{n}: not JSON ({exc.msg})") from None
-            if not isinstance(obj, dict):
-                raise ValidationError(f"{path}:{n}: expected a JSON object")
-            obj.setdefault("_line", n)
-            yield obj
+    for n, obj in read_jsonl(path, what="manifest"):
+        obj.setdefault("_line", n)
+        yield obj
 
 
 def _read_csv(path: Path) -> Iterator[dict[str, Any]]:
@@ -429,8 +420,8 @@ class Ingestor:
     def _refresh_linker(self) -> None:
         """Link each batch against the evidence stored so far (priors count it), not a count cached
         batches ago, so a resumed ingest links the remaining records exactly as a clean run does."""
-        linker = self.sg.__dict__.get("linker")  # not built yet = nothing cached
-        if linker is not None and hasattr(linker, "refresh_counts"):
+        linker = self.sg.built_part("linker")  # not built yet = nothing cached
+        if linker is not None:
             linker.refresh_counts()
 
     def _stored_links(self, existing: Media | None, text: str | None) -> list[Evidence]:
@@ -493,5 +484,5 @@ def _media_id(item: Loaded) -> str:
 
 def _short(exc: Exception) -> str:
     if isinstance(exc, PydanticValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in exc.errors())
+        return describe_errors(exc.errors(), default="record")
     return str(exc)

@@ -12,18 +12,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cached_property
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import CONFIG_META_KEY, SenseGraphConfig, build_config, config_from_json, resolve_store_uri
-from .errors import NotFound, ValidationError
+from .errors import ConfigError, NotFound, ValidationError
 from .keywords import known_keywords
 from .results import Hit, IngestReport, SearchResult, SenseView
 
 if TYPE_CHECKING:
+    from sensegraph.encoders.base import Encoder
+    from sensegraph.graph import GraphStore
     from sensegraph.graph.importers.report import ImportReport
     from sensegraph.graph.model import Evidence, MediaFilter
+    from sensegraph.linking.base import Linker
+    from sensegraph.linking.disambiguate import EmbedTexts
+
+    from .search import SearchEngine
+
+# a SenseGraph's parts in build order: each is built from the configuration and the ones before it
+PARTS: tuple[str, ...] = ("encoder", "text_memo", "linker", "engine")
 
 
 class SenseGraph:
@@ -31,16 +40,18 @@ class SenseGraph:
 
     def __init__(
         self,
-        store: Any = None,
+        store: GraphStore | str | os.PathLike[str] | None = None,
         *,
         config: SenseGraphConfig | Mapping[str, Any] | None = None,
-        encoder: Any = None,
-        linker: Any = None,
+        encoder: Encoder | None = None,
+        linker: Linker | None = None,
         create: bool = True,
     ) -> None:
         """``create=False``: refuse a directory holding no store (``StoreNotFound``) instead of creating one."""
         from sensegraph.graph import GraphStore, open_store
 
+        self._parts: dict[str, Any] = {}  # built or given parts, by name (PARTS)
+        self._given: set[str] = set()  # parts replaced from outside: kept when what they were built from changes
         if isinstance(store, GraphStore):
             self.store = store
             self._owns_store = False
@@ -57,23 +68,68 @@ class SenseGraph:
         if self.config.service.token is None and os.environ.get("SENSEGRAPH_TOKEN"):
             self.config.service.token = os.environ["SENSEGRAPH_TOKEN"]
         if encoder is not None:
-            self.__dict__["encoder"] = encoder
+            self.replace_part("encoder", encoder)
         if linker is not None:
-            self.__dict__["linker"] = linker
+            self.replace_part("linker", linker)
 
     @property
     def config(self) -> SenseGraphConfig:
-        """The resolved configuration; assigning a new one hands its vector settings to the store."""
+        """The resolved configuration; assigning a new one hands its vector settings to the store and
+        drops the built parts whose section changed (the engine always), to be built again from it."""
         return self._config
 
     @config.setter
     def config(self, value: SenseGraphConfig) -> None:
+        if not isinstance(value, SenseGraphConfig):
+            raise ConfigError(f"config must be a SenseGraphConfig, got {type(value).__name__} (use config.merged({{...}}))")
+        old = getattr(self, "_config", None)
         self._config = value
         from sensegraph.graph.embedded import EmbeddedStore
 
         if isinstance(self.store, EmbeddedStore):  # Neo4j's vector index is the server's own
             s = value.search
             self.store.configure_vectors(ann_threshold=s.ann_threshold, compress_threshold=s.compress_threshold, rescore=s.rescore)
+        if old is not None:
+            for part, section in (("encoder", "encoder"), ("linker", "linker")):
+                if getattr(old, section) != getattr(value, section):
+                    self._drop_built(part)
+            self._drop_built("engine")  # it holds the configuration object itself
+
+    # -- parts: built from the configuration on first use, replaceable (spaCy's replace_pipe) ---
+    def replace_part(self, name: str, part: Any) -> None:
+        """Use ``part`` as ``name`` ("encoder", "text_memo", "linker", "engine") from now on.
+
+        Built parts that depend on it (PARTS order) are dropped and built again on next use; a part
+        given this way stays until it is replaced again or ``reset_part`` forgets it.
+        """
+        _check_part(name, part)
+        self._drop_built(name, keep_self=True)
+        self._parts[name] = part
+        self._given.add(name)
+
+    def reset_part(self, name: str) -> None:
+        """Forget ``name`` (given or built) and what was built on it; the next use builds it from the configuration."""
+        _check_name(name)
+        self._parts.pop(name, None)
+        self._given.discard(name)
+        self._drop_built(name, keep_self=True)
+
+    def built_part(self, name: str) -> Any:
+        """The part ``name`` if it was built or given already, else None (building nothing)."""
+        _check_name(name)
+        return self._parts.get(name)
+
+    def _drop_built(self, name: str, *, keep_self: bool = False) -> None:
+        """Drop ``name`` unless it was given (or ``keep_self``), and every built part after it in PARTS."""
+        at = PARTS.index(name)
+        for later in PARTS[at + (1 if keep_self else 0):]:
+            if later not in self._given:
+                self._parts.pop(later, None)
+
+    def _part(self, name: str, build: Callable[[], Any]) -> Any:
+        if name not in self._parts:
+            self._parts[name] = build()
+        return self._parts[name]
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -91,11 +147,30 @@ class SenseGraph:
         self.store.set_meta(CONFIG_META_KEY, self.config.model_dump_json(exclude={"service": {"token"}}))
 
     # -- lazily built parts ------------------------------------------------------------------
-    @cached_property
-    def encoder(self) -> Any:
+    @property
+    def encoder(self) -> Encoder:
         """The configured encoder behind the on-disk embedding cache; bound to the store."""
+        return self._part("encoder", self._build_encoder)
+
+    @property
+    def text_memo(self) -> EmbedTexts | None:
+        """The encoder's text embedding behind a memo of recent texts, shared by linker and engine."""
+        return self._part("text_memo", self._build_text_memo)
+
+    @property
+    def linker(self) -> Linker:
+        """The configured entity linker (``linker`` section) over the store and ``text_memo``."""
+        return self._part("linker", self._build_linker)
+
+    @property
+    def engine(self) -> SearchEngine:
+        """The search engine over the store, encoder, linker and configuration."""
+        return self._part("engine", self._build_engine)
+
+    def _build_encoder(self) -> Encoder:
         from sensegraph.encoders.cache import CachedEncoder
         from sensegraph.encoders.factory import create_encoder
+        from sensegraph.encoders.text_cache import text_cache_dir
 
         cfg = self.config.encoder
         options: dict[str, Any] = {}
@@ -104,29 +179,23 @@ class SenseGraph:
         if cfg.allow_download:
             options["allow_download"] = True
         raw = create_encoder(cfg.name, **options)
-        from sensegraph.encoders.text_cache import text_cache_dir
-
         enc = CachedEncoder(raw, self._cache_dir(), text_cache_dir=text_cache_dir(cfg.text_cache_dir))
         self.store.bind_encoder(enc.encoder_id, enc.joint_dim, enc.native_dim)
         return enc
 
-    @cached_property
-    def text_memo(self) -> Any:
-        """The encoder's text embedding behind a memo of recent texts, shared by linker and engine."""
+    def _build_text_memo(self) -> EmbedTexts:
         from sensegraph.encoders.recent import RecentTexts
         from sensegraph.linking.chinese import translating  # Chinese through CC-CEDICT for the English model
 
         return RecentTexts(translating(self.encoder.embed_texts))
 
-    @cached_property
-    def linker(self) -> Any:
+    def _build_linker(self) -> Linker:
         from sensegraph.linking.linker import EntityLinker
 
         # the built lexicon and matchers are cached beside the embeddings (linking/build_cache.py)
         return EntityLinker(self.store, self.text_memo, self.config.linker, cache_dir=self._cache_dir() / "linker")
 
-    @cached_property
-    def engine(self) -> Any:
+    def _build_engine(self) -> SearchEngine:
         from .search import SearchEngine
 
         return SearchEngine(self.store, self.encoder, self.linker, self.config, embed_texts=self.text_memo)
@@ -245,12 +314,14 @@ class SenseGraph:
 
     # -- prototypes ------------------------------------------------------------------------------
     def rebuild_prototypes(self, strategy: str | None = None, *, progress: bool = False) -> int:
-        """Recompute every media prototype (optionally with another strategy); returns how many were written."""
+        """Recompute every media prototype, with ``strategy`` for this rebuild only (the configuration
+        stays as it is; set ``prototypes.strategy`` to change later updates too); returns how many were written."""
         from .prototype_updates import PrototypeUpdater
 
+        cfg = self.config.prototypes
         if strategy is not None:
-            self.config.prototypes.strategy = strategy  # validated by pydantic
-        return PrototypeUpdater(self.store, self.config.prototypes).rebuild_all(progress=progress)
+            cfg = self.config.merged({"prototypes": {"strategy": strategy}}).prototypes  # validated, a copy
+        return PrototypeUpdater(self.store, cfg).rebuild_all(progress=progress)
 
     # -- curation (the editor's operations; see sensegraph.curation) ------------------------------
     def curator(self, user: str | None = None) -> Any:
@@ -289,16 +360,15 @@ class SenseGraph:
         return self.store.audit_log(sense_id=sense_id, limit=limit)
 
     def refresh_linker(self, entries: Sequence[Any] | None = None) -> None:
-        """Make the linker see alias changes now: ``add_aliases`` where it has it, else rebuild lazily."""
-        linker = self.__dict__.get("linker")
-        if linker is not None and entries is not None and hasattr(linker, "add_aliases"):
+        """Make the linker see alias changes now: new ``entries`` are added in place, anything else
+        (an import, a merge) drops the linker, given or built, so the next use builds it from the store."""
+        linker = self._parts.get("linker")
+        if linker is None:
+            return
+        if entries is not None:
             linker.add_aliases(entries)
             return
-        if linker is not None and hasattr(linker, "rebuild"):
-            linker.rebuild()
-            return
-        self.__dict__.pop("linker", None)
-        self.__dict__.pop("engine", None)  # the engine holds the linker
+        self.reset_part("linker")
 
     def propagate(self, changed_only: bool = False, progress: bool = False) -> Any:
         """Give senses with no/few media a propagated prototype (``propagation.method``; ``--changed``: only near changed evidence)."""
@@ -357,3 +427,25 @@ class SenseGraph:
             ],
             prototype=[float(x) for x in own.vector] if (with_prototype and own is not None) else None,
         )
+
+
+def _check_name(name: str) -> None:
+    if name not in PARTS:
+        raise ConfigError(f"unknown part {name!r}; a SenseGraph's parts are {', '.join(PARTS)}")
+
+
+def _check_part(name: str, part: Any) -> None:
+    """A clear error for a part that does not fit its seam (``Encoder``, ``Linker``, a text embedder)."""
+    _check_name(name)
+    from sensegraph.encoders.base import Encoder
+    from sensegraph.linking.base import Linker
+
+    if name == "encoder" and not isinstance(part, Encoder):
+        raise ConfigError(f"encoder {type(part).__name__} lacks the Encoder protocol "
+                          "(encoder_id, joint_dim, native_dim, embed_texts, embed_media)")
+    if name == "linker" and not isinstance(part, Linker):
+        raise ConfigError(f"linker {type(part).__name__} lacks the Linker protocol (link, link_many, add_aliases, refresh_counts)")
+    if name == "text_memo" and part is not None and not callable(part):
+        raise ConfigError(f"text_memo must be a callable from texts to vectors or None, got {type(part).__name__}")
+    if name == "engine" and not callable(getattr(part, "search", None)):
+        raise ConfigError(f"engine {type(part).__name__} has no search method")

@@ -5,9 +5,12 @@ decision is kept on the result so a person can see why a sense was chosen.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from sensegraph.graph.model import AliasEntry
 
 NIL: None = None  # the sense_id of a mention that links to nothing in the graph
 
@@ -87,9 +90,23 @@ class Disambiguator(Protocol):
 
 @runtime_checkable
 class Linker(Protocol):
-    """Text in, linked mentions out."""
+    """Text in, linked mentions out: everything ``SenseGraph``, ingest and the editor call on a linker."""
 
-    def link(self, text: str) -> list[LinkedMention]: ...
+    def link(self, text: str) -> list[LinkedMention]:
+        """Linked mentions of ``text`` in text order (``sense_id`` None for NIL)."""
+        ...
+
+    def link_many(self, texts: Sequence[str]) -> list[list[LinkedMention]]:
+        """``link`` for several texts (one batched embedding call where the linker can)."""
+        ...
+
+    def add_aliases(self, entries: Iterable[AliasEntry]) -> int:
+        """Make new alias entries linkable now, without a rebuild; returns how many keys were new."""
+        ...
+
+    def refresh_counts(self) -> None:
+        """Forget cached sense counts (priors): evidence was written since they were read."""
+        ...
 
 
 __all__ = ["NIL", "Candidate", "LinkedMention", "Mention", "asdict"]

@@ -26,7 +26,8 @@ INGEST_HELP = (
 def ingest(
     manifest: Path = typer.Argument(..., help="JSON Lines or CSV manifest, or a folder of media with .txt captions"),
     store: str = StoreOption,
-    encoder: str = typer.Option(None, "--encoder", help="the store's encoder, saved in it: default (images), multimodal "
+    encoder: str = typer.Option(None, "--encoder", help="the store's encoder, saved in it: default (images), captioned "
+                                "(images with their caption as a second modality), multimodal "
                                 "(images, sounds, videos; pip install '.[audio]', docs/audio.md) or audio; a store holding "
                                 "another encoder's vectors refuses it"),
     as_json: bool = JsonOption,
@@ -72,7 +73,9 @@ def rebuild_prototypes(
 ) -> None:
     """Recompute every sense's media prototype from its evidence."""
     with open_graph(store) as sg:
-        n = sg.rebuild_prototypes(strategy, progress=True)
+        if strategy:  # the command keeps the strategy for the store's later updates too
+            sg.config = sg.config.merged({"prototypes": {"strategy": strategy}})
+        n = sg.rebuild_prototypes(progress=True)
         if strategy:
             sg.save_config()
     console.print(f"{n} prototypes written")

@@ -231,8 +231,8 @@ def evaluate_protocol(evalset: EvalSet, protocol: str, *, split: str = "test", s
             where = _store_for(store, protocol if linker == "default" else f"{protocol}-{linker}", tmp)
             sg = (sg_factory or _default_factory)(where)
             cfg = getattr(sg, "config", None)
-            if shared_cache and cfg is not None and cfg.encoder.cache_dir is None and "encoder" not in sg.__dict__:
-                cfg.encoder.cache_dir = shared_cache
+            if shared_cache and cfg is not None and cfg.encoder.cache_dir is None and sg.built_part("encoder") is None:
+                sg.config = cfg.merged({"encoder": {"cache_dir": shared_cache}})
             elif shared_cache is None and hasattr(sg, "_cache_dir"):
                 shared_cache = str(sg._cache_dir())
             try:
@@ -252,16 +252,14 @@ def _run_group(sg: Any, group: Sequence[Mode], linker: str, records: Sequence[di
         from .naive import FirstSenseLinker
 
         inner = sg.linker
-        sg.__dict__["linker"] = FirstSenseLinker(inner, sg.store)  # captions: first senses, no back-off
-        sg.__dict__.pop("engine", None)
+        sg.replace_part("linker", FirstSenseLinker(inner, sg.store))  # captions: first senses, no back-off
     memoize_linking(sg)
     ensure_kg(sg, progress=prog)
     if any(q.lang.startswith("zh") for q, _ in test_pairs):
         ensure_cedict(sg, progress=prog)
     ingest_in_steps(sg, records, prog, label=f"{protocol}{'' if linker == 'default' else '/' + linker}: ingest")
     if linker == "first-sense":
-        sg.__dict__["linker"] = _MemoLinker(FirstSenseLinker(inner, sg.store, backoff=True))  # queries back off
-        sg.__dict__.pop("engine", None)
+        sg.replace_part("linker", _MemoLinker(FirstSenseLinker(inner, sg.store, backoff=True)))  # queries back off
     depth = max(int(sg.store.counts().get("media", 0)), len(records))
     if isinstance(getattr(sg, "linker", None), _MemoLinker):
         sg.linker.prefill([q.text for q, _ in [*test_pairs, *dev_pairs]], progress=prog)
@@ -273,11 +271,10 @@ def _run_group(sg: Any, group: Sequence[Mode], linker: str, records: Sequence[di
             prog.note(f"{mode.name}: propagating prototypes over the sense graph")
             sg.propagate(progress=prog)
             propagated = True
-            sg.__dict__.pop("engine", None)
+            sg.reset_part("engine")
         base = sg.config
         if mode.config:
-            sg.config = sg.config.merged(mode.config)
-            sg.__dict__.pop("engine", None)
+            sg.config = sg.config.merged(mode.config)  # a new engine
         if mode.calibrate:
             a, b = (calibrate(sg, dev_pairs, gallery, depth, progress=prog,
                               label=f"{protocol}/{mode.name}: calibrating α, β")
@@ -290,7 +287,6 @@ def _run_group(sg: Any, group: Sequence[Mode], linker: str, records: Sequence[di
         reports.append(ModeReport(mode.name, a, b, by_kind(outs), outs))
         if mode.config:  # a mode's overrides apply to that mode only
             sg.config = base
-            sg.__dict__.pop("engine", None)
     return reports
 
 
@@ -318,15 +314,23 @@ class _MemoLinker:
                 self._memo.update(zip(chunk, self.inner.link_many(chunk)))
                 step(len(chunk))
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+    def link_many(self, texts: Sequence[str]) -> list[Any]:
+        self.prefill(texts)
+        return [self._memo[t] for t in texts]
+
+    def add_aliases(self, entries: Any) -> int:
+        """New aliases change what links: the memo starts again."""
+        self._memo.clear()
+        return self.inner.add_aliases(entries)
+
+    def refresh_counts(self) -> None:
+        self.inner.refresh_counts()
 
 
 def memoize_linking(sg: Any) -> None:
     """Put a remembering linker in front of ``sg``'s (a ``SenseGraph``: cached ``linker``/``engine``)."""
-    if "linker" in type(sg).__dict__:
-        sg.__dict__["linker"] = _MemoLinker(sg.linker)
-        sg.__dict__.pop("engine", None)
+    if callable(getattr(sg, "replace_part", None)):
+        sg.replace_part("linker", _MemoLinker(sg.linker))
 
 
 def _store_for(store: str | None, protocol: str, tmp: str) -> str:

@@ -45,15 +45,13 @@ def evaluate_matcher(evalset: EvalSet, protocol: str = "cold", *, split: str = "
             depth = max(int(sg.store.counts().get("media", 0)), len(records))
             sg.linker.prefill([q.text for q, _ in [*test_pairs, *dev_pairs]] + nm_dev + nm_test, progress=prog)
             a, b = calibrate(sg, dev_pairs, gallery, depth, progress=prog, label=f"{protocol}: calibrating α, β")
-            sg.config = sg.config.merged({"search": {"alpha": a, "beta": b, "rerank": False}})
-            sg.__dict__.pop("engine", None)
+            sg.config = sg.config.merged({"search": {"alpha": a, "beta": b, "rerank": False}})  # a new engine
             rows = {}
             for name in ("formula", "formula+head"):
                 if name == "formula+head":
                     prog.note(f"{protocol}: training the match head on the store's evidence")
                     report = train_matcher(sg)
                     sg.config = sg.config.merged({"search": {"rerank": True}})
-                    sg.__dict__.pop("engine", None)
                 score = "head" if name.endswith("head") else "formula"
                 with prog.phase(f"{protocol}/{name}: {split} queries", total=len(test_pairs), unit="queries") as step:
                     outs = run_queries(sg, test_pairs, gallery, alpha=a, beta=b, depth=depth, step=step)

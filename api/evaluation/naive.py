@@ -69,7 +69,10 @@ class FirstSenseLinker:
             out.append(row)
         return out
 
+    def add_aliases(self, entries: Any) -> int:
+        """Mentions are the inner linker's: it learns the new aliases."""
+        return self.inner.add_aliases(entries)
+
     def refresh_counts(self) -> None:
         """Nothing cached here; the inner linker forgets its counts."""
-        if hasattr(self.inner, "refresh_counts"):
-            self.inner.refresh_counts()
+        self.inner.refresh_counts()

@@ -67,7 +67,7 @@ def train_matcher(sg: Any, cfg: HeadConfig = HeadConfig(), policy: PairPolicy = 
     head.info.update({"media": media, "queries": pairs.counts["queries"], "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                       "config": asdict(cfg), "pairs": asdict(policy), "rounds": int(head.info.get("rounds", 0)) + 1})
     save_head(sg.store, head, encoder_id)
-    sg.__dict__.pop("engine", None)  # the next search loads the new head
+    sg.reset_part("engine")  # the next search loads the new head
     return TrainReport(encoder_id, incremental, pairs.counts["queries"], pairs.counts["positives"], pairs.counts["negatives"],
                        pairs.counts["hard_negatives"], pairs.counts["text_only_queries"], cfg.epochs, round(losses[0], 6) if losses else float("nan"),
                        round(losses[-1], 6) if losses else float("nan"), round(_train_hit_at_1(head, pairs), 6), round(time.perf_counter() - t0, 3),

@@ -39,7 +39,7 @@ def cold(sg):
 
 def _rerank(sg, on: bool = True):
     sg.config.search.rerank = on
-    sg.__dict__.pop("engine", None)
+    sg.reset_part("engine")
 
 
 def test_the_head_trains_on_the_stores_evidence_and_reranks_the_formulas_candidates(cold):

@@ -68,7 +68,7 @@ def test_a_medium_reachable_only_through_its_sense_is_found(cold_gallery):
     is found even with no room for a text-similarity list."""
     sg = cold_gallery
     sg.config.search.candidates = 1
-    sg.__dict__.pop("engine", None)
+    sg.reset_part("engine")
     hits = sg.search("a bat flying at night", k=3)
     assert "bat-animal-2" in {h.media_id for h in hits}
 
@@ -110,6 +110,9 @@ def test_a_short_query_is_embedded_once_for_linking_and_search(cold_gallery):
             seen.extend(texts)
             return inner.embed_texts(texts)
 
+        def embed_media(self, media):
+            return inner.embed_media(media)
+
     query = "a bat flying at night"
     plain = cold_gallery.search(query, k=5)
     counted = SenseGraph(cold_gallery.store, encoder=Counting()).search(query, k=5)
@@ -126,7 +129,7 @@ def test_search_is_the_formula_over_every_medium(cold_gallery, query):
 
     sg = cold_gallery
     sg.config.search.candidates = 4
-    sg.__dict__.pop("engine", None)
+    sg.reset_part("engine")
     got = sg.search_result(query, k=4)
     linked = sg.engine.linked_senses(apply_pins(sg.linker.link(query), None))
     # the engine's weights w_k (confidence × salience, handed on from senses without media: api/handoff.py)

@@ -17,7 +17,7 @@ def test_the_search_page_shows_the_heads_score_once_it_reranks(page, sg):
     assert _scores(page, "aware") and not any("head" in s for s in _scores(page, "aware"))  # formula only
     train_matcher(sg, HeadConfig(epochs=5))
     sg.config.search.rerank = True
-    sg.__dict__.pop("engine", None)
+    sg.reset_part("engine")
     page.goto("/editor/search?q=a cup of coffee")
     aware = _scores(page, "aware")
     assert aware and all(s.index("match") < s.index("head") < s.index("sim1") < s.index("sim2") for s in aware)
