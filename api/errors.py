@@ -1,5 +1,9 @@
-"""One exception root for the whole package, with narrow subclasses the surfaces map to statuses."""
+"""One exception root for the whole package, with narrow subclasses the surfaces map to statuses, and
+the one formatter of pydantic's field errors."""
 from __future__ import annotations
+
+from collections.abc import Container, Iterable, Mapping
+from typing import Any
 
 
 class SenseGraphError(Exception):
@@ -43,3 +47,20 @@ class MediaError(ValidationError):
 
 class AuthError(SenseGraphError):
     """A write without a valid bearer token."""
+
+
+def field_errors(errors: Iterable[Mapping[str, Any]], *, prefix: str = "", skip: Container[Any] = (),
+                 default: str = "value") -> list[tuple[str, str]]:
+    """``(field, message)`` per pydantic error (``exc.errors()``): the dotted location less the parts in
+    ``skip`` (``default`` when none is left) after ``prefix``, and the message without pydantic's
+    "Value error, " — the one formatter behind configuration, records and REST bodies."""
+    out = []
+    for e in errors:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in skip) or default
+        out.append((prefix + loc, str(e.get("msg", "invalid")).removeprefix("Value error, ")))
+    return out
+
+
+def describe_errors(errors: Iterable[Mapping[str, Any]], **options: Any) -> str:
+    """``field: message; field: message`` (``field_errors``'s options), for one-line error messages."""
+    return "; ".join(f"{field}: {msg}" for field, msg in field_errors(errors, **options))

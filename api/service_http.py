@@ -24,6 +24,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .errors import field_errors
+
 HTML_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
             "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -47,11 +49,7 @@ def status_name(status: int) -> str:
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    out = []
-    for e in exc.errors():
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
-        out.append({"field": loc, "message": str(e.get("msg", "invalid"))})
-    return out
+    return [{"field": f, "message": m} for f, m in field_errors(exc.errors(), skip=("body",), default="body")]
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from sensegraph.config import LinkerConfig
-from sensegraph.errors import ConfigError, ValidationError
+from sensegraph.errors import ConfigError, ValidationError, describe_errors
 from sensegraph.graph.base import GraphStore
 from sensegraph.graph.model import AliasEntry
 from sensegraph.registry import get
@@ -60,7 +60,7 @@ def check_config(config: LinkerConfig | Mapping[str, Any] | None) -> LinkerConfi
     try:
         return LinkerConfig.model_validate(data)
     except PydanticValidationError as exc:
-        details = "; ".join(f"linker.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        details = describe_errors(exc.errors(), prefix="linker.")
         raise ConfigError(f"invalid linker configuration: {details}") from exc
 
 

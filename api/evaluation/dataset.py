@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import math
 import os
 import re
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sensegraph.errors import SenseGraphError, ValidationError
+from sensegraph.jsonl import read_jsonl
 
 KINDS = ("plain", "ambiguous", "ambiguous_context")
 SPLITS = ("dev", "test")
@@ -90,15 +90,21 @@ class EvalSet:
         return out[:limit] if limit else out
 
 
+def _split_ref(ref: str, shape: str, known: dict, what: str) -> tuple[str, str]:
+    """``scheme:KEY:REST`` → (KEY, REST), KEY one of ``known``; errors show ``shape`` or the known keys."""
+    try:
+        _, key, rel = ref.split(":", 2)
+    except ValueError:
+        raise ValidationError(f"media reference {ref!r} must look like {shape}") from None
+    if key not in known:
+        raise ValidationError(f"unknown {what} {key!r} in {ref!r}; known: {sorted(known)}")
+    return key, rel
+
+
 def resolve_media(ref: str, root: Path | None = None) -> Path:
     """The installed file a media reference points to; ``EvalDataMissing`` names the package to install."""
     if ref.startswith("deb:"):
-        try:
-            _, pkg, rel = ref.split(":", 2)
-        except ValueError:
-            raise ValidationError(f"media reference {ref!r} must look like deb:<package>:<path>") from None
-        if pkg not in DEB_ROOTS:
-            raise ValidationError(f"unknown Debian media package {pkg!r} in {ref!r}; known: {sorted(DEB_ROOTS)}")
+        pkg, rel = _split_ref(ref, "deb:<package>:<path>", DEB_ROOTS, "Debian media package")
         default, env = DEB_ROOTS[pkg]
         base = Path(os.environ.get(env) or default)
         if not base.is_dir():
@@ -106,12 +112,7 @@ def resolve_media(ref: str, root: Path | None = None) -> Path:
                                   f"or point ${env} at its folder)")
         path = base / rel
     elif ref.startswith("pkg:"):
-        try:
-            _, scheme, rel = ref.split(":", 2)
-        except ValueError:
-            raise ValidationError(f"media reference {ref!r} must look like pkg:<package>:<file>") from None
-        if scheme not in PKG_ROOTS:
-            raise ValidationError(f"unknown package scheme {scheme!r} in {ref!r}; known: {sorted(PKG_ROOTS)}")
+        scheme, rel = _split_ref(ref, "pkg:<package>:<file>", PKG_ROOTS, "package scheme")
         module, pip_name, sub = PKG_ROOTS[scheme]
         spec = importlib.util.find_spec(module)
         if spec is None or not spec.submodule_search_locations:
@@ -129,19 +130,7 @@ def resolve_media(ref: str, root: Path | None = None) -> Path:
 def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
     if not path.is_file():
         raise ValidationError(f"{path}: file not found")
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValidationError(f"{path}:{n}: not JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise ValidationError(f"{path}:{n}: each line must be a JSON object")
-            rows.append((n, row))
-    return rows
+    return list(read_jsonl(path, what="eval-set file"))
 
 
 def _str(row: dict, key: str, where: str) -> str:

@@ -8,13 +8,12 @@ Writes are the stores' idempotent upserts, so importing the same file twice chan
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, Union
@@ -22,7 +21,8 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from sensegraph.errors import ValidationError
+from sensegraph.errors import ValidationError, field_errors
+from sensegraph.jsonl import parse_object, read_jsonl
 
 from ..base import GraphStore
 from ..model import Alias, Entity, HasSense, Relation, Sense
@@ -137,12 +137,11 @@ class ParsedKG:
 
 def parse_line(text: str, where: str) -> EntityLine | AliasLine | SenseLine | RelationLine:
     """Validate one JSON line; errors name ``where`` (``FILE:LINE``) and the offending field."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(data, dict):
-        raise ValidationError(f"{where}: expected a JSON object, got {type(data).__name__}")
+    return validate_record(parse_object(text, where), where)
+
+
+def validate_record(data: dict, where: str) -> EntityLine | AliasLine | SenseLine | RelationLine:
+    """Validate one line's object as an entity, alias, sense or relation; errors name ``where`` and the field."""
     kind = data.get("kind")
     if kind not in KINDS:
         raise ValidationError(
@@ -153,26 +152,9 @@ def parse_line(text: str, where: str) -> EntityLine | AliasLine | SenseLine | Re
     try:
         return _ADAPTER.validate_python(data)
     except PydanticValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"][1:]) or "kind"
-        msg = str(err["msg"]).removeprefix("Value error, ")
+        err = exc.errors()[0]  # its location starts with the kind (the union's tag)
+        [(loc, msg)] = field_errors([{**err, "loc": err["loc"][1:]}], default="kind")
         raise ValidationError(f"{where}: field {loc!r}: {msg}") from None
-
-
-def read_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """``(line number, text)`` of the non-blank lines; ``#`` lines are comments."""
-    try:
-        fh = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError(f"cannot read knowledge-graph file {str(path)!r}: {exc.strerror}") from None
-    with fh:
-        try:
-            for lineno, text in enumerate(fh, 1):
-                stripped = text.strip()
-                if stripped and not stripped.startswith("#"):
-                    yield lineno, stripped
-        except UnicodeDecodeError as exc:
-            raise ValidationError(f"{path}: not UTF-8 text ({exc.reason})") from None
 
 
 def parse_kg(path: str | os.PathLike[str], store: GraphStore | None = None) -> ParsedKG:
@@ -187,8 +169,8 @@ def parse_kg(path: str | os.PathLike[str], store: GraphStore | None = None) -> P
     senses: dict[str, tuple[int, SenseLine]] = {}
     aliases: list[tuple[int, AliasLine]] = []
     relations: list[tuple[int, RelationLine]] = []
-    for lineno, text in read_lines(path):
-        rec = parse_line(text, f"{name}:{lineno}")
+    for lineno, data in read_jsonl(path, what="knowledge-graph file", comments=True, label=name):
+        rec = validate_record(data, f"{name}:{lineno}")
         if isinstance(rec, EntityLine | SenseLine):
             table: dict = entities if isinstance(rec, EntityLine) else senses
             if rec.id in table and table[rec.id][1] != rec:
