@@ -33,7 +33,19 @@ from .errors import (
     StoreError,
     ValidationError,
 )
+from .config import SenseGraphConfig
 from .sensegraph import SenseGraph
+from .service_models import (
+    ErrorBody,
+    HealthResponse,
+    IngestReport,
+    LinkResponse,
+    MediaResponse,
+    SearchResponse,
+    SenseSummary,
+    SenseView,
+    StatsResponse,
+)
 from .service_guard import Budget, ReadOnlyRequests, ServiceBusy, ServiceLock
 from .service_http import SecurityHeaders, error_body, install_docs, install_error_handlers
 from .service_media import content_headers, decode_upload, ingest_uploads, public_uri, sniff_file, store_upload, upload_dir
@@ -48,6 +60,10 @@ MAX_LINK_CHARS = 5_000  # ~10 s of linking on a loaded 2-core machine; a long do
 MAX_CAPTION_CHARS = 2_000
 MAX_CAPTION_CHARS_PER_REQUEST = 20_000
 MAX_RECORDS = 64
+# every answer is checked against its declared model and sent as before (absent fields stay absent);
+# errors are documented as the one {"error", "detail"} body
+ANSWER: dict[str, Any] = {"response_model_exclude_unset": True,
+                          "responses": {s: {"model": ErrorBody} for s in (401, 404, 413, 422, 429, 503)}}
 
 
 class SearchRequest(BaseModel):
@@ -188,7 +204,7 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
 
     def ensure_models() -> None:
         """Build the encoder and the linker's tables once, exclusively, before concurrent requests use them."""
-        linker = sg.__dict__.get("linker")
+        linker = sg.built_part("linker")
         if linker is not None and warmed.get("linker") is linker:
             return
         with lock.exclusive():
@@ -203,20 +219,20 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
         with lock.shared():
             return fn(*args)
 
-    @app.get("/health")
+    @app.get("/health", response_model=HealthResponse)
     def health() -> dict[str, Any]:
         return {"status": "ok", "store": sg.store.name}
 
-    @app.get("/config")
+    @app.get("/config", response_model=SenseGraphConfig, **ANSWER)
     def config() -> dict[str, Any]:
         return sg.config.model_dump(exclude={"service": {"token"}})
 
-    @app.get("/stats")
+    @app.get("/stats", response_model=StatsResponse, **ANSWER)
     def stats() -> dict[str, Any]:
         with lock.shared():
             return sg.stats()
 
-    @app.get("/search")
+    @app.get("/search", response_model=SearchResponse, **ANSWER)
     async def search_get(q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS), k: int = Query(10, ge=1, le=1000),
                          alpha: float | None = Query(None, ge=0, le=MAX_WEIGHT), beta: float | None = Query(None, ge=0, le=MAX_WEIGHT),
                          modality: str | None = Query(None, description="image, video or audio (default: all, mixed)"),
@@ -227,7 +243,7 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
             raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
         return await search_post(req)
 
-    @app.post("/search")
+    @app.post("/search", response_model=SearchResponse, **ANSWER)
     async def search_post(req: SearchRequest) -> dict[str, Any]:
         def run() -> dict[str, Any]:
             result = sg.search_result(req.q, req.k, alpha=req.alpha, beta=req.beta, threshold=req.threshold,
@@ -239,17 +255,17 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
 
         return await budgets["search"].run(shared, run)
 
-    @app.post("/link")
+    @app.post("/link", response_model=LinkResponse, **ANSWER)
     async def link(req: LinkRequest) -> dict[str, Any]:
         return await budgets["link"].run(shared, lambda: {"mentions": [m.to_dict() for m in sg.link(req.q)]})
 
-    @app.get("/senses")
+    @app.get("/senses", response_model=list[SenseSummary], **ANSWER)
     def find_senses(q: str = Query(..., min_length=1, max_length=200), limit: int = Query(20, ge=1, le=200)) -> list[dict[str, Any]]:
         with lock.shared():
             return [{"sense_id": s.sense_id, "label": s.label, "gloss": s.gloss, "media_count": s.media_count}
                     for s in sg.store.find_senses(q, limit)]
 
-    @app.get("/senses/{sense_id}")
+    @app.get("/senses/{sense_id}", response_model=SenseView, **ANSWER)
     def get_sense(sense_id: str) -> dict[str, Any]:
         with lock.shared():
             view = sg.sense(sense_id).model_dump()
@@ -258,7 +274,7 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
             e["content_url"] = content_url(e["media_id"])
         return view
 
-    @app.get("/media/{media_id}")
+    @app.get("/media/{media_id}", response_model=MediaResponse, **ANSWER)
     def get_media(media_id: str) -> dict[str, Any]:
         with lock.shared():
             m = sg.store.get_media([media_id], vectors=False).get(media_id)
@@ -278,14 +294,14 @@ def create_app(sg: SenseGraph | None = None, *, store: str | None = None) -> Fas
         ctype, headers = content_headers(m.media_id, sniff_file(Path(m.uri)))
         return FileResponse(m.uri, media_type=ctype, headers=headers)
 
-    @app.get("/recommend/{media_id}")
+    @app.get("/recommend/{media_id}", response_model=SearchResponse, **ANSWER)
     def recommend(media_id: str, k: int = Query(10, ge=1, le=1000)) -> dict[str, Any]:
         body = shared(lambda: sg.engine.recommend(media_id, k).to_dict())
         for hit in body.get("results", []):
             hit["uri"] = public_uri(sg, hit.get("uri"))
         return body
 
-    @app.post("/ingest")
+    @app.post("/ingest", response_model=IngestReport, **ANSWER)
     async def ingest(req: IngestRequest, _: str = Depends(require_token)) -> dict[str, Any]:
         captions = sum(len(r.text or "") for r in req.records)
         if captions > MAX_CAPTION_CHARS_PER_REQUEST:

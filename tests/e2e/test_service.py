@@ -83,3 +83,52 @@ def test_limits_and_validation(client):
 def test_config_hides_the_token(client):
     cfg = client.get("/config").json()
     assert "token" not in cfg["service"] and cfg["search"]["alpha"] == SenseGraphConfig().search.alpha
+
+
+ROUTES = {("/search", "get"): "SearchResponse", ("/search", "post"): "SearchResponse", ("/link", "post"): "LinkResponse",
+          ("/senses", "get"): "SenseSummary", ("/senses/{sense_id}", "get"): "SenseView",
+          ("/media/{media_id}", "get"): "MediaResponse", ("/recommend/{media_id}", "get"): "SearchResponse",
+          ("/ingest", "post"): "IngestReport", ("/stats", "get"): "StatsResponse", ("/config", "get"): "SenseGraphConfig",
+          ("/health", "get"): "HealthResponse"}
+
+
+def test_openapi_documents_every_result_and_the_error_body(tmp_path):
+    from sensegraph import SenseGraph
+
+    with SenseGraph(str(tmp_path / "bare")) as bare:
+        spec = TestClient(create_app(bare)).get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    for (path, method), name in ROUTES.items():
+        ok = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        ref = ok.get("$ref") or ok.get("items", {}).get("$ref")
+        assert ref == f"#/components/schemas/{name}", (path, method, ok)
+        assert schemas[name]["properties"], name
+    assert {"sim1", "sim2", "senses", "match"} <= set(schemas["Hit"]["properties"])
+    assert set(schemas["MentionOut"]["properties"]) >= {"sense_id", "confidence", "candidates"}
+    not_found = spec["paths"]["/senses/{sense_id}"]["get"]["responses"]["404"]["content"]["application/json"]["schema"]
+    assert not_found["$ref"] == "#/components/schemas/ErrorBody"
+
+
+def test_every_answer_validates_against_its_declared_model(client, photo_dir):
+    from sensegraph import service_models as sm
+
+    def check(model, r):
+        assert r.status_code == 200, r.text
+        model.model_validate(r.json())
+        return r.json()
+
+    body = check(sm.SearchResponse, client.get("/search", params={"q": "a cup of coffee", "k": 3}))
+    assert "head" not in body["results"][0] and "caption" not in body["results"][0]  # absent stays absent
+    check(sm.LinkResponse, client.post("/link", json={"q": "a tabby cat"}))
+    found = client.get("/senses", params={"q": "tabby"}).json()
+    assert found and all(sm.SenseSummary.model_validate(x) for x in found)
+    check(sm.SenseView, client.get("/senses/n02123045"))
+    check(sm.MediaResponse, client.get("/media/chelsea"))
+    check(sm.SearchResponse, client.get("/recommend/chelsea", params={"k": 2}))
+    stats = check(sm.StatsResponse, client.get("/stats"))
+    assert stats["media"] >= 1 and stats["encoder"].startswith("conse")
+    cfg = check(SenseGraphConfig, client.get("/config"))
+    assert "token" not in cfg["service"]
+    data = base64.b64encode((photo_dir / "rocket.jpg").read_bytes()).decode()
+    body = {"records": [{"data": data, "filename": "r.jpg", "text": "a rocket"}]}  # the manifest's rocket again
+    assert check(sm.IngestReport, client.post("/ingest", json=body, headers=_auth()))["already_present"] == 1
