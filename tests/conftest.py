@@ -6,6 +6,8 @@ import os
 import numpy as np
 import pytest
 
+pytest_plugins = ("pytester",)  # tests/reliability/test_neo4j_skip_notice.py runs pytest inside pytest
+
 NEO4J_ENV = "SENSEGRAPH_TEST_NEO4J"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
@@ -101,3 +103,24 @@ def browser():
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def _neo4j_skips(terminalreporter) -> int:
+    """How many tests of this run were skipped because $SENSEGRAPH_TEST_NEO4J is unset."""
+    n = 0
+    for rep in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(rep, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        n += NEO4J_ENV in str(reason)
+    return n
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say loudly, after the short summary, when the Neo4j half of the store contract did not run: a
+    green run then covers the embedded store only."""
+    yield
+    skipped = _neo4j_skips(terminalreporter)
+    if skipped and not os.environ.get(NEO4J_ENV):
+        terminalreporter.write_sep("!", f"NEO4J NOT TESTED: {skipped} Neo4j tests skipped because {NEO4J_ENV} is unset", red=True, bold=True)
+        terminalreporter.write_line(f"start one with `sensegraph neo4j start --port PORT --data DIR` and set {NEO4J_ENV}=bolt://127.0.0.1:PORT")
