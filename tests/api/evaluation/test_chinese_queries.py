@@ -11,7 +11,7 @@ from sensegraph.errors import ValidationError
 from sensegraph.evaluation.dataset import load_evalset
 from sensegraph.evaluation.harness import QueryOutcome, by_kind
 
-CORE = Path(__file__).resolve().parents[2] / "evalsets" / "core"
+CORE = Path(__file__).resolve().parents[3] / "evalsets" / "core"
 
 
 def test_chinese_queries_load_beside_their_english_twins():

@@ -11,7 +11,7 @@ from PIL import Image
 from sensegraph.errors import ValidationError
 from sensegraph.evaluation.dataset import EvalDataMissing, cold_partition, load_evalset, resolve_media
 
-CORE = Path(__file__).resolve().parents[2] / "evalsets" / "core"
+CORE = Path(__file__).resolve().parents[3] / "evalsets" / "core"
 WORDNET = Path("/usr/share/wordnet/data.noun")
 
 

@@ -17,7 +17,7 @@ from sensegraph.evaluation.harness import (
     restrict,
 )
 
-CORE = Path(__file__).resolve().parents[2] / "evalsets" / "core"
+CORE = Path(__file__).resolve().parents[3] / "evalsets" / "core"
 HAVE_OPENCLIPART = Path("/usr/share/openclipart/png").is_dir()
 
 
