@@ -2,7 +2,8 @@
 
     match(q, m) = α · cos(joint(q), joint(m)) + β · Σ_k w_k · cos(proto_k, native(m))
 
-First similarity in the joint text–media space, second in the media's native space (DESIGN.md).
+First similarity in the joint text–media space, second in the media's native space (README.md,
+Architecture: why two spaces, and the measurement that chose the native one).
 """
 from __future__ import annotations
 

@@ -217,21 +217,19 @@ def create_router(app: FastAPI) -> APIRouter:  # noqa: C901 - one closure per pa
 
         return Curator(sg, security.writer(request, token(), csrf))
 
-    @router.post("/sense/{sense_id}/attach")
-    @html_errors
-    def attach(request: Request, sense_id: str, media_id: str = Form(..., max_length=200), csrf: str = Form(""),
-               next: str = Form("")) -> Response:  # noqa: A002
-        with lock:
-            entry = curator(request, csrf).attach(media_id, sense_id)
-        return done(safe_next(next, sense_url(sense_id)), f"attached {media_id} to {named(sense_id)}", entry.audit_id)
+    def edge_route(action: str, said: str) -> None:
+        """``POST /sense/{id}/attach`` and ``/detach``: one medium's evidence edge, by the curator's method of that name."""
 
-    @router.post("/sense/{sense_id}/detach")
-    @html_errors
-    def detach(request: Request, sense_id: str, media_id: str = Form(..., max_length=200), csrf: str = Form(""),
-               next: str = Form("")) -> Response:  # noqa: A002
-        with lock:
-            entry = curator(request, csrf).detach(media_id, sense_id)
-        return done(safe_next(next, sense_url(sense_id)), f"detached {media_id} from {named(sense_id)}", entry.audit_id)
+        @router.post(f"/sense/{{sense_id}}/{action}", name=action)
+        @html_errors
+        def edit_edge(request: Request, sense_id: str, media_id: str = Form(..., max_length=200), csrf: str = Form(""),
+                      next: str = Form("")) -> Response:  # noqa: A002
+            with lock:
+                entry = getattr(curator(request, csrf), action)(media_id, sense_id)
+            return done(safe_next(next, sense_url(sense_id)), said.format(media_id, named(sense_id)), entry.audit_id)
+
+    edge_route("attach", "attached {} to {}")
+    edge_route("detach", "detached {} from {}")
 
     @router.post("/sense/{sense_id}/move")
     @html_errors

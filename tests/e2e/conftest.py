@@ -86,3 +86,12 @@ def sg(store_kind, tmp_path, encoder, wordnet_subgraph, open_test_store):
         yield graph
     finally:
         store.close()
+
+
+@pytest.fixture
+def store_dir(store_kind, sg, photo_dir):
+    """The photo manifest ingested into an embedded store, as a path for the CLI (the engine is the same on Neo4j)."""
+    if store_kind != "embedded":
+        pytest.skip("the CLI is exercised on the embedded store; the engine is the same on Neo4j")
+    sg.ingest_manifest(photo_dir / "manifest.jsonl")
+    return sg.store.describe()

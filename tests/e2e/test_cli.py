@@ -23,14 +23,6 @@ def test_help_and_model_free_commands_do_not_import_torch():
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
-@pytest.fixture
-def store_dir(store_kind, sg, photo_dir):
-    if store_kind != "embedded":
-        pytest.skip("the CLI is exercised on the embedded store; the engine is the same on Neo4j")
-    sg.ingest_manifest(photo_dir / "manifest.jsonl")
-    return sg.store.describe()
-
-
 def test_search_json_shape(store_dir):
     r = runner.invoke(app, ["search", "a cup of coffee", "-k", "2", "--store", store_dir, "--json"])
     assert r.exit_code == 0, r.output

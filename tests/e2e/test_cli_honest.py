@@ -141,15 +141,7 @@ def test_ingest_report_without_senses_warns_in_the_api(sg, tmp_path, photo_dir, 
     assert report.ingested == 1 and "holds no senses" in report.warnings[0]
 
 
-# -- output that reads well -------------------------------------------------------------------------------
-@pytest.fixture
-def store_dir(store_kind, sg, photo_dir):
-    if store_kind != "embedded":
-        pytest.skip("the CLI's output is checked on the embedded store")
-    sg.ingest_manifest(photo_dir / "manifest.jsonl")
-    return sg.store.describe()
-
-
+# -- output that reads well (store_dir: tests/e2e/conftest.py) --------------------------------------------
 def test_piped_search_table_keeps_each_hit_on_one_line_with_sense_labels(store_dir):
     env = {"COLUMNS": "40", "PATH": "/usr/bin:/bin"}
     cli = str(Path(sys.executable).parent / "sensegraph")
