@@ -30,7 +30,7 @@ class _Section(BaseModel):
 
 
 class EncoderConfig(_Section):
-    name: str = Field("default", description="'default' (offline ConSE, images), 'multimodal' (images, sounds, videos), 'audio' or 'open_clip:<model>'")
+    name: str = Field("default", description="'default' (offline ConSE, images), 'captioned' (images with their caption as a second modality), 'multimodal' (images, sounds, videos), 'audio' or 'open_clip:<model>'")
     pretrained: str | None = Field(None, description="open_clip pretrained tag or checkpoint path")
     allow_download: bool = Field(False, description="let open_clip fetch weights (never in tests)")
     cache_dir: str | None = Field(None, description="embedding cache; default $SENSEGRAPH_CACHE_DIR, else <store>/cache")
