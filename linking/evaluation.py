@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sensegraph.errors import ValidationError
+from sensegraph.jsonl import read_jsonl
 
 from .base import LinkedMention
 from .disambiguate import combine
@@ -138,9 +139,8 @@ def load_split(name: str, limit: int | None = None) -> list[WsdItem]:
     if name not in SPLITS:
         raise ValidationError(f"unknown split {name!r}; use one of {', '.join(SPLITS)}")
     path = DATA_DIR / f"wsd_{name}.jsonl"
-    with open(path, encoding="utf-8") as fh:
-        rows = (json.loads(line) for line in fh if line.strip())
-        return [WsdItem(**r) for r in itertools.islice(rows, limit)]
+    rows = (row for _, row in read_jsonl(path, what="linking split"))  # the one JSON Lines reader
+    return [WsdItem(**r) for r in itertools.islice(rows, limit)]
 
 
 # -- scoring ------------------------------------------------------------------------------------

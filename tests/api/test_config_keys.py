@@ -74,3 +74,25 @@ def test_classifier_evidence_and_top_decide_the_classifier_edges(tmp_path, proto
     got = sorted((e.sense_id, e.source) for e in store.evidence(media_id="p"))
     store.close()
     assert got == expected
+
+
+def test_min_own_media_decides_between_an_own_and_a_propagated_prototype(tmp_path):
+    from sensegraph.graph.model import Media, Prototype
+
+    store = EmbeddedStore(tmp_path / "store")
+    store.bind_encoder("fake/labels", 4, 4)
+    write_batches(store, entities=[Entity("thing", "thing")], aliases=[Alias("thing", "thing")],
+                  senses=[Sense("s:thing", "thing")], has_sense=[HasSense("thing", "s:thing", 1)], relations=[])
+    v = np.float32([0, 1, 0, 0])
+    store.upsert_media([Media("m", "file:///m", "image", embedding=v, features=v)])
+    store.set_prototypes([Prototype("s:thing", v, "media", media_count=1),
+                          Prototype("s:thing", np.float32([0, 0, 1, 0]), "propagated", strategy="neighbour-mean", confidence=0.5)])
+    used = {}
+    for n in (1, 2):
+        sg = SenseGraph(store, encoder=LabellingEncoder(), config={"search": {"min_own_media": n, "centre": 0.0},
+                                                                    "linker": {"pos_model": None}})
+        sg.replace_part("text_memo", None)
+        [hit] = sg.search("thing", k=1)
+        used[n] = [(s.sense_id, s.prototype) for s in hit.senses]
+    store.close()
+    assert used == {1: [("s:thing", "media")], 2: [("s:thing", "propagated")]}
