@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from sensegraph.errors import ConfigError, MediaError
+from sensegraph.limits import chunks
 
 from .base import Encoder, MediaEmbedding, MediaInput
 from .media import DEFAULT_LIMITS, MediaLimits, decode_image, describe, read_content
@@ -124,8 +125,7 @@ class CachedEncoder:
         found: dict[str, tuple[np.ndarray, np.ndarray | None, Any]] = {}
         unique = _unique(keys)
         with self._lock:
-            for start in range(0, len(unique), 500):
-                chunk = unique[start : start + 500]
+            for chunk in chunks(unique):  # CHUNK_ROWS ids per statement
                 sql = SELECT.format(",".join("?" * len(chunk)))
                 for sha, joint, native, labels in self._db.execute(sql, (self.encoder_id, kind, *chunk)):
                     row = self._decode(joint, native, labels, kind)

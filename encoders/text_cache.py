@@ -26,11 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from sensegraph.limits import CHUNK_ROWS
 from sensegraph.progress import Progress, progress_for
 
 DB_NAME = "texts.sqlite"
 DIR_ENV = "SENSEGRAPH_TEXT_CACHE_DIR"
-SQL_CHUNK = 500  # SQLite caps bound parameters per statement
+SQL_CHUNK = CHUNK_ROWS  # SQLite caps bound parameters per statement (sensegraph.limits)
 EMBED_CHUNK = 256  # texts per model call: the progress bar moves and each chunk is saved as it is done
 
 SCHEMA = """
