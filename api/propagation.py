@@ -207,9 +207,6 @@ class Propagator:
         import torch
 
         from sensegraph.gnn.data import k_hop_nodes, store_encoder
-        from sensegraph.gnn.infer import confidences, load_checkpoint, propagated_prototypes, save_checkpoint
-        from sensegraph.gnn.model import ModelConfig
-        from sensegraph.gnn.train import TrainConfig, full_forward, train
 
         progress = progress_for(progress)
         say = log or progress.note
@@ -222,6 +219,10 @@ class Propagator:
         ckpt_file = self.directory / "gnn.pt"
         if self.method != GNN:
             return self._run_baseline(changed_only, digests, encoder_id, progress, say, times, t)
+        from sensegraph.gnn.infer import confidences, load_checkpoint, propagated_prototypes, save_checkpoint
+        from sensegraph.gnn.model import ModelConfig  # the model, training and their PyG import: the GNN only
+        from sensegraph.gnn.train import TrainConfig, full_forward, train
+
         if changed_only:
             model, ckpt = load_checkpoint(ckpt_file, encoder_id=encoder_id, text_model_id=self.text_encoder.encoder_id)
             state = self._state()
@@ -283,7 +284,6 @@ class Propagator:
         """A non-learned method: no training, no checkpoint; confidence from held-out visible prototypes."""
         import torch
 
-        from sensegraph.gnn.baselines import BASELINES
         from sensegraph.gnn.data import k_hop_nodes
         from sensegraph.gnn.infer import confidences, propagated_prototypes
 
@@ -304,11 +304,9 @@ class Propagator:
         graph = self._local_graph(2 * BASELINE_HOPS, seeds, say)
         times["read"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
-        method = BASELINES[self.method]
         with progress.phase(f"propagating ({self.method})", unit="senses") as step:
             visible = graph.data.has_proto
-            pred = method(graph, visible)
-            base = holdout_cosine(method, graph, visible)
+            pred, base = predict_with_holdout(self.method, graph, visible)
             conf = confidences(graph, visible, base)
             seed_rows = np.asarray([graph.index[s] for s in seeds if s in graph.index], dtype=np.int64)
             rows = k_hop_nodes(graph.num_nodes, graph.data.edge_index.numpy(), seed_rows, BASELINE_HOPS)
@@ -364,18 +362,36 @@ def _senses(store: GraphStore, ids: list[str]) -> dict[str, Any]:
 
 
 def _data(ids: list[str], protos: dict[str, np.ndarray], counts: list[int], dim: int, edge_index: Any, edge_type: Any) -> Any:
-    """A ``Data`` object as ``build_sense_graph`` makes it, with one zero text feature per sense."""
+    """The graph's tensors as ``build_sense_graph`` makes them, with one zero text feature per sense
+    (a ``GraphTensors``, not a PyG ``Data``: the non-learned methods need no PyG import)."""
     import torch
-    from torch_geometric.data import Data
+
+    from sensegraph.gnn.data import GraphTensors
 
     proto = np.zeros((len(ids), dim), dtype=np.float32)
     has = np.zeros(len(ids), dtype=bool)
     for i, sid in enumerate(ids):
         if sid in protos:
             proto[i], has[i] = protos[sid], True
-    return Data(x=torch.zeros(len(ids), 1), proto=torch.from_numpy(proto), has_proto=torch.from_numpy(has),
-                log_count=torch.from_numpy(np.log1p(np.asarray(counts, dtype=np.float32))),
-                edge_index=edge_index, edge_type=edge_type, num_nodes=len(ids))
+    return GraphTensors(x=torch.zeros(len(ids), 1), proto=torch.from_numpy(proto), has_proto=torch.from_numpy(has),
+                        log_count=torch.from_numpy(np.log1p(np.asarray(counts, dtype=np.float32))),
+                        edge_index=edge_index, edge_type=edge_type, num_nodes=len(ids))
+
+
+def predict_with_holdout(name: str, graph: Any, visible: Any, folds: int = HOLDOUT_FOLDS) -> tuple[Any, float]:
+    """A non-learned method's prediction and its confidence base (``holdout_cosine``); neighbour-mean gets
+    both from one label propagation (``neighbour_mean_holdout``), the others propagate once per fold."""
+    import torch
+
+    from sensegraph.gnn.baselines import BASELINES, neighbour_mean_holdout
+
+    fast = neighbour_mean_holdout(graph, visible, folds) if name == "neighbour-mean" else None
+    if fast is None:
+        method = BASELINES[name]
+        return method(graph, visible), holdout_cosine(method, graph, visible, folds)
+    pred, sims = fast
+    found = torch.cat(sims) if sims else torch.zeros(0)
+    return pred, UNMEASURED_BASE if found.numel() == 0 else max(0.0, float(found.mean()))
 
 
 def holdout_cosine(method: Callable[..., Any], graph: Any, visible: Any, folds: int = HOLDOUT_FOLDS) -> float:

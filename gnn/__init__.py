@@ -1,16 +1,8 @@
-"""GNN evidence propagation: sense graph data, layers, training and inference (PyG).
+"""GNN evidence propagation: sense graph data, layers, training and inference (PyG), and the non-learned methods.
 
-Every module here imports ``torch_geometric``; this package imports it first, once, with exactly one
-warning silenced: PyG 2.8 calls ``torch.jit.script`` at import time (``SelectOutput``,
-``ConnectOutput`` in ``nn/pool``), which torch 2.10+ answers with a ``FutureWarning`` that users of
-``sensegraph propagate`` cannot act on. We never script anything ourselves; other warnings still show.
+``torch_geometric`` is imported only by the modules that need it (model, layers, sampler, training,
+evaluation), each through ``gnn/_pyg.py`` (its import-time ``jit.script`` warning silenced). Reading the
+graph (``data``), the non-learned methods (``baselines``) and writing prototypes (``infer``) need only
+torch, so the automatic update after an ingest (neighbour-mean) never pays PyG's import.
 """
 from __future__ import annotations
-
-import warnings
-
-JIT_SCRIPT_DEPRECATED = r"`torch\.jit\.script` is deprecated"
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=JIT_SCRIPT_DEPRECATED, category=FutureWarning)
-    import torch_geometric  # noqa: F401

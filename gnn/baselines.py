@@ -44,23 +44,68 @@ def neighbour_mean(graph: SenseGraphData, visible: torch.Tensor, *, alpha: float
     same numbers, ~D/V times less work (8× faster on 17k senses, 59 visible, measured).
     """
     d = graph.data
-    n = graph.num_nodes
     rows = visible.nonzero().view(-1)
     if rows.numel() == 0:
         return torch.zeros_like(d.proto)
-    src, dst = d.edge_index
-    deg = torch.bincount(dst, minlength=n).clamp(min=1).to(torch.float32)
-    mean_adj = torch.sparse_coo_tensor(torch.stack([dst, src]), 1.0 / deg[dst], (n, n), check_invariants=False).coalesce()
-    columns = min(int(rows.numel()), d.proto.size(1))
-    if columns == rows.numel():  # one column per visible sense
-        y = torch.zeros(n, columns)
-        y[rows, torch.arange(columns)] = 1.0
-    else:  # more visible senses than dimensions: iterate on the prototypes themselves
-        y = d.proto * visible.to(torch.float32).view(-1, 1)
+    responses = label_responses(graph, visible, alpha=alpha, iterations=iterations)
+    if responses is not None:  # one column per visible sense
+        return F.normalize(responses @ d.proto[rows], dim=1)
+    f = y = d.proto * visible.to(torch.float32).view(-1, 1)  # more visible senses than dimensions: the prototypes
+    mean_adj = _mean_adjacency(graph)
+    for _ in range(iterations):
+        f = alpha * torch.sparse.mm(mean_adj, f) + (1 - alpha) * y
+    return F.normalize(f, dim=1)
+
+
+def label_responses(graph: SenseGraphData, visible: torch.Tensor, *, alpha: float = 0.8,
+                    iterations: int = 10) -> torch.Tensor | None:
+    """(N, V) label propagation of each visible sense's one-hot label alone (V ≤ D), else None.
+
+    Column j is what sense j's prototype contributes everywhere, whatever else is visible, so the
+    prediction with any subset of the visible senses hidden is the same matrix with their columns
+    dropped: held-out folds cost one propagation, not one each (``neighbour_mean_holdout``).
+    """
+    d = graph.data
+    rows = visible.nonzero().view(-1)
+    if rows.numel() == 0 or rows.numel() > d.proto.size(1):
+        return None
+    mean_adj = _mean_adjacency(graph)
+    y = torch.zeros(graph.num_nodes, rows.numel())
+    y[rows, torch.arange(rows.numel())] = 1.0
     f = y.clone()
     for _ in range(iterations):
         f = alpha * torch.sparse.mm(mean_adj, f) + (1 - alpha) * y
-    return F.normalize(f @ d.proto[rows] if columns == rows.numel() else f, dim=1)
+    return f
+
+
+def _mean_adjacency(graph: SenseGraphData) -> torch.Tensor:
+    """The row-normalised (mean over in-neighbours) adjacency, sparse."""
+    n = graph.num_nodes
+    src, dst = graph.data.edge_index
+    deg = torch.bincount(dst, minlength=n).clamp(min=1).to(torch.float32)
+    return torch.sparse_coo_tensor(torch.stack([dst, src]), 1.0 / deg[dst], (n, n), check_invariants=False).coalesce()
+
+
+def neighbour_mean_holdout(graph: SenseGraphData, visible: torch.Tensor, folds: int) -> tuple[torch.Tensor, list[torch.Tensor]] | None:
+    """``neighbour_mean``'s prediction and, per fold of the visible rows (``rows[k::folds]``), the cosine of
+    each hidden prototype to what it predicts without that fold, from one propagation; None when V > D."""
+    d = graph.data
+    rows = visible.nonzero().view(-1)
+    responses = label_responses(graph, visible)
+    if responses is None:
+        return None
+    proto = d.proto[rows]
+    pred = F.normalize(responses @ proto, dim=1)
+    sims: list[torch.Tensor] = []
+    cols = torch.arange(rows.numel())
+    for k in range(min(folds, int(rows.numel()))):
+        keep = cols % folds != k
+        held = rows[~keep]
+        p = responses[held][:, keep] @ proto[keep]
+        said = p.norm(dim=1) > 0
+        target = F.normalize(d.proto[held], dim=1)
+        sims.append((F.normalize(p[said], dim=1) * target[said]).sum(dim=1))
+    return pred, sims
 
 
 def hypernym_backoff(graph: SenseGraphData, visible: torch.Tensor, *, max_depth: int = 8) -> torch.Tensor:

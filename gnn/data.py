@@ -19,9 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import Any
+
 import numpy as np
 import torch
-from torch_geometric.data import Data
 
 from sensegraph.errors import StoreError, ValidationError
 from sensegraph.graph.base import GraphStore
@@ -33,10 +34,23 @@ OWN_SOURCES = ("media", "curated")
 
 
 @dataclass
+class GraphTensors:
+    """The tensor attributes of a PyG ``Data`` the non-learned methods read, without importing PyG."""
+
+    x: torch.Tensor
+    proto: torch.Tensor
+    has_proto: torch.Tensor
+    log_count: torch.Tensor
+    edge_index: torch.Tensor
+    edge_type: torch.Tensor
+    num_nodes: int
+
+
+@dataclass
 class SenseGraphData:
     """The ``Data`` object plus what maps its rows back to the store."""
 
-    data: Data
+    data: Any  # torch_geometric.data.Data, or any object with the same tensor attributes (the non-learned methods)
     sense_ids: list[str]
     relation_types: list[str]
     encoder_id: str
@@ -233,6 +247,9 @@ def build_sense_graph(
     for sid, vec in protos.items():
         proto[pos[sid]] = vec
         has[pos[sid]] = True
+    from . import _pyg  # noqa: F401  PyG only where a Data object is built
+    from torch_geometric.data import Data
+
     edge_index, edge_type = both_directions(pairs, rel)
     data = Data(
         x=torch.from_numpy(np.ascontiguousarray(text, dtype=np.float32)).reshape(len(ids), -1),

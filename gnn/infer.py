@@ -10,17 +10,19 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch_geometric.utils import scatter
 
 from sensegraph.errors import ConfigError, EncoderMismatch
 from sensegraph.graph.model import Prototype
 
 from .data import SenseGraphData
-from .model import ModelConfig, PropagationNet
-from .train import TrainConfig, TrainResult
+
+if TYPE_CHECKING:  # the model and training import PyG; confidences and prototypes need only torch
+    from .model import PropagationNet
+    from .train import TrainConfig, TrainResult
 
 CHECKPOINT_FORMAT = 1
 STRATEGY = "gnn"
@@ -30,8 +32,8 @@ def support_counts(graph: SenseGraphData, visible: torch.Tensor) -> tuple[torch.
     """Per node, how many neighbours (n1) and 2-hop walks (n2) end at a visible prototype."""
     src, dst = graph.data.edge_index
     v = visible.to(torch.float32)
-    n1 = scatter(v[src], dst, dim=0, dim_size=graph.num_nodes, reduce="sum")
-    n2 = scatter(n1[src], dst, dim=0, dim_size=graph.num_nodes, reduce="sum")
+    n1 = torch.zeros(graph.num_nodes).index_add_(0, dst, v[src])
+    n2 = torch.zeros(graph.num_nodes).index_add_(0, dst, n1[src])
     return n1, n2
 
 
@@ -88,6 +90,8 @@ def save_checkpoint(path: str | os.PathLike[str], result: TrainResult, graph: Se
 
 def load_checkpoint(path: str | os.PathLike[str], *, encoder_id: str, text_model_id: str) -> tuple[PropagationNet, dict]:
     """The model and its metadata; refused when trained for another encoder or text model."""
+    from .model import ModelConfig, PropagationNet
+
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"no GNN checkpoint at {path}; run a full `sensegraph propagate` first")

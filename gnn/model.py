@@ -3,10 +3,16 @@
     h0   = ReLU(W_t x + W_p (m ⊙ p) + W_m [m, m · log1p(count)])          input (m = visible mask)
     h_l  = h_{l-1} + Dropout(ReLU(RelSAGEConv_l(h_{l-1})))                 L message-passing layers
     n_k  = normalise(k-hop visible mean of p)                               label-propagation skip path
-    ŷ    = normalise(W_o [h_L, h0] + Σ_k softplus(g_k) · n_k)
+    ŷ    = normalise(W_o [h_L, h0] + Σ_k softplus(g_k) · n_k)                 (the default)
+    ŷ    = normalise(lp + γ · (W_o [h_L, h0] + Σ_k softplus(g_k) · n_k))       with ``lp_skip``, γ₀ = 0
 
 The skip path lets the network start from the non-learned neighbour mean and learn, from text and
-structure, how to correct it. A sense whose own prototype is hidden (masked) sees only its text.
+structure, how to correct it. With ``lp_skip`` the start is exactly ``neighbour-mean``'s prediction
+(``lp``, label propagation over the whole graph from the visible prototypes, computed by the caller)
+and γ, a learned scalar initialised at 0, lets in only as much correction as training earns: the
+"correct and smooth" idea (Huang et al. 2021) turned around. On evalsets/coldstart it ranked worse
+than the plain model (docs/gnn.md), so it is off by default. A sense whose own prototype is hidden
+(masked) sees only its text.
 """
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ class ModelConfig:
     relations: str = "direction"  # "none" | "direction" (up/down) | "type" (relation type × direction)
     num_relation_types: int = 1  # relation types in the graph (used when relations == "type")
     skip_hops: int = 2  # hops of the label-propagation skip path (0 = off)
+    lp_skip: bool = False  # predict neighbour-mean's label propagation plus a learned, gated correction
 
     def __post_init__(self) -> None:
         if self.relations not in RELATION_MODES:
@@ -74,10 +81,15 @@ class PropagationNet(nn.Module):
         self.skip = VisibleMeanConv()
         self.skip_gate = nn.Parameter(torch.zeros(c.skip_hops))
         self.dropout = nn.Dropout(c.dropout)
+        if c.lp_skip:
+            self.lp_gate = nn.Parameter(torch.zeros(1))  # γ: the correction starts switched off
 
     def forward(self, x: Tensor, proto: Tensor, visible: Tensor, log_count: Tensor,
-                edge_index: Tensor, edge_type: Tensor, rows: Tensor | None = None) -> Tensor:
-        """Unit-norm predictions for every node, or only for ``rows`` (cheaper when training)."""
+                edge_index: Tensor, edge_type: Tensor, rows: Tensor | None = None, lp: Tensor | None = None) -> Tensor:
+        """Unit-norm predictions for every node, or only for ``rows`` (cheaper when training); ``lp``: the
+        label-propagation prediction per node (``gnn.baselines.neighbour_mean``), needed with ``lp_skip``."""
+        if self.config.lp_skip and lp is None:
+            raise ValueError("this model adds a correction to label propagation: pass lp (gnn.baselines.neighbour_mean)")
         m = visible.to(x.dtype)
         p = proto * m.view(-1, 1)
         meta = torch.stack([m, m * log_count], dim=1)
@@ -96,12 +108,14 @@ class PropagationNet(nn.Module):
         for k in range(self.config.skip_hops):
             vec, w = self.skip(vec, w, edge_index)
             out = out + F.softplus(self.skip_gate[k]) * F.normalize(pick(vec), dim=1)
+        if self.config.lp_skip:
+            out = pick(lp) + self.lp_gate * out
         return F.normalize(out, dim=1)
 
     def __repr__(self) -> str:
         c = self.config
         return (f"{self.__class__.__name__}(text={c.text_dim}, native={c.native_dim}, hidden={c.hidden}, "
-                f"layers={c.layers}, relations={c.relations}, skip_hops={c.skip_hops})")
+                f"layers={c.layers}, relations={c.relations}, skip_hops={c.skip_hops}, lp_skip={c.lp_skip})")
 
 
 def cosine_loss(pred: Tensor, target: Tensor) -> Tensor:

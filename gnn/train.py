@@ -15,12 +15,14 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
+from . import _pyg  # noqa: F401  first: PyG without its import-time jit.script warning
 from torch_geometric.loader import NeighborLoader
 from torch_geometric.utils import k_hop_subgraph
 
 from sensegraph.errors import ValidationError
 from sensegraph.progress import Progress, progress_for
 
+from .baselines import neighbour_mean
 from .data import SenseGraphData
 from .model import ModelConfig, PropagationNet, cosine_loss
 from .sampler import TorchNeighborSampler
@@ -82,12 +84,18 @@ def split_rows(rows: torch.Tensor, val_fraction: float, seed: int) -> tuple[torc
     return perm[n_val:].sort().values, perm[:n_val].sort().values
 
 
+def label_propagation(model: PropagationNet, graph: SenseGraphData, visible: torch.Tensor) -> torch.Tensor | None:
+    """What an ``lp_skip`` model corrects: ``neighbour_mean`` from ``visible`` over the whole graph (None otherwise)."""
+    return neighbour_mean(graph, visible) if model.config.lp_skip else None
+
+
 def full_forward(model: PropagationNet, graph: SenseGraphData, visible: torch.Tensor) -> torch.Tensor:
     """Predictions for every node with ``visible`` prototypes as input (eval mode, no grad)."""
     d = graph.data
     model.eval()
     with torch.no_grad():
-        return model(d.x, d.proto, visible, d.log_count, d.edge_index, d.edge_type)
+        return model(d.x, d.proto, visible, d.log_count, d.edge_index, d.edge_type,
+                     lp=label_propagation(model, graph, visible))
 
 
 def train(
@@ -124,7 +132,8 @@ def train(
     bank = d.proto[train_rows]
     bank_pos = torch.full((graph.num_nodes,), -1, dtype=torch.long)
     bank_pos[train_rows] = torch.arange(train_rows.numel())
-    best = (-2.0, 0, copy.deepcopy(model.state_dict()))
+    # an lp_skip model starts as neighbour-mean: training must beat that on the held-out evidence to move
+    best = (validate(model), -1, copy.deepcopy(model.state_dict())) if model_config.lp_skip else (-2.0, 0, copy.deepcopy(model.state_dict()))
     history: list[tuple[float, float]] = []
     epoch = 0
     with progress_for(progress).phase("training", total=config.epochs, unit="epochs") as step:
@@ -132,6 +141,8 @@ def train(
             masked = train_rows[torch.randperm(train_rows.numel(), generator=gen)[:n_mask]]
             d.visible = base_visible.clone()
             d.visible[masked] = False
+            if model_config.lp_skip:  # label propagation from what is visible this epoch, sliced into each batch
+                d.lp = neighbour_mean(graph, d.visible)
             loader = NeighborLoader(d, num_neighbors=sampler.num_neighbors, input_nodes=masked,
                                     batch_size=config.batch_size, shuffle=True, neighbor_sampler=sampler,
                                     generator=gen)
@@ -140,7 +151,8 @@ def train(
             for batch in loader:
                 opt.zero_grad()
                 seeds = torch.arange(batch.batch_size)
-                pred = model(batch.x, batch.proto, batch.visible, batch.log_count, batch.edge_index, batch.edge_type, seeds)
+                pred = model(batch.x, batch.proto, batch.visible, batch.log_count, batch.edge_index, batch.edge_type, seeds,
+                             lp=batch.lp if model_config.lp_skip else None)
                 loss = cosine_loss(pred, batch.proto[: batch.batch_size])
                 if config.contrastive > 0:
                     logits = pred @ bank.T / config.temperature
@@ -155,7 +167,9 @@ def train(
                 best = (val, epoch, copy.deepcopy(model.state_dict()))
             elif epoch - best[1] >= config.patience:
                 break
-    del d.visible
+    for name in ("visible", "lp"):  # per-epoch attributes (none when no epoch ran)
+        if name in d:
+            del d[name]
     model.load_state_dict(best[2])
     model.eval()
     val_cosine = best[0] if config.val_metric == "cosine" else _validator(graph, val_rows, base_visible, hops)(model)
@@ -177,11 +191,13 @@ def _validator(graph: SenseGraphData, val_rows: torch.Tensor, visible: torch.Ten
                                                             num_nodes=graph.num_nodes)
     edge_type = d.edge_type[edge_mask]
     target = d.proto[val_rows]
+    lp = neighbour_mean(graph, visible)[subset]  # over the whole graph, as full_forward sees it
 
     def validate(model: PropagationNet) -> float:
         model.eval()
         with torch.no_grad():
-            out = model(d.x[subset], d.proto[subset], visible[subset], d.log_count[subset], edge_index, edge_type, mapping)
+            out = model(d.x[subset], d.proto[subset], visible[subset], d.log_count[subset], edge_index, edge_type, mapping,
+                        lp=lp if model.config.lp_skip else None)
         own = F.cosine_similarity(out, target)
         if metric == "cosine":
             return float(own.mean())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from . import _pyg  # noqa: F401  first: PyG without its import-time jit.script warning
 from torch_geometric.nn import MessagePassing
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sensegraph.gnn  # noqa: F401  first import of torch_geometric, without its jit.script FutureWarning
+import sensegraph.gnn._pyg  # noqa: F401  first import of torch_geometric, without its jit.script FutureWarning
 
 EVALSET = Path(__file__).resolve().parents[2] / "evalsets" / "core"
 GROUPS = {

@@ -37,3 +37,26 @@ def test_same_numbers_as_the_direct_iteration(n_visible):
     assert (got.norm(dim=1) > 0).sum() == (want.norm(dim=1) > 0).sum()
     if n_visible:
         assert (want.norm(dim=1) > 0).any()
+
+
+@pytest.mark.parametrize("n_visible", [1, 2, 7, 12])
+def test_held_out_folds_from_one_propagation_match_one_propagation_per_fold(n_visible):
+    """``neighbour_mean_holdout`` drops a fold's columns instead of re-propagating: the same cosines."""
+    from sensegraph.gnn.baselines import neighbour_mean_holdout
+    from sensegraph.propagation import HOLDOUT_FOLDS, holdout_cosine
+
+    g = torch.Generator().manual_seed(10 + n_visible)
+    n, e, dim = 200, 400, 16
+    src, dst = torch.randint(0, n, (e,), generator=g), torch.randint(0, n, (e,), generator=g)
+    edges = torch.cat([torch.stack([src, dst]), torch.stack([dst, src])], dim=1)
+    proto = F.normalize(torch.randn(n, dim, generator=g), dim=1)
+    visible = torch.zeros(n, dtype=torch.bool)
+    visible[torch.randperm(n, generator=g)[:n_visible]] = True
+    graph = SimpleNamespace(data=SimpleNamespace(proto=proto, edge_index=edges), num_nodes=n)
+    pred, sims = neighbour_mean_holdout(graph, visible, HOLDOUT_FOLDS)
+    assert torch.allclose(pred, neighbour_mean(graph, visible), atol=1e-5)
+    found = torch.cat(sims)
+    fast = max(0.0, float(found.mean())) if found.numel() else None
+    slow = holdout_cosine(neighbour_mean, graph, visible)
+    assert fast is None or abs(fast - slow) < 1e-5
+    assert len(sims) == min(HOLDOUT_FOLDS, n_visible)

@@ -71,3 +71,28 @@ def test_an_ingest_s_touched_senses_give_the_same_update_as_comparing_every_dige
     assert results[0].keys() == results[1].keys()
     for sid, vec in results[0].items():
         np.testing.assert_allclose(results[1][sid], vec, atol=1e-6)
+
+
+NO_PYG = """
+import json, sys
+from sensegraph.graph.embedded import EmbeddedStore
+from sensegraph.propagation import Propagator
+store = EmbeddedStore(sys.argv[1])
+report = Propagator(store, method="neighbour-mean", directory=sys.argv[2]).run()
+store.close()
+print(json.dumps({"written": report.written, "pyg": "torch_geometric" in sys.modules}))
+"""
+
+
+def test_a_neighbour_mean_run_never_imports_torch_geometric(template_store, tmp_path):
+    """The automatic update after an ingest runs neighbour-mean: it must not pay PyG's import (seconds)."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(template_store, tmp_path / "s")
+    out = subprocess.run([sys.executable, "-c", NO_PYG, str(tmp_path / "s"), str(tmp_path / "gnn")],
+                         capture_output=True, text=True, timeout=300, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["written"] > 0 and result["pyg"] is False
