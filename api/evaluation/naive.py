@@ -9,9 +9,13 @@ Eval uses it at ingest without back-off (evidence goes to the first sense) and a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sensegraph.linking.base import LinkedMention
+
+if TYPE_CHECKING:
+    from sensegraph.graph import GraphStore
+    from sensegraph.linking.linker import EntityLinker
 from sensegraph.linking.linker import clean_text
 
 UPWARD = frozenset({"hypernym", "instance_hypernym"})
@@ -48,7 +52,7 @@ def nearest_with_prototype(store: Any, sense_id: str, max_levels: int = MAX_LEVE
 class FirstSenseLinker:
     """Links like ``inner`` (the store's ``EntityLinker``) finds mentions, but picks each noun's first sense."""
 
-    def __init__(self, inner: Any, store: Any, *, backoff: bool = False) -> None:
+    def __init__(self, inner: EntityLinker, store: GraphStore, *, backoff: bool = False) -> None:
         self.inner, self.store, self.backoff = inner, store, backoff
 
     def link(self, text: str) -> list[LinkedMention]:
