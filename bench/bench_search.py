@@ -79,6 +79,9 @@ class BenchEncoder:
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         return self._text.embed_texts(texts)
 
+    def embed_media(self, items: Sequence[object]) -> object:  # the Encoder protocol; the media here are synthetic
+        raise NotImplementedError("the benchmark's media vectors are synthetic; it never embeds media")
+
 
 def unit(v: np.ndarray) -> np.ndarray:
     return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
@@ -204,17 +207,23 @@ class BareHnsw:
 
 def formula_top(sg, text: str, joint: np.ndarray, native: np.ndarray, k: int = 10) -> list[str]:
     """The true top-k of the match formula, every medium scored from the benchmark's own copy of the
-    vectors with the engine's pure scoring functions: the yardstick for the store's answer."""
-    from sensegraph.scoring import match_scores, normalise_weights, rank
-    from sensegraph.search import apply_pins
+    vectors with the engine's pure scoring functions: the yardstick for the store's answer. The senses,
+    their weights (candidate shares, hand-on, trust, the share left out of β) and the centred prototypes
+    are the engine's own (``query_senses``, ``_centre``, ``sense_weights``), so only the ranking is redone."""
+    from sensegraph.scoring import match_scores, rank
+    from sensegraph.search import pin_mentions, sense_weights
 
     engine = sg.engine
     q = engine.embed_texts([text])[0]
-    linked = engine.linked_senses(apply_pins(sg.linker.link(text), None))
+    linked, _, _, unrepresented = engine.query_senses(pin_mentions(text, sg.linker.link(text), None))
     a, b = sg.config.search.alpha, sg.config.search.beta
-    per_sense = np.stack([native @ unit(ls.prototype.vector) for ls in linked], axis=1) if linked and b > 0 else np.zeros((len(joint), 0), np.float32)
-    weights = normalise_weights([ls.confidence for ls in linked]) if per_sense.shape[1] else np.zeros(0)
-    match, _ = match_scores(joint @ q, per_sense, weights, a, b)
+    if b > 0 and linked:
+        linked = engine._centre(linked)  # as search ranks: prototypes less the collection's mean feature
+        per_sense = np.stack([native @ unit(ls.prototype.vector) for ls in linked], axis=1)
+        weights = sense_weights(linked, unrepresented)
+    else:
+        per_sense, weights = np.zeros((len(joint), 0), np.float32), np.zeros(0)
+    match, _ = match_scores(joint @ unit(q), per_sense, weights, a, b)
     return [media_id(int(i)) for i in rank(match, k, None)]
 
 
