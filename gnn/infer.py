@@ -90,7 +90,7 @@ def save_checkpoint(path: str | os.PathLike[str], result: TrainResult, graph: Se
 
 def load_checkpoint(path: str | os.PathLike[str], *, encoder_id: str, text_model_id: str) -> tuple[PropagationNet, dict]:
     """The model and its metadata; refused when trained for another encoder or text model."""
-    from .model import ModelConfig, PropagationNet
+    from .model import ModelConfig, build_model
 
     path = Path(path)
     if not path.is_file():
@@ -107,7 +107,7 @@ def load_checkpoint(path: str | os.PathLike[str], *, encoder_id: str, text_model
         raise EncoderMismatch(
             f"GNN checkpoint {path} used text model {ckpt['text_model_id']!r}, not {text_model_id!r}; retrain"
         )
-    model = PropagationNet(ModelConfig(**ckpt["model_config"]))
+    model = build_model(ModelConfig(**ckpt["model_config"]))  # through the registry, by the saved name
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
     return model, ckpt

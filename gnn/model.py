@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from sensegraph.errors import ConfigError
+from sensegraph.registry import get, register
 
 from .rel_sage_conv import RelSAGEConv
 from .visible_mean_conv import VisibleMeanConv
@@ -43,6 +44,7 @@ class ModelConfig:
     num_relation_types: int = 1  # relation types in the graph (used when relations == "type")
     skip_hops: int = 2  # hops of the label-propagation skip path (0 = off)
     lp_skip: bool = False  # predict neighbour-mean's label propagation plus a learned, gated correction
+    name: str = "propagation_net"  # the model's registry name (sensegraph.registry kind "gnn.model"; build_model)
 
     def __post_init__(self) -> None:
         if self.relations not in RELATION_MODES:
@@ -67,6 +69,15 @@ def relation_groups(edge_type: Tensor, relations: str) -> Tensor:
     return edge_type
 
 
+MODEL_KIND = "gnn.model"
+
+
+def build_model(config: ModelConfig) -> nn.Module:
+    """The GNN registered as ``config.name`` (kind ``gnn.model``), built from ``config``; an unknown name lists the known ones."""
+    return get(MODEL_KIND, config.name)(config)
+
+
+@register(MODEL_KIND, "propagation_net")
 class PropagationNet(nn.Module):
     """Text + visible neighbour prototypes → a unit-norm prototype per node."""
 

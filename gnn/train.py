@@ -24,7 +24,7 @@ from sensegraph.progress import Progress, progress_for
 
 from .baselines import neighbour_mean
 from .data import SenseGraphData
-from .model import ModelConfig, PropagationNet, cosine_loss
+from .model import ModelConfig, PropagationNet, build_model, cosine_loss
 from .sampler import TorchNeighborSampler
 
 
@@ -121,7 +121,7 @@ def train(
     train_rows, val_rows = split_rows(evidenced, config.val_fraction, config.seed)
     hidden_always[val_rows] = True
 
-    model = PropagationNet(model_config)
+    model = build_model(model_config)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     hops = max(model_config.layers, model_config.skip_hops)
     sampler = TorchNeighborSampler(d, _fanout(config.fanout, hops), seed=config.seed)
