@@ -72,11 +72,9 @@ class PropagateReport:
 
 def gnn_dir(store: GraphStore) -> Path:
     """Where the checkpoint and gloss cache live: the store directory, or ~/.cache/sensegraph/gnn/<uri hash>."""
-    from sensegraph.graph import store_kind
-
+    if store.local_dir is not None:
+        return store.local_dir
     uri = store.describe()
-    if store_kind(uri) == "embedded":
-        return Path(uri)
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sensegraph" / "gnn"
     return base / hashlib.sha1(uri.encode("utf-8")).hexdigest()[:16]
 

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
     from sensegraph.graph import GraphStore
     from sensegraph.graph.importers.report import ImportReport
     from sensegraph.graph.model import Evidence, MediaFilter
-    from sensegraph.linking.base import Linker
+    from sensegraph.linking.base import LinkedMention, Linker
     from sensegraph.linking.disambiguate import EmbedTexts
 
+    from .curation import Curator
     from .search import SearchEngine
 
 # a SenseGraph's parts in build order: each is built from the configuration and the ones before it
@@ -205,11 +206,8 @@ class SenseGraph:
             return Path(self.config.encoder.cache_dir)
         if os.environ.get("SENSEGRAPH_CACHE_DIR"):
             return Path(os.environ["SENSEGRAPH_CACHE_DIR"])
-        from sensegraph.graph import store_kind
-
-        uri = self.store.describe()
-        if store_kind(uri) == "embedded":
-            return Path(uri) / "cache"
+        if self.store.local_dir is not None:
+            return self.store.local_dir / "cache"
         return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sensegraph" / "embeddings"
 
     # -- knowledge graph -----------------------------------------------------------------------
@@ -246,11 +244,11 @@ class SenseGraph:
         return report
 
     # -- linking, ingest, search ---------------------------------------------------------------
-    def link(self, text: str) -> list[Any]:
+    def link(self, text: str) -> list[LinkedMention]:
         """Mentions in ``text`` with their senses, confidences and every candidate's scores."""
         return self.linker.link(text)
 
-    def link_many(self, texts: Sequence[str]) -> list[list[Any]]:
+    def link_many(self, texts: Sequence[str]) -> list[list[LinkedMention]]:
         """``link`` for several texts, with the linker's embedding calls batched across them."""
         return self.linker.link_many(list(texts))
 
@@ -324,7 +322,7 @@ class SenseGraph:
         return PrototypeUpdater(self.store, cfg).rebuild_all(progress=progress)
 
     # -- curation (the editor's operations; see sensegraph.curation) ------------------------------
-    def curator(self, user: str | None = None) -> Any:
+    def curator(self, user: str | None = None) -> Curator:
         """A ``Curator`` attributing edits to ``user`` (default "editor")."""
         from .curation import Curator
 

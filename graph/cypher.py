@@ -208,7 +208,7 @@ SENSES_PAGE = (
     "MATCH (s:Sense) WHERE s.sense_id > $after WITH s ORDER BY s.sense_id LIMIT $limit RETURN "
     + _SENSE_FIELDS
 )
-REDIRECT_OF = "MATCH (s:Sense {sense_id: $id}) RETURN s.redirect_to AS redirect_to"
+REDIRECTS_OF = "UNWIND $ids AS id MATCH (s:Sense {sense_id: id}) RETURN s.sense_id AS sense_id, s.redirect_to AS redirect_to"
 # The sense finder's candidates: each sense whose id or label contains $q, or that an alias containing
 # $q names, with those aliases (the ranking is sense_finder.rank_candidates, shared with the embedded store);
 # $anywhere false: only names that start with $q.
@@ -528,3 +528,11 @@ MATCH (s:Sense {sense_id: row.sense_id})
 SET s.redirect_to = row.target
 RETURN count(s) AS written
 """
+# apply_patch: the statement of each GraphPatch field (graph/core.py PATCH_STEPS gives the order)
+PATCH = {
+    "delete_entities": DELETE_ENTITIES, "delete_aliases": DELETE_ALIASES, "delete_has_sense": DELETE_HAS_SENSE,
+    "delete_relations": DELETE_RELATIONS, "delete_evidence": DELETE_EVIDENCE,
+    "has_sense": UPSERT_HAS_SENSE + " RETURN count(h) AS written",
+    "relations": UPSERT_RELATIONS + " RETURN count(r) AS written", "evidence": PUT_EVIDENCE,
+    "senses": SET_LABEL_GLOSS, "redirects": SET_REDIRECTS,
+}

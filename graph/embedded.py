@@ -26,38 +26,22 @@ from typing import Any, TypeVar
 import numpy as np
 from filelock import FileLock, Timeout
 
-from sensegraph.errors import EncoderMismatch, NotFound, StoreError, ValidationError
+from sensegraph.errors import NotFound, StoreError, ValidationError
 from sensegraph.registry import register
 
 from . import embedded_schema as q
+from . import records as rec
 from . import sense_finder
+from .core import PATCH_STEPS, StoreCore
 from .media_ids import refuse_rebinding
-from .model import (
-    EVIDENCE_SOURCES,
-    MODALITIES,
-    PROTOTYPE_SOURCES,
-    Alias,
-    AliasEntry,
-    AuditEntry,
-    Entity,
-    Evidence,
-    GraphPatch,
-    HasSense,
-    Media,
-    MediaFilter,
-    Prototype,
-    Relation,
-    Sense,
-    SensePrototypes,
-)
-from .edits import EditOps
-from .patch import PatchOps, check_patch, required_ids
+from .model import Alias, AliasEntry, AuditEntry, Entity, Evidence, HasSense, Media, MediaFilter, Prototype, Relation, Sense
+from .patch import PatchIds
 from .vector_index import IvfIndex, PairedRows, VectorTable, as_unit, match_query, topk_scores
 
 T = TypeVar("T")
 DB_FILE = "graph.sqlite"
 LOCK_FILE = ".write.lock"
-SPACES = {"joint": "embedding", "native": "features"}
+COLUMNS = {"joint": "embedding", "native": "features"}  # the media column of each vector space
 _CHUNK = 10_000
 LEGACY_INDEX_FILES = ("hnsw-joint.bin", "hnsw-joint.json", "hnsw-native.bin", "hnsw-native.json",  # graph indexes of earlier versions
                       "ann-joint.faiss", "ann-joint.json", "ann-native.faiss", "ann-native.json")  # per-space indexes
@@ -74,28 +58,8 @@ def _vector_options(ann_threshold: int, compress_threshold: int, rescore: int) -
     return ann_threshold, compress_threshold, rescore
 
 
-def _blob(v: np.ndarray | None, dim: int | None, what: str) -> bytes | None:
-    """float32 bytes of a finite vector (checked against the bound encoder's dimension)."""
-    if v is None:
-        return None
-    a = np.asarray(v, dtype=np.float32)
-    if a.ndim != 1 or (dim is not None and a.shape[0] != dim):
-        raise ValidationError(f"{what} has shape {a.shape}, expected ({dim if dim is not None else 'd'},)")
-    if not np.all(np.isfinite(a)):
-        raise ValidationError(f"{what} contains NaN or infinite values")
-    return a.tobytes()
-
-
-def _metadata_json(m: Media) -> str:
-    """The medium's metadata as JSON (ValidationError when it is not JSON-serialisable)."""
-    try:
-        return json.dumps(m.metadata or {}, sort_keys=True)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"media {m.media_id!r}: metadata is not JSON-serialisable ({exc})") from exc
-
-
-def _vec(b: bytes | None) -> np.ndarray | None:
-    return None if b is None else np.frombuffer(b, dtype=np.float32).copy()
+def _bytes(v: np.ndarray | None) -> bytes | None:
+    return None if v is None else v.tobytes()
 
 
 def _matrix(blobs: Iterable[bytes], n: int) -> np.ndarray:
@@ -103,50 +67,14 @@ def _matrix(blobs: Iterable[bytes], n: int) -> np.ndarray:
     return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(n, -1)
 
 
-def _need(value: object, what: str) -> str:
-    """A non-empty string, or a ValidationError naming the field."""
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"{what} must be a non-empty string, got {value!r}")
-    return value
+PUT = {"meta": q.SET_META, "entities": q.UPSERT_ENTITY, "aliases": q.UPSERT_ALIAS, "senses": q.UPSERT_SENSE,
+       "has_sense": q.UPSERT_HAS_SENSE, "relations": q.UPSERT_RELATION, "evidence": q.UPSERT_EVIDENCE,
+       "delete_evidence": q.DELETE_EVIDENCE, "media": q.UPSERT_MEDIA, "prototypes": q.UPSERT_PROTOTYPE,
+       "audit": q.INSERT_AUDIT}
+COUNTED = ("evidence", "delete_evidence", "prototypes")  # kinds whose write returns the rows changed
 
 
-def _sense(row: Sequence[Any]) -> Sense:
-    return Sense(
-        sense_id=row[0], label=row[1], gloss=row[2], redirect_to=row[3],
-        media_count=int(row[4]), prototype_source=row[5],
-    )
-
-
-def _evidence(row: Sequence[Any]) -> Evidence:
-    return Evidence(
-        media_id=row[0], sense_id=row[1], confidence=float(row[2]), source=row[3],
-        detached=bool(row[4]), mention=row[5],
-    )
-
-
-def _media(row: Sequence[Any]) -> Media:
-    return Media(
-        media_id=row[1], uri=row[2], modality=row[3], sha256=row[4], caption=row[5],
-        metadata=json.loads(row[6]), embedding=_vec(row[7]), features=_vec(row[8]),
-    )
-
-
-def _prototype(row: Sequence[Any]) -> Prototype:
-    return Prototype(
-        sense_id=row[0], vector=_vec(row[1]), source=row[2], media_count=int(row[3]),
-        strategy=row[4], confidence=float(row[5]), joint=_vec(row[6]),
-        weight=float(row[7]), norm=float(row[8]),
-    )
-
-
-def _audit(row: Sequence[Any]) -> AuditEntry:
-    return AuditEntry(
-        audit_id=row[0], user=row[1], at=row[2], action=row[3], sense_ids=tuple(json.loads(row[4])),
-        before=row[5], after=row[6], undone=bool(row[7]),
-    )
-
-
-class EmbeddedStore(EditOps, PatchOps):
+class EmbeddedStore(StoreCore):
     """A ``GraphStore`` in a directory: SQLite for the graph, numpy/faiss for vector search."""
 
     name = "embedded"
@@ -205,12 +133,6 @@ class EmbeddedStore(EditOps, PatchOps):
                 if index.unsaved:
                     index.save()
             self._conn.close()
-
-    def __enter__(self) -> EmbeddedStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def configure_vectors(self, *, ann_threshold: int | None = None, compress_threshold: int | None = None,
                           rescore: int | None = None) -> None:
@@ -295,6 +217,24 @@ class EmbeddedStore(EditOps, PatchOps):
             except sqlite3.Error as exc:
                 raise StoreError(f"read from store at {self.directory} failed: {exc}") from exc
 
+    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows of one SELECT as dicts keyed by column name (what ``records`` builds records from)."""
+        with self._lock:
+            try:
+                cursor = self._conn.execute(sql, params)
+                cols = [d[0] for d in cursor.description]
+                return [dict(zip(cols, r)) for r in cursor.fetchall()]
+            except sqlite3.Error as exc:
+                raise StoreError(f"read from store at {self.directory} failed: {exc}") from exc
+
+    def _rows_in(self, sql: str, ids: Sequence[str], params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """``_dicts`` of ``sql`` whose ``{ids}`` is ``ids`` (distinct, in chunks of 500), after ``params``."""
+        ids, out = list(dict.fromkeys(ids)), []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            out += self._dicts(sql.replace("{ids}", ",".join("?" * len(chunk))), [*params, *chunk])
+        return out
+
     def wipe(self) -> None:
         """Delete everything (tests use it between cases); the encoder binding goes too."""
         with self._write() as (conn, _):
@@ -315,188 +255,63 @@ class EmbeddedStore(EditOps, PatchOps):
             self._proto_state.clear()
             self._dims = None
 
-    # -- metadata ----------------------------------------------------------------------------------
+    # -- adapter primitives (graph/core.py) ----------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         rows = self._read(q.GET_META, (key,))
         return rows[0][0] if rows else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        _need(key, "meta key")
-        if not isinstance(value, str):
-            raise ValidationError(f"meta value for {key!r} must be a string, got {type(value).__name__}")
-        with self._write() as (conn, _):
-            conn.execute(q.SET_META, (key, value))
 
     def _load_dims(self) -> None:
         joint, native = self.get_meta("joint_dim"), self.get_meta("native_dim")
         self._dims = (int(joint), int(native)) if joint and native else None
 
-    def bind_encoder(self, encoder_id: str, joint_dim: int, native_dim: int) -> None:
-        """Record the encoder on first use; another encoder (or other dims) raises EncoderMismatch."""
-        _need(encoder_id, "encoder_id")
-        if int(joint_dim) <= 0 or int(native_dim) <= 0:
-            raise ValidationError(f"encoder dims must be positive, got joint={joint_dim} native={native_dim}")
+    def _claim_meta(self, values: dict[str, str]) -> dict[str, str]:
         with self._write() as (conn, _):
-            rows = dict(conn.execute(
-                "SELECT key, value FROM meta WHERE key IN ('encoder_id', 'joint_dim', 'native_dim')"
-            ).fetchall())
-            if rows:
-                held = (rows.get("encoder_id"), rows.get("joint_dim"), rows.get("native_dim"))
-                if held != (encoder_id, str(int(joint_dim)), str(int(native_dim))):
-                    raise EncoderMismatch(
-                        f"store at {self.directory} holds vectors of encoder {held[0]!r} "
-                        f"(joint {held[1]}, native {held[2]}), not {encoder_id!r} (joint {joint_dim}, "
-                        f"native {native_dim}); use a fresh store or re-ingest with the recorded "
-                        f"encoder {held[0]!r}"
-                    )
-                return
-            conn.executemany(q.SET_META, [
-                ("encoder_id", encoder_id), ("joint_dim", str(int(joint_dim))), ("native_dim", str(int(native_dim))),
-            ])
-        self._dims = (int(joint_dim), int(native_dim))
+            held = {r["key"]: r["value"] for r in self._rows_in("SELECT key, value FROM meta WHERE key IN ({ids})", list(values))}
+            if not held:
+                conn.executemany(q.SET_META, [{"key": k, "value": v} for k, v in values.items()])
+                return dict(values)
+        return held
 
-    # -- knowledge graph upserts ---------------------------------------------------------------------
-    def _upsert(self, sql: str, rows: list[tuple]) -> int:
-        with self._write() as (conn, _):
-            for i in range(0, len(rows), _CHUNK):
-                conn.executemany(sql, rows[i : i + _CHUNK])
-        return len(rows)
-
-    def upsert_entities(self, entities: Iterable[Entity]) -> int:
-        rows = [(_need(e.id, "entity id"), e.name if e.name is not None else "") for e in entities]
-        return self._upsert(q.UPSERT_ENTITY, rows)
-
-    def upsert_aliases(self, aliases: Iterable[Alias]) -> int:
-        rows = [(_need(a.text, "alias text"), _need(a.lang, "alias lang"), _need(a.entity_id, "alias entity_id"))
-                for a in aliases]
-        return self._upsert(q.UPSERT_ALIAS, rows)
-
-    def upsert_senses(self, senses: Iterable[Sense]) -> int:
-        rows = [(_need(s.sense_id, "sense_id"), s.label or "", s.gloss or "", s.redirect_to) for s in senses]
-        return self._upsert(q.UPSERT_SENSE, rows)
-
-    def upsert_has_sense(self, links: Iterable[HasSense]) -> int:
-        rows = [(_need(h.entity_id, "entity_id"), _need(h.sense_id, "sense_id"), int(h.rank)) for h in links]
-        return self._upsert(q.UPSERT_HAS_SENSE, rows)
-
-    def upsert_relations(self, relations: Iterable[Relation]) -> int:
-        rows = []
-        for r in relations:
-            w = float(r.weight)
-            if not np.isfinite(w):
-                raise ValidationError(f"relation {r.source}->{r.target} has a non-finite weight {r.weight!r}")
-            rows.append((_need(r.source, "relation source"), _need(r.target, "relation target"),
-                         _need(r.type, "relation type"), w))
-        return self._upsert(q.UPSERT_RELATION, rows)
-
-    # -- media and evidence --------------------------------------------------------------------------
-    def upsert_media(self, media: Iterable[Media]) -> int:
-        """Create or update media; a record without vectors keeps the stored ones; an id never takes other bytes."""
-        joint, native = self._dims or (None, None)
-        rows = []
-        for m in media:
-            _need(m.media_id, "media_id")
-            if m.modality not in MODALITIES:
-                raise ValidationError(f"media {m.media_id!r}: modality {m.modality!r} is not one of {MODALITIES}")
-            rows.append({
-                "media_id": m.media_id, "uri": m.uri or "", "modality": m.modality, "sha256": m.sha256 or "",
-                "caption": m.caption, "metadata": _metadata_json(m),
-                "embedding": _blob(m.embedding, joint, f"media {m.media_id!r} embedding"),
-                "features": _blob(m.features, native, f"media {m.media_id!r} features"),
-            })
+    def _put(self, kind: str, rows: list[dict[str, Any]]) -> int:
+        """One write transaction for the rows (vectors as BLOBs); media are never rebound to other bytes."""
+        if kind in ("media", "prototypes"):
+            rows = [{**r, **{f: _bytes(r[f]) for f in ("embedding", "features", "vector", "joint") if f in r}} for r in rows]
+        if kind == "audit":
+            rows = [{**r, "sense_ids": json.dumps(r["sense_ids"])} for r in rows]
         with self._write() as (conn, rev):
-            ids = [r["media_id"] for r in rows if r["sha256"]]
-            stored: dict[str, str] = {}
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                stored.update(conn.execute(f"SELECT media_id, sha256 FROM media WHERE media_id IN ({marks})", chunk).fetchall())
-            refuse_rebinding(stored, rows)  # inside the write transaction: no other writer can slip between
-            for row in rows:
-                row["rev"] = rev
-            conn.executemany(q.UPSERT_MEDIA, rows)
-        return len(rows)
-
-    def upsert_evidence(self, evidence: Iterable[Evidence]) -> int:
-        """Write edges (skipping unknown media/senses); an editor edge is only replaced by an editor edge."""
-        rows = []
-        for e in evidence:
-            if e.source not in EVIDENCE_SOURCES:
-                raise ValidationError(f"evidence {e.media_id}->{e.sense_id}: source {e.source!r} not in {EVIDENCE_SOURCES}")
-            c = float(e.confidence)
-            if not np.isfinite(c) or c < 0:
-                raise ValidationError(f"evidence {e.media_id}->{e.sense_id}: confidence {e.confidence!r} must be >= 0")
-            rows.append({"media_id": _need(e.media_id, "media_id"), "sense_id": _need(e.sense_id, "sense_id"),
-                         "confidence": c, "source": e.source, "detached": int(bool(e.detached)),
-                         "mention": e.mention})
-        with self._write() as (conn, _):
             before = conn.total_changes
-            conn.executemany(q.UPSERT_EVIDENCE, rows)
-            return conn.total_changes - before
+            if kind == "media":
+                held = self._rows_in("SELECT media_id, sha256 FROM media WHERE media_id IN ({ids})",
+                                     [r["media_id"] for r in rows if r["sha256"]])
+                refuse_rebinding({r["media_id"]: r["sha256"] for r in held}, rows)  # no writer can slip between
+                rows = [{**r, "rev": rev} for r in rows]
+            for i in range(0, len(rows), _CHUNK):
+                conn.executemany(PUT[kind], rows[i : i + _CHUNK])
+            if kind == "audit":
+                conn.executemany(q.INSERT_AUDIT_SENSE, [{"audit_id": r["audit_id"], "sense_id": sid}
+                                                        for r in rows for sid in json.loads(r["sense_ids"])])
+            changed = conn.total_changes - before
+            if kind == "prototypes" and changed:
+                conn.execute(q.BUMP_PROTO)
+        return changed if kind in COUNTED else len(rows)
 
-    def delete_evidence(self, pairs: Iterable[tuple[str, str]]) -> int:
-        rows = [(m, s) for m, s in pairs]
-        with self._write() as (conn, _):
-            before = conn.total_changes
-            conn.executemany(q.DELETE_EVIDENCE, rows)
-            return conn.total_changes - before
+    def _redirects(self, sense_ids: Sequence[str]) -> dict[str, str | None]:
+        return {r["sense_id"]: r["redirect_to"] for r in self._rows_in(
+            "SELECT sense_id, redirect_to FROM senses WHERE sense_id IN ({ids})", sense_ids)}
 
     # -- reads -------------------------------------------------------------------------------------
     def get_senses(self, sense_ids: Sequence[str]) -> dict[str, Sense]:
-        out: dict[str, Sense] = {}
-        ids = list(dict.fromkeys(sense_ids))
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self._read(q.SENSE_COLUMNS + f" WHERE s.sense_id IN ({marks})", chunk):
-                out[row[0]] = _sense(row)
-        return out
+        return {r["sense_id"]: rec.sense_of(r) for r in self._rows_in(q.SENSE_COLUMNS + " WHERE s.sense_id IN ({ids})", sense_ids)}
 
     def get_entities(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
-        out: dict[str, Entity] = {}
-        ids = list(dict.fromkeys(entity_ids))
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            for eid, name in self._read(q.ENTITY_COLUMNS + f" WHERE id IN ({marks})", chunk):
-                out[eid] = Entity(eid, name)
-        return out
+        return {r["id"]: Entity(r["id"], r["name"]) for r in self._rows_in(q.ENTITY_COLUMNS + " WHERE id IN ({ids})", entity_ids)}
 
     def has_sense_of(self, sense_ids: Sequence[str]) -> list[HasSense]:
-        out: list[HasSense] = []
-        ids = list(dict.fromkeys(sense_ids))
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = q.HAS_SENSE_COLUMNS + f" WHERE sense_id IN ({marks}) ORDER BY sense_id, entity_id"
-            out.extend(HasSense(e, s, int(r)) for e, s, r in self._read(sql, chunk))
-        return out
+        rows = self._rows_in(q.HAS_SENSE_COLUMNS + " WHERE sense_id IN ({ids}) ORDER BY sense_id, entity_id", sense_ids)
+        return sorted((HasSense(**r) for r in rows), key=lambda h: (h.sense_id, h.entity_id))
 
     def entity_links(self, entity_ids: Sequence[str]) -> list[HasSense]:
-        ids = list(dict.fromkeys(entity_ids))
-        rows = [r for i in range(0, len(ids), 500) for r in self._read(
-            q.HAS_SENSE_COLUMNS + f" WHERE entity_id IN ({','.join('?' * len(ids[i:i + 500]))})", ids[i:i + 500])]
-        return [HasSense(e, s, int(r)) for e, s, r in rows]
-
-    def resolve(self, sense_id: str) -> str:
-        """Follow merge redirects to the live sense (NotFound for an unknown id)."""
-        seen = [sense_id]
-        current = sense_id
-        while True:
-            rows = self._read(q.REDIRECT_OF, (current,))
-            if not rows:
-                raise NotFound(f"sense {current!r} does not exist")
-            nxt = rows[0][0]
-            if nxt is None:
-                return current
-            if nxt in seen:
-                raise StoreError(f"redirect cycle among senses {seen + [nxt]}")
-            seen.append(nxt)
-            current = nxt
-
-    def find_senses(self, query: str, limit: int = 20, *, with_media: bool = False) -> list[Sense]:
-        """The best ``limit`` senses by id, label or alias: exact, then prefix, then substring (``sense_finder``)."""
-        return sense_finder.find(self, query, limit, with_media=with_media).senses
+        return [HasSense(**r) for r in self._rows_in(q.HAS_SENSE_COLUMNS + " WHERE entity_id IN ({ids})", entity_ids)]
 
     def sense_candidates(self, needle: str, *, anywhere: bool = True) -> list[sense_finder.SenseCandidate]:
         """Every sense whose id, label or an alias contains ``needle`` (lower-case; with ``anywhere``
@@ -514,152 +329,67 @@ class EmbeddedStore(EditOps, PatchOps):
 
     def neighbours(self, sense_ids: Sequence[str]) -> list[Relation]:
         out: dict[tuple[str, str, str], Relation] = {}
-        for sid in dict.fromkeys(sense_ids):
-            for sql in (q.NEIGHBOURS_OUT, q.NEIGHBOURS_IN):
-                for s, t, ty, w in self._read(sql, (sid,)):
-                    out[(s, t, ty)] = Relation(s, t, ty, float(w))
+        for sql in (q.NEIGHBOURS_OUT, q.NEIGHBOURS_IN):
+            out.update({(r["source"], r["target"], r["type"]): Relation(**r) for r in self._rows_in(sql, sense_ids)})
         return list(out.values())
 
     def evidence(self, *, sense_id: str | None = None, media_id: str | None = None) -> list[Evidence]:
         """Edges of a sense and/or a medium, detached ones included (consumers filter)."""
-        clauses, params = [], []
-        if sense_id is not None:
-            clauses.append("sense_id = ?")
-            params.append(sense_id)
-        if media_id is not None:
-            clauses.append("media_id = ?")
-            params.append(media_id)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self._read(q.EVIDENCE_COLUMNS + where + " ORDER BY sense_id, media_id", params)
-        return [_evidence(r) for r in rows]
+        where = " AND ".join(f"{k} = :{k}" for k, v in (("sense_id", sense_id), ("media_id", media_id)) if v is not None)
+        sql = q.EVIDENCE_COLUMNS + (f" WHERE {where}" if where else "") + " ORDER BY sense_id, media_id"
+        return [rec.evidence_of(r) for r in self._dicts(sql, {"sense_id": sense_id, "media_id": media_id})]
 
     def get_media(self, media_ids: Sequence[str], *, vectors: bool = True) -> dict[str, Media]:
-        base = q.MEDIA_COLUMNS if vectors else q.MEDIA_COLUMNS_NOVEC
-        out: dict[str, Media] = {}
-        ids = list(dict.fromkeys(media_ids))
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self._read(base + f" WHERE media_id IN ({marks})", chunk):
-                out[row[1]] = _media(row)
-        return out
+        sql = (q.MEDIA_COLUMNS if vectors else q.MEDIA_COLUMNS_NOVEC) + " WHERE media_id IN ({ids})"
+        return {r["media_id"]: rec.media_of(r) for r in self._rows_in(sql, media_ids)}
 
-    def media_vectors(self, media_ids: Sequence[str], space: str = "joint") -> tuple[list[str], np.ndarray]:
+    def _media_vectors(self, media_ids: list[str], space: str) -> tuple[list[str], np.ndarray]:
         """Rows of the in-memory vector table (no SQLite read, no record decoding)."""
-        if space not in SPACES:
-            raise ValidationError(f"space must be one of {sorted(SPACES)}, got {space!r}")
         with self._lock:
             table = self._media_table(space)[0]
             if table is None:
                 return [], np.empty((0, 0), dtype=np.float32)
-            found = [(m, row) for m in dict.fromkeys(media_ids) if (row := table.index.get(m)) is not None]
+            found = [(m, row) for m in media_ids if (row := table.index.get(m)) is not None]
             return [m for m, _ in found], table.matrix[[row for _, row in found]]
 
     def media_by_sha256(self, sha256: str) -> Media | None:
-        if not sha256:
-            return None
-        rows = self._read(q.MEDIA_COLUMNS + " WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,))
-        return _media(rows[0]) if rows else None
+        rows = self._dicts(q.MEDIA_COLUMNS + " WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,)) if sha256 else []
+        return rec.media_of(rows[0]) if rows else None
+
+    def _pages(self, sql: str, key: Callable[[dict[str, Any]], Any], first: Any, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        """Keyset pages of ``sql`` (its parameters: the last key's values, then the page size)."""
+        last = first
+        while rows := self._dicts(sql, (*last, max(1, batch_size))):
+            yield rows
+            last = key(rows[-1])
 
     def iter_senses(self, batch_size: int = 5000) -> Iterator[list[Sense]]:
-        last = ""
-        while True:
-            rows = self._read(q.SENSES_PAGE, (last, max(1, batch_size)))
-            if not rows:
-                return
-            yield [_sense(r) for r in rows]
-            last = rows[-1][0]
+        for rows in self._pages(q.SENSES_PAGE, lambda r: (r["sense_id"],), ("",), batch_size):
+            yield [rec.sense_of(r) for r in rows]
 
     def iter_relations(self, batch_size: int = 5000) -> Iterator[list[Relation]]:
-        last = ("", "", "")
-        while True:
-            rows = self._read(q.RELATIONS_PAGE, (*last, max(1, batch_size)))
-            if not rows:
-                return
-            yield [Relation(s, t, ty, float(w)) for s, t, ty, w in rows]
-            last = rows[-1][:3]
+        for rows in self._pages(q.RELATIONS_PAGE, lambda r: (r["source"], r["target"], r["type"]), ("", "", ""), batch_size):
+            yield [Relation(**r) for r in rows]
 
     def iter_media(self, batch_size: int = 1000, *, vectors: bool = True) -> Iterator[list[Media]]:
-        base = q.MEDIA_COLUMNS if vectors else q.MEDIA_COLUMNS_NOVEC
-        last = 0
-        while True:
-            rows = self._read(base + q.MEDIA_PAGE_TAIL, (last, max(1, batch_size)))
-            if not rows:
-                return
-            yield [_media(r) for r in rows]
-            last = rows[-1][0]
+        sql = (q.MEDIA_COLUMNS if vectors else q.MEDIA_COLUMNS_NOVEC) + q.MEDIA_PAGE_TAIL
+        for rows in self._pages(sql, lambda r: (r["id"],), (0,), batch_size):
+            yield [rec.media_of(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
         keys = ("entities", "aliases", "senses", "relations", "media", "evidence",
                 "prototypes_media", "prototypes_curated", "prototypes_propagated", "evidence_gated")
         return dict(zip(keys, (int(x) for x in self._read(q.COUNTS)[0])))
 
-    def sense_graph(self):  # -> networkx.DiGraph
-        """Senses as nodes (label, redirect_to) and RELATED edges (type, weight), for graph algorithms.
-
-        Between one ordered pair of senses a DiGraph holds one edge: the heaviest relation wins.
-        """
-        import networkx as nx
-
-        g = nx.DiGraph()
-        g.add_nodes_from((sid, {"label": label, "redirect_to": redirect}) for sid, label, redirect in self._read(q.SENSE_NODES))
-        best: dict[tuple[str, str], tuple[str, float]] = {}
-        for source, target, rtype, weight in self._read(q.RELATION_EDGES):
-            old = best.get((source, target))
-            if old is None or weight > old[1]:
-                best[(source, target)] = (rtype, float(weight))
-        g.add_edges_from((s, t, {"type": ty, "weight": w}) for (s, t), (ty, w) in best.items())
-        return g
-
     # -- prototypes --------------------------------------------------------------------------------
-    def set_prototypes(self, prototypes: Iterable[Prototype]) -> int:
-        """Write own (media/curated) or propagated prototypes; media never overwrites curated."""
-        joint, native = self._dims or (None, None)
-        rows = []
-        for p in prototypes:
-            _need(p.sense_id, "prototype sense_id")
-            if p.source not in PROTOTYPE_SOURCES:
-                raise ValidationError(f"prototype {p.sense_id!r}: source {p.source!r} not in {PROTOTYPE_SOURCES}")
-            rows.append({
-                "sense_id": p.sense_id, "slot": "propagated" if p.source == "propagated" else "own",
-                "vector": _blob(p.vector, native, f"prototype {p.sense_id!r} vector"),
-                "source": p.source, "media_count": int(p.media_count), "strategy": p.strategy,
-                "confidence": float(p.confidence),
-                "joint": _blob(p.joint, joint, f"prototype {p.sense_id!r} joint vector"),
-                "weight": float(p.weight), "norm": float(p.norm),
-            })
-            if rows[-1]["vector"] is None:
-                raise ValidationError(f"prototype {p.sense_id!r} has no vector")
-        with self._write() as (conn, _):
-            before = conn.total_changes
-            conn.executemany(q.UPSERT_PROTOTYPE, rows)
-            written = conn.total_changes - before
-            if written:
-                conn.execute(q.BUMP_PROTO)
-            return written
-
     def clear_prototype(self, sense_id: str, *, propagated: bool = False) -> None:
         with self._write() as (conn, _):
             conn.execute(q.CLEAR_PROTOTYPE, (sense_id, "propagated" if propagated else "own"))
             conn.execute(q.BUMP_PROTO)
 
     def get_prototypes(self, sense_ids: Sequence[str], *, propagated: bool = False) -> dict[str, Prototype]:
-        slot = "propagated" if propagated else "own"
-        out: dict[str, Prototype] = {}
-        ids = list(dict.fromkeys(sense_ids))
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self._read(q.PROTOTYPE_COLUMNS + f" AND sense_id IN ({marks})", [slot, *chunk]):
-                out[row[0]] = _prototype(row)
-        return out
-
-    def sense_prototypes(self, sense_ids: Sequence[str]) -> dict[str, SensePrototypes]:
-        """Each id's live sense with both its prototypes (in-process reads: no round trip to save)."""
-        resolved = {sid: self.resolve(sid) for sid in dict.fromkeys(sense_ids)}
-        own = self.get_prototypes(list(resolved.values()))
-        prop = self.get_prototypes(list(resolved.values()), propagated=True)
-        return {sid: SensePrototypes(live, own.get(live), prop.get(live)) for sid, live in resolved.items()}
+        rows = self._rows_in(q.PROTOTYPE_COLUMNS + " AND sense_id IN ({ids})", sense_ids, ["propagated" if propagated else "own"])
+        return {r["sense_id"]: rec.prototype_of(r) for r in rows}
 
     # -- vector search -----------------------------------------------------------------------------
     def _counters(self) -> dict[str, int]:
@@ -695,7 +425,7 @@ class EmbeddedStore(EditOps, PatchOps):
         """Upsert rows changed after ``since`` into ``table`` (a new one when None), a chunk at a time
         so a million-row load never holds the rows twice; a new table when the dimension differs.
         ``compress``: a new table's matrix is file-backed (np.memmap in the store directory)."""
-        for rows in self._read_chunks(q.MEDIA_CHANGED.format(column=SPACES[space]), (since,)):
+        for rows in self._read_chunks(q.MEDIA_CHANGED.format(column=COLUMNS[space]), (since,)):
             dim = len(rows[0][3]) // 4
             if table is None or table.dim != dim:
                 table = VectorTable(dim, self.directory if compress else None)
@@ -772,14 +502,8 @@ class EmbeddedStore(EditOps, PatchOps):
         a small store, a narrow filter, or k reaching every allowed row."""
         return n < max(self.ann_threshold, 1) or allowed <= min(_SMALL_FILTER, self.ann_threshold) or allowed <= k
 
-    def search_media(
-        self, vector: np.ndarray, k: int, *, space: str = "joint", filters: MediaFilter | None = None
-    ) -> list[tuple[str, float]]:
-        """Cosine top-k media in ``space``; filters apply inside the search, so k come back when k match."""
-        if space not in SPACES:
-            raise ValidationError(f"space must be one of {sorted(SPACES)}, got {space!r}")
-        if int(k) <= 0:
-            raise ValidationError(f"k must be a positive integer, got {k!r}")
+    def _search_media(self, vector: np.ndarray, k: int, space: str, filters: MediaFilter | None) -> list[tuple[str, float]]:
+        """Exact below ``ann_threshold`` (or for a narrow filter), else the paired IVF index with the other part zero."""
         with self._lock:
             table, epoch, rev = self._media_table(space)
             if table is None or len(table) == 0:
@@ -802,13 +526,9 @@ class EmbeddedStore(EditOps, PatchOps):
             rows, ids = table.row_of_key, table.ids
             return [(ids[rows[lb]], s) for lb, s in zip(labels.tolist(), scores.tolist())]
 
-    def search_match(
-        self, joint: np.ndarray | None, native: np.ndarray | None, k: int, *, filters: MediaFilter | None = None
-    ) -> list[tuple[str, float]]:
-        """Top-k media by ``joint·ê + native·f̂`` over every medium (exact below ``ann_threshold``,
-        one IVF query over the paired [joint | native] rows above it)."""
-        if int(k) <= 0:
-            raise ValidationError(f"k must be a positive integer, got {k!r}")
+    def _search_match(self, joint: np.ndarray | None, native: np.ndarray | None, k: int,
+                      filters: MediaFilter | None) -> list[tuple[str, float]]:
+        """Exact below ``ann_threshold``, one IVF query over the paired [joint | native] rows above it."""
         with self._lock:
             paired, epoch, rev = self._paired()
             if len(paired) == 0:
@@ -851,10 +571,7 @@ class EmbeddedStore(EditOps, PatchOps):
         self._proto_state[slot] = (epoch, proto_rev)
         return table
 
-    def search_prototypes(self, vector: np.ndarray, k: int, *, propagated: bool = False) -> list[tuple[str, float]]:
-        """Cosine top-k senses by their own (or propagated) prototype."""
-        if int(k) <= 0:
-            raise ValidationError(f"k must be a positive integer, got {k!r}")
+    def _search_prototypes(self, vector: np.ndarray, k: int, propagated: bool) -> list[tuple[str, float]]:
         with self._lock:
             table = self._proto_table("propagated" if propagated else "own")
             if table is None:
@@ -862,35 +579,16 @@ class EmbeddedStore(EditOps, PatchOps):
             return table.search(as_unit(vector, table.dim, "prototype query vector"), k)
 
     # -- inverse edits (the curator's undo): set_redirect, delete_*, apply_patch from PatchOps ----
-    def _patch(self, patch: GraphPatch) -> dict[str, int]:
-        """Validate, check every named id exists, then delete and put; rows changed per field."""
-        p = check_patch(patch)
-        need = required_ids(p)
-        steps: list[tuple[str, str, list[tuple]]] = [
-            ("delete_aliases", q.DELETE_ALIAS, [(a.text, a.lang, a.entity_id) for a in p.delete_aliases]),
-            ("delete_has_sense", q.DELETE_HAS_SENSE, list(p.delete_has_sense)),
-            ("delete_relations", q.DELETE_RELATION, [(r.source, r.target, r.type) for r in p.delete_relations]),
-            ("delete_evidence", q.DELETE_EVIDENCE, list(p.delete_evidence)),
-            ("has_sense", q.UPSERT_HAS_SENSE, [(h.entity_id, h.sense_id, int(h.rank)) for h in p.has_sense]),
-            ("relations", q.UPSERT_RELATION, [(r.source, r.target, r.type, float(r.weight)) for r in p.relations]),
-            ("evidence", q.REPLACE_EDGE, [(e.media_id, e.sense_id, float(e.confidence), e.source, int(bool(e.detached)),
-                                          e.mention) for e in p.evidence]),
-            ("senses", q.SET_LABEL_GLOSS, [(s.label or "", s.gloss or "", s.sense_id) for s in p.senses]),
-            ("redirects", q.SET_REDIRECT, [(t, s) for s, t in p.redirects]),
-        ]
+    def _apply_rows(self, need: PatchIds, rows: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
         changed: dict[str, int] = {}
         with self._write() as (conn, _):
             for ids, table, what in ((need.entities, "entities", "entity"), (need.senses, "senses", "sense"),
                                      (need.media, "media", "media")):
                 self._require(conn, table, ids, what)
-            before = conn.total_changes
-            for eid in p.delete_entities:
-                for sql in (q.DELETE_ALIASES_OF_ENTITY, q.DELETE_HAS_SENSE_OF_ENTITY, q.DELETE_ENTITY):
-                    conn.execute(sql, (eid,))
-            changed["delete_entities"] = conn.total_changes - before
-            for name, sql, rows in steps:
+            for name in PATCH_STEPS:
                 before = conn.total_changes
-                conn.executemany(sql, rows)
+                for sql in q.PATCH[name]:
+                    conn.executemany(sql, rows[name])
                 changed[name] = conn.total_changes - before
         return changed
 
@@ -907,22 +605,10 @@ class EmbeddedStore(EditOps, PatchOps):
                 raise NotFound(f"{what} {missing[0]!r} does not exist")
 
     # -- audit -------------------------------------------------------------------------------------
-    def add_audit(self, entry: AuditEntry) -> None:
-        _need(entry.audit_id, "audit_id")
-        with self._write() as (conn, _):
-            conn.execute(q.INSERT_AUDIT, (
-                entry.audit_id, entry.user, entry.at, entry.action, json.dumps(list(entry.sense_ids)),
-                entry.before, entry.after, int(entry.undone),
-            ))
-            conn.executemany(q.INSERT_AUDIT_SENSE, [(entry.audit_id, s) for s in entry.sense_ids])
-
     def audit_log(self, sense_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
         """Newest first, optionally only the edits touching ``sense_id``."""
-        if sense_id is None:
-            rows = self._read(q.AUDIT_ALL, (max(0, limit),))
-        else:
-            rows = self._read(q.AUDIT_FOR_SENSE, (sense_id, max(0, limit)))
-        return [_audit(r) for r in rows]
+        args = (max(0, limit),) if sense_id is None else (sense_id, max(0, limit))
+        return [rec.audit_of(r) for r in self._dicts(q.AUDIT_ALL if sense_id is None else q.AUDIT_FOR_SENSE, args)]
 
     def mark_undone(self, audit_id: str) -> None:
         with self._write() as (conn, _):

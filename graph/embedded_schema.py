@@ -68,24 +68,24 @@ READ_COUNTERS = "SELECT name, value FROM counters"
 
 # -- meta -----------------------------------------------------------------------------------------
 GET_META = "SELECT value FROM meta WHERE key = ?"
-SET_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+SET_META = "INSERT INTO meta (key, value) VALUES (:key, :value) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
 # -- knowledge graph upserts -------------------------------------------------------------------------
 UPSERT_ENTITY = (
-    "INSERT INTO entities (id, name) VALUES (?, ?) "
+    "INSERT INTO entities (id, name) VALUES (:id, :name) "
     "ON CONFLICT (id) DO UPDATE SET name = excluded.name"
 )
-UPSERT_ALIAS = "INSERT OR IGNORE INTO aliases (text, lang, entity_id) VALUES (?, ?, ?)"
+UPSERT_ALIAS = "INSERT OR IGNORE INTO aliases (text, lang, entity_id) VALUES (:text, :lang, :entity_id)"
 UPSERT_SENSE = (
-    "INSERT INTO senses (sense_id, label, gloss, redirect_to) VALUES (?, ?, ?, ?) "
+    "INSERT INTO senses (sense_id, label, gloss, redirect_to) VALUES (:sense_id, :label, :gloss, :redirect_to) "
     "ON CONFLICT (sense_id) DO UPDATE SET label = excluded.label, gloss = excluded.gloss"
 )
 UPSERT_HAS_SENSE = (
-    "INSERT INTO has_sense (entity_id, sense_id, rank) VALUES (?, ?, ?) "
+    "INSERT INTO has_sense (entity_id, sense_id, rank) VALUES (:entity_id, :sense_id, :rank) "
     "ON CONFLICT (entity_id, sense_id) DO UPDATE SET rank = excluded.rank"
 )
 UPSERT_RELATION = (
-    "INSERT INTO relations (source, target, type, weight) VALUES (?, ?, ?, ?) "
+    "INSERT INTO relations (source, target, type, weight) VALUES (:source, :target, :type, :weight) "
     "ON CONFLICT (source, target, type) DO UPDATE SET weight = excluded.weight"
 )
 
@@ -117,18 +117,17 @@ ON CONFLICT (media_id, sense_id) DO UPDATE SET
     detached = excluded.detached, mention = excluded.mention
 WHERE evidence.source != 'editor' OR excluded.source = 'editor'
 """
-DELETE_EVIDENCE = "DELETE FROM evidence WHERE media_id = ? AND sense_id = ?"
+DELETE_EVIDENCE = "DELETE FROM evidence WHERE media_id = :media_id AND sense_id = :sense_id"
 
 # -- reads ----------------------------------------------------------------------------------------------
 SENSE_COLUMNS = """
-SELECT s.sense_id, s.label, s.gloss, s.redirect_to,
-    (SELECT count(*) FROM evidence e WHERE e.sense_id = s.sense_id AND e.detached = 0),
-    (SELECT p.source FROM prototypes p WHERE p.sense_id = s.sense_id AND p.slot = 'own')
+SELECT s.sense_id AS sense_id, s.label AS label, s.gloss AS gloss, s.redirect_to AS redirect_to,
+    (SELECT count(*) FROM evidence e WHERE e.sense_id = s.sense_id AND e.detached = 0) AS media_count,
+    (SELECT p.source FROM prototypes p WHERE p.sense_id = s.sense_id AND p.slot = 'own') AS prototype_source
 FROM senses s
 """
 SENSE_BY_ID = SENSE_COLUMNS + " WHERE s.sense_id = ?"
 SENSES_PAGE = SENSE_COLUMNS + " WHERE s.sense_id > ? ORDER BY s.sense_id LIMIT ?"
-REDIRECT_OF = "SELECT redirect_to FROM senses WHERE sense_id = ?"
 # The sense finder's candidates: one row per sense (alias NULL) and one per alias that matched;
 # :last is the last position the needle may start at (1: names that start with it; huge: anywhere).
 SENSE_CANDIDATES = """
@@ -150,8 +149,8 @@ ALIAS_TABLE = """
 SELECT a.text, a.lang, a.entity_id, h.sense_id, h.rank
 FROM aliases a JOIN has_sense h ON h.entity_id = a.entity_id
 """
-NEIGHBOURS_OUT = "SELECT source, target, type, weight FROM relations WHERE source = ?"
-NEIGHBOURS_IN = "SELECT source, target, type, weight FROM relations WHERE target = ? AND source != target"
+NEIGHBOURS_OUT = "SELECT source, target, type, weight FROM relations WHERE source IN ({ids})"
+NEIGHBOURS_IN = "SELECT source, target, type, weight FROM relations WHERE target IN ({ids}) AND source != target"
 RELATIONS_PAGE = """
 SELECT source, target, type, weight FROM relations
 WHERE (source, target, type) > (?, ?, ?) ORDER BY source, target, type LIMIT ?
@@ -159,7 +158,7 @@ WHERE (source, target, type) > (?, ?, ?) ORDER BY source, target, type LIMIT ?
 SENSE_NODES = "SELECT sense_id, label, redirect_to FROM senses"
 RELATION_EDGES = "SELECT source, target, type, weight FROM relations ORDER BY source, target, type"
 EVIDENCE_COLUMNS = "SELECT media_id, sense_id, confidence, source, detached, mention FROM evidence"
-MEDIA_COLUMNS_NOVEC = "SELECT id, media_id, uri, modality, sha256, caption, metadata, NULL, NULL FROM media"
+MEDIA_COLUMNS_NOVEC = "SELECT id, media_id, uri, modality, sha256, caption, metadata, NULL AS embedding, NULL AS features FROM media"
 MEDIA_COLUMNS = "SELECT id, media_id, uri, modality, sha256, caption, metadata, embedding, features FROM media"
 MEDIA_PAGE_TAIL = " WHERE id > ? ORDER BY id LIMIT ?"
 MEDIA_CHANGED = "SELECT id, media_id, modality, {column} FROM media WHERE rev > ? AND {column} IS NOT NULL"
@@ -200,10 +199,10 @@ PROTOTYPE_COLUMNS = (
 )
 
 # -- edits ----------------------------------------------------------------------------------------------
-SET_REDIRECT = "UPDATE senses SET redirect_to = ? WHERE sense_id = ?"
+SET_REDIRECT = "UPDATE senses SET redirect_to = :target WHERE sense_id = :sense_id"
 REPLACE_EDGE = """
-INSERT INTO evidence (media_id, sense_id, confidence, source, detached, mention) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (media_id, sense_id) DO UPDATE SET confidence = excluded.confidence,
+INSERT INTO evidence (media_id, sense_id, confidence, source, detached, mention)
+VALUES (:media_id, :sense_id, :confidence, :source, :detached, :mention) ON CONFLICT (media_id, sense_id) DO UPDATE SET confidence = excluded.confidence,
     source = excluded.source, detached = excluded.detached, mention = excluded.mention
 """
 DELETE_EDGES_OF_SENSE = "DELETE FROM evidence WHERE sense_id = ?"
@@ -211,11 +210,11 @@ DELETE_EDGES_OF_SENSE = "DELETE FROM evidence WHERE sense_id = ?"
 # -- audit ----------------------------------------------------------------------------------------------
 INSERT_AUDIT = """
 INSERT INTO audit (audit_id, user, at, action, sense_ids, before, after, undone)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (:audit_id, :user, :at, :action, :sense_ids, :before, :after, :undone)
 ON CONFLICT (audit_id) DO UPDATE SET user = excluded.user, at = excluded.at, action = excluded.action,
     sense_ids = excluded.sense_ids, before = excluded.before, after = excluded.after, undone = excluded.undone
 """
-INSERT_AUDIT_SENSE = "INSERT OR IGNORE INTO audit_senses (audit_id, sense_id) VALUES (?, ?)"
+INSERT_AUDIT_SENSE = "INSERT OR IGNORE INTO audit_senses (audit_id, sense_id) VALUES (:audit_id, :sense_id)"
 AUDIT_COLUMNS = "SELECT audit_id, user, at, action, sense_ids, before, after, undone FROM audit"
 AUDIT_ALL = AUDIT_COLUMNS + " ORDER BY at DESC, seq DESC LIMIT ?"
 AUDIT_FOR_SENSE = (
@@ -226,11 +225,18 @@ MARK_UNDONE = "UPDATE audit SET undone = 1 WHERE audit_id = ?"
 
 # -- inverse edits (apply_patch) -----------------------------------------------------------------------
 ENTITY_COLUMNS = "SELECT id, name FROM entities"
-DELETE_ENTITY = "DELETE FROM entities WHERE id = ?"
-DELETE_ALIASES_OF_ENTITY = "DELETE FROM aliases WHERE entity_id = ?"
-DELETE_HAS_SENSE_OF_ENTITY = "DELETE FROM has_sense WHERE entity_id = ?"
-DELETE_ALIAS = "DELETE FROM aliases WHERE text = ? AND lang = ? AND entity_id = ?"
-DELETE_HAS_SENSE = "DELETE FROM has_sense WHERE entity_id = ? AND sense_id = ?"
-DELETE_RELATION = "DELETE FROM relations WHERE source = ? AND target = ? AND type = ?"
-SET_LABEL_GLOSS = "UPDATE senses SET label = ?, gloss = ? WHERE sense_id = ?"
+DELETE_ENTITY = "DELETE FROM entities WHERE id = :id"
+DELETE_ALIASES_OF_ENTITY = "DELETE FROM aliases WHERE entity_id = :id"
+DELETE_HAS_SENSE_OF_ENTITY = "DELETE FROM has_sense WHERE entity_id = :id"
+DELETE_ALIAS = "DELETE FROM aliases WHERE text = :text AND lang = :lang AND entity_id = :entity_id"
+DELETE_HAS_SENSE = "DELETE FROM has_sense WHERE entity_id = :entity_id AND sense_id = :sense_id"
+DELETE_RELATION = "DELETE FROM relations WHERE source = :source AND target = :target AND type = :type"
+SET_LABEL_GLOSS = "UPDATE senses SET label = :label, gloss = :gloss WHERE sense_id = :sense_id"
 HAS_SENSE_COLUMNS = "SELECT entity_id, sense_id, rank FROM has_sense"
+# apply_patch: the statements of each GraphPatch field (graph/core.py PATCH_STEPS gives the order)
+PATCH = {
+    "delete_entities": (DELETE_ALIASES_OF_ENTITY, DELETE_HAS_SENSE_OF_ENTITY, DELETE_ENTITY),
+    "delete_aliases": (DELETE_ALIAS,), "delete_has_sense": (DELETE_HAS_SENSE,), "delete_relations": (DELETE_RELATION,),
+    "delete_evidence": (DELETE_EVIDENCE,), "has_sense": (UPSERT_HAS_SENSE,), "relations": (UPSERT_RELATION,),
+    "evidence": (REPLACE_EDGE,), "senses": (SET_LABEL_GLOSS,), "redirects": (SET_REDIRECT,),
+}

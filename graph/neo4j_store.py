@@ -11,7 +11,6 @@ that sense's evidence media. All Cypher is in ``cypher.py``; every user string t
 from __future__ import annotations
 
 import copy
-import json
 import math
 import threading
 import time
@@ -21,38 +20,26 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from sensegraph.errors import EncoderMismatch, NotFound, StoreError, ValidationError
+from sensegraph.errors import NotFound, StoreError, ValidationError
 from sensegraph.registry import register
 
 from . import cypher as q
+from . import records as rec
 from . import sense_finder
+from .core import PATCH_STEPS, StoreCore
 from .media_ids import refuse_rebinding
-from .model import (
-    EVIDENCE_SOURCES,
-    MODALITIES,
-    PROTOTYPE_SOURCES,
-    Alias,
-    AliasEntry,
-    AuditEntry,
-    Entity,
-    Evidence,
-    GraphPatch,
-    HasSense,
-    Media,
-    MediaFilter,
-    Prototype,
-    Relation,
-    Sense,
-    SensePrototypes,
-)
-from .edits import EditOps
-from .patch import PatchOps, check_patch, required_ids
+from .model import (Alias, AliasEntry, AuditEntry, Entity, Evidence, HasSense, Media, MediaFilter, Prototype,
+                    Relation, Sense, SensePrototypes)
+from .patch import PatchIds
 from .vector_index import as_unit, match_query
 
 T = TypeVar("T")
 BATCH = 5000  # rows per UNWIND for knowledge-graph writes
 MEDIA_BATCH = 500  # media rows carry two vectors each; vector-index inserts slow big transactions down
-SPACES = {"joint": ("sg_media_embedding", 0), "native": ("sg_media_features", 1)}
+INDEXES = {"joint": ("sg_media_embedding", 0), "native": ("sg_media_features", 1)}  # vector index, dims slot
+PUT = {"entities": (q.UPSERT_ENTITIES, None), "aliases": (q.UPSERT_ALIASES, None), "senses": (q.UPSERT_SENSES, None),
+       "has_sense": (q.UPSERT_HAS_SENSE, None), "relations": (q.UPSERT_RELATIONS, None),
+       "evidence": (q.UPSERT_EVIDENCE, "written"), "delete_evidence": (q.DELETE_EVIDENCE, "deleted")}  # query, count field
 PAIRED_INDEX = "sg_media_paired"
 PAIRED_META = "media_paired"  # "1" once every medium with a vector has its paired row
 VECTOR_PROPERTY = {"joint": "embedding", "native": "features"}
@@ -65,30 +52,9 @@ ALIAS_PAGE = 50_000  # aliases per alias-table query
 START_HINT = "start one with `sensegraph neo4j start` (no Docker) or `docker compose up -d`"
 
 
-# -- validation helpers (pure) -----------------------------------------------------------------------
-
-
-def _need(value: object, what: str) -> str:
-    """A non-empty string, or a ValidationError naming the field."""
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"{what} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _vector(v: np.ndarray | None, dim: int | None, what: str) -> list[float] | None:
-    """A finite 1-D vector as a list of float32 values (checked against the bound dimension)."""
-    if v is None:
-        return None
-    a = np.asarray(v, dtype=np.float32)
-    if a.ndim != 1 or a.shape[0] == 0 or (dim is not None and a.shape[0] != dim):
-        raise ValidationError(f"{what} has shape {a.shape}, expected ({dim if dim is not None else 'd'},)")
-    if not np.all(np.isfinite(a)):
-        raise ValidationError(f"{what} contains NaN or infinite values")
-    return a.tolist()
-
-
-def _array(v: Sequence[float] | None) -> np.ndarray | None:
-    return None if v is None else np.asarray(v, dtype=np.float32)
+def _lists(row: dict[str, Any], *fields: str) -> dict[str, Any]:
+    """The row with its vector fields as lists of floats (what Bolt carries)."""
+    return {**row, **{f: None if row[f] is None else row[f].tolist() for f in fields}}
 
 
 def _cos(score: float) -> float:
@@ -125,37 +91,6 @@ def _alias_key(text: str, lang: str) -> str:
     return f"{lang}\x1f{text}"
 
 
-def _sense(r: Any) -> Sense:
-    return Sense(sense_id=r["sense_id"], label=r["label"] or "", gloss=r["gloss"] or "",
-                 media_count=int(r["media_count"]), prototype_source=r["prototype_source"],
-                 redirect_to=r["redirect_to"])
-
-
-def _evidence(r: Any) -> Evidence:
-    return Evidence(media_id=r["media_id"], sense_id=r["sense_id"], confidence=float(r["confidence"]),
-                    source=r["source"], detached=bool(r["detached"]), mention=r["mention"])
-
-
-def _media(r: Any) -> Media:
-    return Media(media_id=r["media_id"], uri=r["uri"] or "", modality=r["modality"], sha256=r["sha256"] or "",
-                 caption=r["caption"], metadata=json.loads(r["metadata"] or "{}"),
-                 embedding=_array(r["embedding"]), features=_array(r["features"]))
-
-
-def _prototype(r: Any) -> Prototype:
-    return Prototype(sense_id=r["sense_id"], vector=_array(r["vector"]), source=r["source"],
-                     media_count=int(r["media_count"] or 0), strategy=r["strategy"] or "mean",
-                     confidence=float(r["confidence"] if r["confidence"] is not None else 1.0),
-                     joint=_array(r["joint"]), weight=float(r["weight"] or 0.0),
-                     norm=float(r["norm"] if r["norm"] is not None else 1.0))
-
-
-def _audit(r: Any) -> AuditEntry:
-    return AuditEntry(audit_id=r["audit_id"], user=r["user"], at=r["at"], action=r["action"],
-                      sense_ids=tuple(r["sense_ids"] or ()), before=r["before"], after=r["after"],
-                      undone=bool(r["undone"]))
-
-
 class ReadAhead:
     """Media records one thread just read, kept for its next reads of the same ids: a search reads
     its hits' joint vectors, native vectors and records one after another, and each read is a Bolt
@@ -179,7 +114,7 @@ class ReadAhead:
         self._local = threading.local()  # every thread's records: a write may have changed them
 
 
-class Neo4jStore(EditOps, PatchOps):
+class Neo4jStore(StoreCore):
     """A ``GraphStore`` on Neo4j 5.26 (Community or Enterprise), reached over Bolt."""
 
     name = "neo4j"
@@ -324,12 +259,6 @@ class Neo4jStore(EditOps, PatchOps):
     def close(self) -> None:
         self._driver.close()
 
-    def __enter__(self) -> Neo4jStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def describe(self) -> str:
         return self.uri + (f" (database {self.database})" if self.database else "")
 
@@ -352,28 +281,12 @@ class Neo4jStore(EditOps, PatchOps):
         records = self._run(q.GET_META, {"key": key})
         return records[0]["value"] if records else None
 
-    def set_meta(self, key: str, value: str) -> None:
-        _need(key, "meta key")
-        if not isinstance(value, str):
-            raise ValidationError(f"meta value for {key!r} must be a string, got {type(value).__name__}")
-        self._run(q.SET_META, {"key": key, "value": value}, write=True)
+    def _claim_meta(self, values: dict[str, str]) -> dict[str, str]:
+        rows = [{"key": k, "value": v} for k, v in values.items()]
+        return {r["key"]: r["value"] for r in self._run(q.CLAIM_META, {"rows": rows}, write=True)}
 
-    def bind_encoder(self, encoder_id: str, joint_dim: int, native_dim: int) -> None:
-        """Record the encoder on first use and create the vector indexes; another one raises."""
-        _need(encoder_id, "encoder_id")
-        if int(joint_dim) <= 0 or int(native_dim) <= 0:
-            raise ValidationError(f"encoder dims must be positive, got joint={joint_dim} native={native_dim}")
-        want = {"encoder_id": encoder_id, "joint_dim": str(int(joint_dim)), "native_dim": str(int(native_dim))}
-        rows = [{"key": k, "value": v} for k, v in want.items()]
-        held = {r["key"]: r["value"] for r in self._run(q.CLAIM_META, {"rows": rows}, write=True)}
-        if held != want:
-            raise EncoderMismatch(
-                f"Neo4j store at {self.describe()} holds vectors of encoder {held.get('encoder_id')!r} "
-                f"(joint {held.get('joint_dim')}, native {held.get('native_dim')}), not {encoder_id!r} "
-                f"(joint {joint_dim}, native {native_dim}); use a fresh store or re-ingest with the "
-                f"recorded encoder {held.get('encoder_id')!r}"
-            )
-        self._dims = (int(joint_dim), int(native_dim))
+    def _bound(self) -> None:
+        """Create the vector indexes for the bound dims and write missing paired rows."""
         if not self._paired_ready:
             self._paired_ready = self.get_meta(PAIRED_META) == "1"
         if not self._indexed:
@@ -395,91 +308,47 @@ class Neo4jStore(EditOps, PatchOps):
         self._run(q.AWAIT_INDEXES, {"timeout": INDEX_WAIT_S})
         self._indexed = True
 
-    # -- knowledge graph upserts -----------------------------------------------------------------------
-    def upsert_entities(self, entities: Iterable[Entity]) -> int:
-        rows = [{"id": _need(e.id, "entity id"), "name": e.name if e.name is not None else ""} for e in entities]
-        return self._batched(q.UPSERT_ENTITIES, rows)
-
-    def upsert_aliases(self, aliases: Iterable[Alias]) -> int:
-        rows = []
-        for a in aliases:
-            text, lang = _need(a.text, "alias text"), _need(a.lang, "alias lang")
-            rows.append({"key": _alias_key(text, lang), "text": text, "lang": lang,
-                         "entity_id": _need(a.entity_id, "alias entity_id")})
-        return self._batched(q.UPSERT_ALIASES, rows)
-
-    def upsert_senses(self, senses: Iterable[Sense]) -> int:
-        rows = [{"sense_id": _need(s.sense_id, "sense_id"), "label": s.label or "", "gloss": s.gloss or "",
-                 "redirect_to": s.redirect_to} for s in senses]
-        return self._batched(q.UPSERT_SENSES, rows)
-
-    def upsert_has_sense(self, links: Iterable[HasSense]) -> int:
-        rows = [{"entity_id": _need(h.entity_id, "entity_id"), "sense_id": _need(h.sense_id, "sense_id"),
-                 "rank": int(h.rank)} for h in links]
-        return self._batched(q.UPSERT_HAS_SENSE, rows)
-
-    def upsert_relations(self, relations: Iterable[Relation]) -> int:
-        rows = []
-        for r in relations:
-            w = float(r.weight)
-            if not math.isfinite(w):
-                raise ValidationError(f"relation {r.source}->{r.target} has a non-finite weight {r.weight!r}")
-            rows.append({"source": _need(r.source, "relation source"), "target": _need(r.target, "relation target"),
-                         "type": _need(r.type, "relation type"), "weight": w})
-        return self._batched(q.UPSERT_RELATIONS, rows)
-
-    # -- media and evidence ------------------------------------------------------------------------------
+    # -- writes (rows validated by graph/core.py) -------------------------------------------------------
     def upsert_media(self, media: Iterable[Media]) -> int:
-        """Create or update media; a record without vectors keeps the stored ones; an id never takes other bytes.
-        Each medium's paired row is rewritten from its vectors in the same statement."""
         if self._dims is None:
             self._load_dims()  # another process may have bound the encoder since this one opened
-        joint, native = self._dims or (None, None)
-        rows = []
-        for m in media:
-            _need(m.media_id, "media_id")
-            if m.modality not in MODALITIES:
-                raise ValidationError(f"media {m.media_id!r}: modality {m.modality!r} is not one of {MODALITIES}")
-            try:
-                metadata = json.dumps(m.metadata or {}, sort_keys=True)
-            except (TypeError, ValueError) as exc:
-                raise ValidationError(f"media {m.media_id!r}: metadata is not JSON-serialisable ({exc})") from exc
-            rows.append({
-                "media_id": m.media_id, "uri": m.uri or "", "modality": m.modality, "sha256": m.sha256 or "",
-                "caption": m.caption, "metadata": metadata,
-                "embedding": _vector(m.embedding, joint, f"media {m.media_id!r} embedding"),
-                "features": _vector(m.features, native, f"media {m.media_id!r} features"),
-            })
-        ids = [r["media_id"] for r in rows if r["sha256"]]
-        stored = {r["media_id"]: r["sha256"] for r in self._run(q.MEDIA_SHA256S, {"ids": ids})} if ids else {}
-        refuse_rebinding(stored, rows)  # before any batch is written
-        return self._batched(q.UPSERT_MEDIA, rows, MEDIA_BATCH, params=self._paired_params())
+        return super().upsert_media(media)
 
-    def upsert_evidence(self, evidence: Iterable[Evidence]) -> int:
-        """Write edges (skipping unknown media/senses); an editor edge is only replaced by an editor edge."""
-        rows = []
-        for e in evidence:
-            if e.source not in EVIDENCE_SOURCES:
-                raise ValidationError(f"evidence {e.media_id}->{e.sense_id}: source {e.source!r} not in {EVIDENCE_SOURCES}")
-            c = float(e.confidence)
-            if not math.isfinite(c) or c < 0:
-                raise ValidationError(f"evidence {e.media_id}->{e.sense_id}: confidence {e.confidence!r} must be >= 0")
-            rows.append({"media_id": _need(e.media_id, "media_id"), "sense_id": _need(e.sense_id, "sense_id"),
-                         "confidence": c, "source": e.source, "detached": bool(e.detached), "mention": e.mention})
-        rows = _sequential(rows, lambda old, new: old["source"] != "editor" or new["source"] == "editor",
-                           key=("media_id", "sense_id"))
-        return self._batched(q.UPSERT_EVIDENCE, rows, field="written")
+    def _put(self, kind: str, rows: list[dict[str, Any]]) -> int:
+        """UNWIND batches (one auto-retried transaction each, or statements of the bound one)."""
+        if kind in ("meta", "audit"):
+            for row in rows:
+                self._run(q.SET_META if kind == "meta" else q.ADD_AUDIT, row, write=True)
+            return len(rows)
+        if kind == "media":  # each medium's paired row is rewritten from its vectors in the same statement
+            rows = [_lists(r, "embedding", "features") for r in rows]
+            ids = [r["media_id"] for r in rows if r["sha256"]]
+            refuse_rebinding({r["media_id"]: r["sha256"] for r in self._run(q.MEDIA_SHA256S, {"ids": ids})} if ids else {}, rows)
+            return self._batched(q.UPSERT_MEDIA, rows, MEDIA_BATCH, params=self._paired_params())
+        if kind == "prototypes":
+            rows = [_lists(r, "vector", "joint") for r in rows]
+            own = _sequential([r for r in rows if r["slot"] == "own"],
+                              lambda old, new: not (old["source"] == "curated" and new["source"] == "media"))
+            prop = [r for r in rows if r["slot"] == "propagated"]
+            return sum(self._batched(query, part, field="written")
+                       for query, part in ((q.SET_OWN_PROTOTYPES, own), (q.SET_PROPAGATED_PROTOTYPES, prop)) if part)
+        if kind == "evidence":
+            rows = _sequential(rows, lambda old, new: old["source"] != "editor" or new["source"] == "editor",
+                               key=("media_id", "sense_id"))
+        if kind == "aliases":
+            rows = [{**r, "key": _alias_key(r["text"], r["lang"])} for r in rows]
+        query, field = PUT[kind]
+        return self._batched(query, rows, field=field)
 
-    def delete_evidence(self, pairs: Iterable[tuple[str, str]]) -> int:
-        rows = [{"media_id": m, "sense_id": s} for m, s in pairs]
-        return self._batched(q.DELETE_EVIDENCE, rows, field="deleted")
+    def _redirects(self, sense_ids: Sequence[str]) -> dict[str, str | None]:
+        return {r["sense_id"]: r["redirect_to"] for r in self._run(q.REDIRECTS_OF, {"ids": list(sense_ids)})}
 
     # -- reads -----------------------------------------------------------------------------------------
     def get_senses(self, sense_ids: Sequence[str]) -> dict[str, Sense]:
         out: dict[str, Sense] = {}
         for chunk in _chunks(list(dict.fromkeys(sense_ids)), BATCH):
             for r in self._run(q.GET_SENSES, {"ids": chunk}):
-                out[r["sense_id"]] = _sense(r)
+                out[r["sense_id"]] = rec.sense_of(r)
         return out
 
     def get_entities(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
@@ -499,26 +368,6 @@ class Neo4jStore(EditOps, PatchOps):
     def entity_links(self, entity_ids: Sequence[str]) -> list[HasSense]:
         return [HasSense(r["entity_id"], r["sense_id"], int(r["rank"])) for chunk in _chunks(list(dict.fromkeys(entity_ids)), BATCH)
                 for r in self._run(q.LINKS_OF_ENTITIES, {"ids": chunk})]
-
-    def resolve(self, sense_id: str) -> str:
-        """Follow merge redirects to the live sense (NotFound for an unknown id)."""
-        seen = [sense_id]
-        current = sense_id
-        while True:
-            records = self._run(q.REDIRECT_OF, {"id": current})
-            if not records:
-                raise NotFound(f"sense {current!r} does not exist")
-            nxt = records[0]["redirect_to"]
-            if nxt is None:
-                return current
-            if nxt in seen:
-                raise StoreError(f"redirect cycle among senses {seen + [nxt]}")
-            seen.append(nxt)
-            current = nxt
-
-    def find_senses(self, query: str, limit: int = 20, *, with_media: bool = False) -> list[Sense]:
-        """The best ``limit`` senses by id, label or alias: exact, then prefix, then substring (``sense_finder``)."""
-        return sense_finder.find(self, query, limit, with_media=with_media).senses
 
     def sense_candidates(self, needle: str, *, anywhere: bool = True) -> list[sense_finder.SenseCandidate]:
         """Every sense whose id, label or an alias contains ``needle`` (lower-case; with ``anywhere``
@@ -561,7 +410,7 @@ class Neo4jStore(EditOps, PatchOps):
             query = q.EVIDENCE_OF_MEDIA
         else:
             query = q.EVIDENCE_ALL
-        return [_evidence(r) for r in self._run(query, {"sense_id": sense_id, "media_id": media_id})]
+        return [rec.evidence_of(r) for r in self._run(query, {"sense_id": sense_id, "media_id": media_id})]
 
     def get_media(self, media_ids: Sequence[str], *, vectors: bool = True) -> dict[str, Media]:
         ids = list(dict.fromkeys(media_ids))
@@ -571,17 +420,14 @@ class Neo4jStore(EditOps, PatchOps):
         out: dict[str, Media] = {}
         for chunk in _chunks(ids, MEDIA_BATCH):
             for r in self._run(q.GET_MEDIA, {"ids": chunk, "vectors": vectors}):
-                out[r["media_id"]] = _media(r)
+                out[r["media_id"]] = rec.media_of(r)
         return out
 
-    def media_vectors(self, media_ids: Sequence[str], space: str = "joint") -> tuple[list[str], np.ndarray]:
+    def _media_vectors(self, ids: list[str], space: str) -> tuple[list[str], np.ndarray]:
         """A search's re-scoring read of its hits: the first call reads both spaces and the records in
         one query and keeps them for this thread's next reads of the same ids (the other space, then
         the records, within ``READ_AHEAD_S``; any write through this store drops them), so a search
         reads its hits in one round trip instead of three."""
-        if space not in SPACES:
-            raise ValidationError(f"space must be one of {sorted(SPACES)}, got {space!r}")
-        ids = list(dict.fromkeys(media_ids))
         records = self._read_ahead.taken(ids)
         if records is None:
             records = self.get_media(ids)
@@ -596,7 +442,7 @@ class Neo4jStore(EditOps, PatchOps):
         if not sha256:
             return None
         records = self._run(q.MEDIA_BY_SHA256, {"sha256": sha256, "vectors": True})
-        return _media(records[0]) if records else None
+        return rec.media_of(records[0]) if records else None
 
     def iter_senses(self, batch_size: int = 5000) -> Iterator[list[Sense]]:
         after = ""
@@ -604,7 +450,7 @@ class Neo4jStore(EditOps, PatchOps):
             records = self._run(q.SENSES_PAGE, {"after": after, "limit": max(1, batch_size)})
             if not records:
                 return
-            yield [_sense(r) for r in records]
+            yield [rec.sense_of(r) for r in records]
             after = records[-1]["sense_id"]
 
     def iter_relations(self, batch_size: int = 5000) -> Iterator[list[Relation]]:
@@ -629,50 +475,13 @@ class Neo4jStore(EditOps, PatchOps):
             records = self._run(q.MEDIA_PAGE, {"after": after, "limit": max(1, batch_size), "vectors": vectors})
             if not records:
                 return
-            yield [_media(r) for r in records]
+            yield [rec.media_of(r) for r in records]
             after = records[-1]["media_id"]
 
     def counts(self) -> dict[str, int]:
         return {k: int(v) for k, v in self._run(q.COUNTS)[0].items()}
 
-    def sense_graph(self):  # -> networkx.DiGraph
-        """Senses as nodes (label, redirect_to) and RELATED edges (type, weight); heaviest edge per pair."""
-        import networkx as nx
-
-        g = nx.DiGraph()
-        for batch in self.iter_senses():
-            g.add_nodes_from((s.sense_id, {"label": s.label, "redirect_to": s.redirect_to}) for s in batch)
-        for batch in self.iter_relations():
-            for r in batch:
-                old = g.get_edge_data(r.source, r.target)
-                if old is None or r.weight > old["weight"]:
-                    g.add_edge(r.source, r.target, type=r.type, weight=r.weight)
-        return g
-
     # -- prototypes --------------------------------------------------------------------------------------
-    def set_prototypes(self, prototypes: Iterable[Prototype]) -> int:
-        """Write own (media/curated) or propagated prototypes; media never overwrites curated."""
-        joint, native = self._dims or (None, None)
-        own: list[dict[str, Any]] = []
-        propagated: list[dict[str, Any]] = []
-        for p in prototypes:
-            _need(p.sense_id, "prototype sense_id")
-            if p.source not in PROTOTYPE_SOURCES:
-                raise ValidationError(f"prototype {p.sense_id!r}: source {p.source!r} not in {PROTOTYPE_SOURCES}")
-            vector = _vector(p.vector, native, f"prototype {p.sense_id!r} vector")
-            if vector is None:
-                raise ValidationError(f"prototype {p.sense_id!r} has no vector")
-            row = {"sense_id": p.sense_id, "vector": vector, "source": p.source,
-                   "media_count": int(p.media_count), "strategy": p.strategy, "confidence": float(p.confidence),
-                   "joint": _vector(p.joint, joint, f"prototype {p.sense_id!r} joint vector"),
-                   "weight": float(p.weight), "norm": float(p.norm)}
-            (propagated if p.source == "propagated" else own).append(row)
-        own = _sequential(own, lambda old, new: not (old["source"] == "curated" and new["source"] == "media"))
-        written = self._batched(q.SET_OWN_PROTOTYPES, own, field="written") if own else 0
-        if propagated:
-            written += self._batched(q.SET_PROPAGATED_PROTOTYPES, propagated, field="written")
-        return written
-
     def clear_prototype(self, sense_id: str, *, propagated: bool = False) -> None:
         self._run(q.CLEAR_PROPAGATED_PROTOTYPE if propagated else q.CLEAR_OWN_PROTOTYPE, {"id": sense_id}, write=True)
 
@@ -681,7 +490,7 @@ class Neo4jStore(EditOps, PatchOps):
         out: dict[str, Prototype] = {}
         for chunk in _chunks(list(dict.fromkeys(sense_ids)), BATCH):
             for r in self._run(query, {"ids": chunk}):
-                out[r["sense_id"]] = _prototype(r)
+                out[r["sense_id"]] = rec.prototype_of(r)
         return out
 
     def sense_prototypes(self, sense_ids: Sequence[str]) -> dict[str, SensePrototypes]:
@@ -712,21 +521,14 @@ class Neo4jStore(EditOps, PatchOps):
                 seen.append(nxt)
                 current = nxt
             r = rows[current]
-            out[sid] = SensePrototypes(current, _prototype(r["own"]) if r["own"] else None,
-                                       _prototype(r["propagated"]) if r["propagated"] else None)
+            out[sid] = SensePrototypes(current, rec.prototype_of(r["own"]) if r["own"] else None,
+                                       rec.prototype_of(r["propagated"]) if r["propagated"] else None)
         return out
 
     # -- vector search -----------------------------------------------------------------------------------
-    def search_media(
-        self, vector: np.ndarray, k: int, *, space: str = "joint", filters: MediaFilter | None = None
-    ) -> list[tuple[str, float]]:
-        """Cosine top-k media in ``space``; filters apply inside the search, so k come back when k match."""
-        if space not in SPACES:
-            raise ValidationError(f"space must be one of {sorted(SPACES)}, got {space!r}")
-        if int(k) <= 0:
-            raise ValidationError(f"k must be a positive integer, got {k!r}")
-        k = int(k)
-        index, slot = SPACES[space]
+    def _search_media(self, vector: np.ndarray, k: int, space: str, filters: MediaFilter | None) -> list[tuple[str, float]]:
+        """A sense filter scans that sense's media; else the space's vector index, re-ranked exactly."""
+        index, slot = INDEXES[space]
         dim = self._dims[slot] if self._dims else None
         query = as_unit(vector, dim, f"{space} query vector").tolist()
         f = filters or MediaFilter()
@@ -752,16 +554,12 @@ class Neo4jStore(EditOps, PatchOps):
                 return hits
             fetch *= 2
 
-    def search_match(
-        self, joint: np.ndarray | None, native: np.ndarray | None, k: int, *, filters: MediaFilter | None = None
-    ) -> list[tuple[str, float]]:
+    def _search_match(self, joint: np.ndarray | None, native: np.ndarray | None, k: int,
+                      filters: MediaFilter | None) -> list[tuple[str, float]]:
         """Top-k by ``joint·ê + native·f̂``: one query of the paired index with ``[joint | native | 0]``.
         Every paired row has norm sqrt(2), so the index's cosine is the formula / (|query|·sqrt(2)) and
         ranks by it exactly; scores come back as that cosine times |query|·sqrt(2) (float32, exact with
         quantisation off). A sense filter, or a store without the index, scores every candidate in Cypher."""
-        if int(k) <= 0:
-            raise ValidationError(f"k must be a positive integer, got {k!r}")
-        k = int(k)
         jd, nd = self._dims or (None, None)
         qj = None if joint is None else match_query(joint, jd if jd is not None else np.asarray(joint).shape[-1], "joint")
         qn = None if native is None else match_query(native, nd if nd is not None else np.asarray(native).shape[-1], "native")
@@ -796,10 +594,7 @@ class Neo4jStore(EditOps, PatchOps):
         pairs.sort(key=lambda p: (-p[1], p[0]))
         return pairs[:k]
 
-    def search_prototypes(self, vector: np.ndarray, k: int, *, propagated: bool = False) -> list[tuple[str, float]]:
-        """Cosine top-k senses by their own (or propagated) prototype."""
-        if int(k) <= 0:
-            raise ValidationError(f"k must be a positive integer, got {k!r}")
+    def _search_prototypes(self, vector: np.ndarray, k: int, propagated: bool) -> list[tuple[str, float]]:
         dim = self._dims[1] if self._dims else None
         params = {"vector": as_unit(vector, dim, "prototype query vector").tolist(), "k": int(k),
                   "fetch": max(OVERFETCH * int(k), MIN_FETCH),
@@ -835,61 +630,27 @@ class Neo4jStore(EditOps, PatchOps):
             raise NotFound(f"{what} {missing[0]!r} does not exist")
 
     # -- inverse edits (the curator's undo): set_redirect, delete_*, apply_patch from PatchOps ----
-    def _patch(self, patch: GraphPatch) -> dict[str, int]:
-        """Validate, check every named id exists, then delete and put, in one transaction."""
-        p = check_patch(patch)
-        need = required_ids(p)
-        steps: list[tuple[str, str, str, list[dict[str, Any]]]] = [
-            ("delete_entities", q.DELETE_ENTITIES, "ids", list(p.delete_entities)),  # type: ignore[list-item]
-            ("delete_aliases", q.DELETE_ALIASES, "rows", [
-                {"key": _alias_key(a.text, a.lang), "entity_id": a.entity_id} for a in p.delete_aliases]),
-            ("delete_has_sense", q.DELETE_HAS_SENSE, "rows", [
-                {"entity_id": e, "sense_id": s} for e, s in p.delete_has_sense]),
-            ("delete_relations", q.DELETE_RELATIONS, "rows", [
-                {"source": r.source, "target": r.target, "type": r.type} for r in p.delete_relations]),
-            ("delete_evidence", q.DELETE_EVIDENCE, "rows", [
-                {"media_id": m, "sense_id": s} for m, s in p.delete_evidence]),
-            ("has_sense", q.UPSERT_HAS_SENSE + " RETURN count(h) AS written", "rows", [
-                {"entity_id": h.entity_id, "sense_id": h.sense_id, "rank": int(h.rank)} for h in p.has_sense]),
-            ("relations", q.UPSERT_RELATIONS + " RETURN count(r) AS written", "rows", [
-                {"source": r.source, "target": r.target, "type": r.type, "weight": float(r.weight)}
-                for r in p.relations]),
-            ("evidence", q.PUT_EVIDENCE, "rows", [
-                {"media_id": e.media_id, "sense_id": e.sense_id, "confidence": float(e.confidence),
-                 "source": e.source, "detached": bool(e.detached), "mention": e.mention} for e in p.evidence]),
-            ("senses", q.SET_LABEL_GLOSS, "rows", [
-                {"sense_id": s.sense_id, "label": s.label or "", "gloss": s.gloss or ""} for s in p.senses]),
-            ("redirects", q.SET_REDIRECTS, "rows", [{"sense_id": s, "target": t} for s, t in p.redirects]),
-        ]
+    def _apply_rows(self, need: PatchIds, rows: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+        rows = {**rows, "delete_entities": [r["id"] for r in rows["delete_entities"]],  # type: ignore[dict-item]
+                "delete_aliases": [{**r, "key": _alias_key(r["text"], r["lang"])} for r in rows["delete_aliases"]]}
 
         def work(tx: Any) -> dict[str, int]:
             self._require(tx, q.MISSING_ENTITIES, need.entities, "entity")
             self._require(tx, q.MISSING_SENSES, need.senses, "sense")
             self._require(tx, q.MISSING_MEDIA, need.media, "media")
-            changed: dict[str, int] = {}
-            for name, query, param, rows in steps:
-                if not rows:
-                    changed[name] = 0
-                    continue
-                record = tx.run(query, {param: rows}).single()
+            changed = dict.fromkeys(PATCH_STEPS, 0)
+            for name in (n for n in PATCH_STEPS if rows[n]):
+                record = tx.run(q.PATCH[name], {"ids" if name == "delete_entities" else "rows": rows[name]}).single()
                 changed[name] = int(record[0]) if record else 0
             return changed
 
         return self._write_tx(work)
 
     # -- audit ---------------------------------------------------------------------------------------------
-    def add_audit(self, entry: AuditEntry) -> None:
-        _need(entry.audit_id, "audit_id")
-        self._run(q.ADD_AUDIT, {
-            "audit_id": entry.audit_id, "user": entry.user, "at": entry.at, "action": entry.action,
-            "sense_ids": list(entry.sense_ids), "before": entry.before, "after": entry.after,
-            "undone": bool(entry.undone),
-        }, write=True)
-
     def audit_log(self, sense_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
         """Newest first, optionally only the edits touching ``sense_id``."""
         params = {"sense_id": sense_id, "limit": max(0, int(limit))}
-        return [_audit(r) for r in self._run(q.AUDIT_ALL if sense_id is None else q.AUDIT_FOR_SENSE, params)]
+        return [rec.audit_of(r) for r in self._run(q.AUDIT_ALL if sense_id is None else q.AUDIT_FOR_SENSE, params)]
 
     def mark_undone(self, audit_id: str) -> None:
         if int(self._run(q.MARK_UNDONE, {"audit_id": audit_id}, write=True)[0]["marked"]) == 0:

@@ -6,19 +6,13 @@ and media a patch names, which the store checks inside its transaction before wr
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sensegraph.errors import ValidationError
 
-from .model import EVIDENCE_SOURCES, Alias, Evidence, GraphPatch, HasSense, Relation, Sense
-
-
-def _text(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"{what} must be a non-empty string, got {value!r}")
-    return value
+from .model import Alias, Evidence, GraphPatch, HasSense, Relation, Sense
+from .records import alias_row, evidence_row, has_sense_row, need, relation_row
 
 
 def _pairs(pairs: Iterable[tuple[str, str]], what: str) -> tuple[tuple[str, str], ...]:
@@ -26,59 +20,48 @@ def _pairs(pairs: Iterable[tuple[str, str]], what: str) -> tuple[tuple[str, str]
     for pair in pairs:
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValidationError(f"{what}: expected (id, id) pairs, got {pair!r}")
-        out.append((_text(pair[0], f"{what} first id"), _text(pair[1], f"{what} second id")))
+        out.append((need(pair[0], f"{what} first id"), need(pair[1], f"{what} second id")))
     return tuple(dict.fromkeys(out))
 
 
-def _relation(r: Relation, what: str) -> Relation:
-    if not isinstance(r, Relation):
-        raise ValidationError(f"{what}: expected Relation records, got {type(r).__name__}")
-    _text(r.source, f"{what} source"), _text(r.target, f"{what} target"), _text(r.type, f"{what} type")
-    if not math.isfinite(float(r.weight)):
-        raise ValidationError(f"{what} {r.source}->{r.target} has a non-finite weight {r.weight!r}")
-    return r
-
-
-def _evidence(e: Evidence) -> Evidence:
-    if not isinstance(e, Evidence):
-        raise ValidationError(f"patch evidence: expected Evidence records, got {type(e).__name__}")
-    _text(e.media_id, "patch evidence media_id"), _text(e.sense_id, "patch evidence sense_id")
-    if e.source not in EVIDENCE_SOURCES:
-        raise ValidationError(f"evidence {e.media_id}->{e.sense_id}: source {e.source!r} not in {EVIDENCE_SOURCES}")
-    c = float(e.confidence)
-    if not math.isfinite(c) or c < 0:
-        raise ValidationError(f"evidence {e.media_id}->{e.sense_id}: confidence {e.confidence!r} must be >= 0")
-    return e
+def _records(items: Iterable[object], kind: type, what: str) -> tuple:
+    """``items`` as a tuple, each checked to be a ``kind`` record."""
+    items = tuple(items)
+    for x in items:
+        if not isinstance(x, kind):
+            raise ValidationError(f"patch {what}: expected {kind.__name__} records, got {type(x).__name__}")
+    return items
 
 
 def check_patch(patch: GraphPatch) -> GraphPatch:
     """Every field validated and made a tuple (duplicate keys: the last record wins)."""
     if not isinstance(patch, GraphPatch):
         raise ValidationError(f"expected a GraphPatch, got {type(patch).__name__}")
-    aliases = tuple(patch.delete_aliases)
+    aliases = _records(patch.delete_aliases, Alias, "delete_aliases")
     for a in aliases:
-        if not isinstance(a, Alias):
-            raise ValidationError(f"patch delete_aliases: expected Alias records, got {type(a).__name__}")
-        _text(a.text, "alias text"), _text(a.lang, "alias lang"), _text(a.entity_id, "alias entity_id")
-    has_sense = tuple(patch.has_sense)
+        alias_row(a)
+    has_sense = _records(patch.has_sense, HasSense, "has_sense")
     for h in has_sense:
-        if not isinstance(h, HasSense):
-            raise ValidationError(f"patch has_sense: expected HasSense records, got {type(h).__name__}")
-        _text(h.entity_id, "has_sense entity_id"), _text(h.sense_id, "has_sense sense_id")
-    senses = tuple(patch.senses)
+        has_sense_row(h)
+    senses = _records(patch.senses, Sense, "senses")
     for s in senses:
-        if not isinstance(s, Sense):
-            raise ValidationError(f"patch senses: expected Sense records, got {type(s).__name__}")
-        _text(s.sense_id, "sense_id")
+        need(s.sense_id, "sense_id")
+    evidence = _records(patch.evidence, Evidence, "evidence")
+    for e in evidence:
+        evidence_row(e)
+    deleted_relations = _records(patch.delete_relations, Relation, "delete_relations")
+    relations = _records(patch.relations, Relation, "relations")
+    for r in (*deleted_relations, *relations):
+        relation_row(r, "patch relation")
     redirects: dict[str, str | None] = {}
     for pair in patch.redirects:
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValidationError(f"patch redirect: expected (sense_id, target or None) pairs, got {pair!r}")
-        sid, target = _text(pair[0], "redirect sense_id"), pair[1]
-        if target is not None and _text(target, "redirect target") == sid:
+        sid, target = need(pair[0], "redirect sense_id"), pair[1]
+        if target is not None and need(target, "redirect target") == sid:
             raise ValidationError(f"sense {sid!r} cannot redirect to itself")
         redirects[sid] = target
-    deleted = tuple(dict.fromkeys(_text(e, "entity id to delete") for e in patch.delete_entities))
+    deleted = tuple(dict.fromkeys(need(e, "entity id to delete") for e in patch.delete_entities))
     reused = {h.entity_id for h in has_sense} & set(deleted)
     if reused:
         raise ValidationError(f"entity {sorted(reused)[0]!r} is both deleted and linked by the same patch")
@@ -86,11 +69,11 @@ def check_patch(patch: GraphPatch) -> GraphPatch:
         delete_entities=deleted,
         delete_aliases=aliases,
         delete_has_sense=_pairs(patch.delete_has_sense, "patch delete_has_sense"),
-        delete_relations=tuple(_relation(r, "patch delete_relations") for r in patch.delete_relations),
+        delete_relations=deleted_relations,
         delete_evidence=_pairs(patch.delete_evidence, "patch delete_evidence"),
         has_sense=has_sense,
-        relations=tuple(_relation(r, "patch relation") for r in patch.relations),
-        evidence=tuple(_evidence(e) for e in patch.evidence),
+        relations=relations,
+        evidence=evidence,
         senses=senses,
         redirects=tuple(redirects.items()),
     )
