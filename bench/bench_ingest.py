@@ -55,6 +55,8 @@ def part_ingest(n_images: int, work: Path, console: Console) -> Table:
         os.environ.pop(var, None)
     texts = work / "texts"  # the machine-wide text cache (sense texts, context windows, glosses)
     shutil.rmtree(texts, ignore_errors=True)
+    for media_cache in ("media-a", "media-b", "media-c"):  # a kept --store-dir must not hand a "new machine" its media
+        shutil.rmtree(work / media_cache, ignore_errors=True)
     rows = [("encoder alone (embed_media)", t_enc, None)]
     runs = (  # (label, media cache, auto-propagation)
         ("ingest, new machine (no media, no texts cached)", "media-a", True),

@@ -50,11 +50,8 @@ def neighbour_mean(graph: SenseGraphData, visible: torch.Tensor, *, alpha: float
     responses = label_responses(graph, visible, alpha=alpha, iterations=iterations)
     if responses is not None:  # one column per visible sense
         return F.normalize(responses @ d.proto[rows], dim=1)
-    f = y = d.proto * visible.to(torch.float32).view(-1, 1)  # more visible senses than dimensions: the prototypes
-    mean_adj = _mean_adjacency(graph)
-    for _ in range(iterations):
-        f = alpha * torch.sparse.mm(mean_adj, f) + (1 - alpha) * y
-    return F.normalize(f, dim=1)
+    y = (d.proto * visible.to(torch.float32).view(-1, 1)).numpy()  # more visible senses than dimensions: the prototypes
+    return F.normalize(torch.from_numpy(_propagate(graph, y, alpha, iterations)), dim=1)
 
 
 def label_responses(graph: SenseGraphData, visible: torch.Tensor, *, alpha: float = 0.8,
@@ -65,25 +62,29 @@ def label_responses(graph: SenseGraphData, visible: torch.Tensor, *, alpha: floa
     prediction with any subset of the visible senses hidden is the same matrix with their columns
     dropped: held-out folds cost one propagation, not one each (``neighbour_mean_holdout``).
     """
-    d = graph.data
-    rows = visible.nonzero().view(-1)
-    if rows.numel() == 0 or rows.numel() > d.proto.size(1):
+    rows = visible.nonzero().view(-1).numpy()
+    if rows.size == 0 or rows.size > graph.data.proto.size(1):
         return None
-    mean_adj = _mean_adjacency(graph)
-    y = torch.zeros(graph.num_nodes, rows.numel())
-    y[rows, torch.arange(rows.numel())] = 1.0
-    f = y.clone()
-    for _ in range(iterations):
-        f = alpha * torch.sparse.mm(mean_adj, f) + (1 - alpha) * y
-    return f
+    y = np.zeros((graph.num_nodes, rows.size), dtype=np.float32)
+    y[rows, np.arange(rows.size)] = 1.0
+    return torch.from_numpy(_propagate(graph, y, alpha, iterations))
 
 
-def _mean_adjacency(graph: SenseGraphData) -> torch.Tensor:
-    """The row-normalised (mean over in-neighbours) adjacency, sparse."""
+def _propagate(graph: SenseGraphData, y: np.ndarray, alpha: float, iterations: int) -> np.ndarray:
+    """``iterations`` steps of F ← α·mean_neighbours(F) + (1−α)·Y from F = Y (float32).
+
+    A scipy CSR product: on 2 busy cores torch's sparse COO product took 0.4–0.7 s for what this does
+    in 0.015 s (12,873 senses, 35 columns; the same numbers to 1e-7)."""
+    import scipy.sparse as sp
+
     n = graph.num_nodes
-    src, dst = graph.data.edge_index
-    deg = torch.bincount(dst, minlength=n).clamp(min=1).to(torch.float32)
-    return torch.sparse_coo_tensor(torch.stack([dst, src]), 1.0 / deg[dst], (n, n), check_invariants=False).coalesce()
+    src, dst = graph.data.edge_index.numpy()
+    deg = np.maximum(np.bincount(dst, minlength=n), 1).astype(np.float32)
+    mean_adj = sp.csr_matrix((1.0 / deg[dst], (dst, src)), shape=(n, n), dtype=np.float32)  # duplicates add up
+    f = y.copy()
+    for _ in range(iterations):
+        f = alpha * (mean_adj @ f) + (1 - alpha) * y
+    return f.astype(np.float32, copy=False)
 
 
 def neighbour_mean_holdout(graph: SenseGraphData, visible: torch.Tensor, folds: int) -> tuple[torch.Tensor, list[torch.Tensor]] | None:
