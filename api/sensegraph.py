@@ -180,7 +180,7 @@ class SenseGraph:
         if cfg.allow_download:
             options["allow_download"] = True
         raw = create_encoder(cfg.name, **options)
-        enc = CachedEncoder(raw, self._cache_dir(), text_cache_dir=text_cache_dir(cfg.text_cache_dir))
+        enc = CachedEncoder(raw, self.cache_dir, text_cache_dir=text_cache_dir(cfg.text_cache_dir))
         self.store.bind_encoder(enc.encoder_id, enc.joint_dim, enc.native_dim)
         return enc
 
@@ -194,14 +194,17 @@ class SenseGraph:
         from sensegraph.linking.linker import EntityLinker
 
         # the built lexicon and matchers are cached beside the embeddings (linking/build_cache.py)
-        return EntityLinker(self.store, self.text_memo, self.config.linker, cache_dir=self._cache_dir() / "linker")
+        return EntityLinker(self.store, self.text_memo, self.config.linker, cache_dir=self.cache_dir / "linker")
 
     def _build_engine(self) -> SearchEngine:
         from .search import SearchEngine
 
         return SearchEngine(self.store, self.encoder, self.linker, self.config, embed_texts=self.text_memo)
 
-    def _cache_dir(self) -> Path:
+    @property
+    def cache_dir(self) -> Path:
+        """Where the embedding cache (and the linker's built tables) live: ``encoder.cache_dir``, else
+        ``$SENSEGRAPH_CACHE_DIR``, else ``<store>/cache`` for a local store, else the user cache."""
         if self.config.encoder.cache_dir:
             return Path(self.config.encoder.cache_dir)
         if os.environ.get("SENSEGRAPH_CACHE_DIR"):

@@ -116,7 +116,7 @@ def content_headers(media_id: str, kind: Sniffed | None) -> tuple[str, dict[str,
 
 def upload_dir(sg: SenseGraph) -> Path:
     """Where uploaded media are kept: beside an embedded store, else the user's cache."""
-    return sg._cache_dir().parent / "uploads"
+    return sg.cache_dir.parent / "uploads"
 
 
 @dataclass(frozen=True)

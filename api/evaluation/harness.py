@@ -233,8 +233,8 @@ def evaluate_protocol(evalset: EvalSet, protocol: str, *, split: str = "test", s
             cfg = getattr(sg, "config", None)
             if shared_cache and cfg is not None and cfg.encoder.cache_dir is None and sg.built_part("encoder") is None:
                 sg.config = cfg.merged({"encoder": {"cache_dir": shared_cache}})
-            elif shared_cache is None and hasattr(sg, "_cache_dir"):
-                shared_cache = str(sg._cache_dir())
+            elif shared_cache is None and hasattr(sg, "cache_dir"):
+                shared_cache = str(sg.cache_dir)
             try:
                 for report in _run_group(sg, group, linker, records, gallery, test_pairs, dev_pairs, protocol, split, prog):
                     by_name[report.mode] = report

@@ -127,3 +127,11 @@ def test_rebuild_prototypes_with_a_strategy_leaves_the_configuration_alone(tmp_p
     assert res.exit_code == 0, res.output
     with SenseGraph(str(d), encoder=FakeEncoder()) as graph:  # the command keeps it for later updates
         assert graph.config.prototypes.strategy == "medoid"
+
+
+def test_cache_dir_is_public_and_where_the_parts_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("SENSEGRAPH_CACHE_DIR", raising=False)
+    with SenseGraph(str(tmp_path / "store"), encoder=FakeEncoder()) as local:
+        assert local.cache_dir == tmp_path / "store" / "cache"  # a folder store keeps its cache beside it
+    with SenseGraph(str(tmp_path / "store"), encoder=FakeEncoder(), config={"encoder": {"cache_dir": str(tmp_path / "c")}}) as sg:
+        assert sg.cache_dir == tmp_path / "c" and sg.linker.cache_dir == tmp_path / "c" / "linker"
