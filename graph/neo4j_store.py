@@ -344,30 +344,21 @@ class Neo4jStore(StoreCore):
         return {r["sense_id"]: r["redirect_to"] for r in self._run(q.REDIRECTS_OF, {"ids": list(sense_ids)})}
 
     # -- reads -----------------------------------------------------------------------------------------
+    def _each(self, query: str, ids: Sequence[str], size: int = BATCH, **params: Any) -> list[Any]:
+        """The records of ``query`` run over ``ids`` (distinct, ``$ids`` in chunks of ``size``)."""
+        return [r for chunk in _chunks(list(dict.fromkeys(ids)), size) for r in self._run(query, {**params, "ids": chunk})]
+
     def get_senses(self, sense_ids: Sequence[str]) -> dict[str, Sense]:
-        out: dict[str, Sense] = {}
-        for chunk in _chunks(list(dict.fromkeys(sense_ids)), BATCH):
-            for r in self._run(q.GET_SENSES, {"ids": chunk}):
-                out[r["sense_id"]] = rec.sense_of(r)
-        return out
+        return {r["sense_id"]: rec.sense_of(r) for r in self._each(q.GET_SENSES, sense_ids)}
 
     def get_entities(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
-        out: dict[str, Entity] = {}
-        for chunk in _chunks(list(dict.fromkeys(entity_ids)), BATCH):
-            for r in self._run(q.GET_ENTITIES, {"ids": chunk}):
-                out[r["id"]] = Entity(r["id"], r["name"] if r["name"] is not None else "")
-        return out
+        return {r["id"]: Entity(r["id"], r["name"] if r["name"] is not None else "") for r in self._each(q.GET_ENTITIES, entity_ids)}
 
     def has_sense_of(self, sense_ids: Sequence[str]) -> list[HasSense]:
-        out: list[HasSense] = []
-        for chunk in _chunks(list(dict.fromkeys(sense_ids)), BATCH):
-            out.extend(HasSense(r["entity_id"], r["sense_id"], int(r["rank"]))
-                       for r in self._run(q.HAS_SENSE_OF, {"ids": chunk}))
-        return out
+        return [HasSense(r["entity_id"], r["sense_id"], int(r["rank"])) for r in self._each(q.HAS_SENSE_OF, sense_ids)]
 
     def entity_links(self, entity_ids: Sequence[str]) -> list[HasSense]:
-        return [HasSense(r["entity_id"], r["sense_id"], int(r["rank"])) for chunk in _chunks(list(dict.fromkeys(entity_ids)), BATCH)
-                for r in self._run(q.LINKS_OF_ENTITIES, {"ids": chunk})]
+        return [HasSense(r["entity_id"], r["sense_id"], int(r["rank"])) for r in self._each(q.LINKS_OF_ENTITIES, entity_ids)]
 
     def sense_candidates(self, needle: str, *, anywhere: bool = True) -> list[sense_finder.SenseCandidate]:
         """Every sense whose id, label or an alias contains ``needle`` (lower-case; with ``anywhere``
@@ -417,11 +408,7 @@ class Neo4jStore(StoreCore):
         ahead = self._read_ahead.taken(ids) if not vectors else None
         if ahead is not None:  # the records a search's media_vectors just read with the vectors
             return {m: replace(ahead[m], embedding=None, features=None) for m in ids if m in ahead}
-        out: dict[str, Media] = {}
-        for chunk in _chunks(ids, MEDIA_BATCH):
-            for r in self._run(q.GET_MEDIA, {"ids": chunk, "vectors": vectors}):
-                out[r["media_id"]] = rec.media_of(r)
-        return out
+        return {r["media_id"]: rec.media_of(r) for r in self._each(q.GET_MEDIA, ids, MEDIA_BATCH, vectors=vectors)}
 
     def _media_vectors(self, ids: list[str], space: str) -> tuple[list[str], np.ndarray]:
         """A search's re-scoring read of its hits: the first call reads both spaces and the records in
@@ -487,11 +474,7 @@ class Neo4jStore(StoreCore):
 
     def get_prototypes(self, sense_ids: Sequence[str], *, propagated: bool = False) -> dict[str, Prototype]:
         query = q.GET_PROPAGATED_PROTOTYPES if propagated else q.GET_OWN_PROTOTYPES
-        out: dict[str, Prototype] = {}
-        for chunk in _chunks(list(dict.fromkeys(sense_ids)), BATCH):
-            for r in self._run(query, {"ids": chunk}):
-                out[r["sense_id"]] = rec.prototype_of(r)
-        return out
+        return {r["sense_id"]: rec.prototype_of(r) for r in self._each(query, sense_ids)}
 
     def sense_prototypes(self, sense_ids: Sequence[str]) -> dict[str, SensePrototypes]:
         """Each id's live sense and both its prototypes in one query (another per redirect hop, rare):
