@@ -409,3 +409,18 @@ def test_an_edit_failing_at_any_step_changes_nothing_and_one_that_finishes_agree
     assert after != before
     report = PrototypeUpdater(store, sg.config.prototypes).update([s for s, *_ in after["senses"]])
     assert (report.created, report.changed, report.cleared) == (0, 0, 0), f"{action}: prototypes disagree with evidence"
+
+
+@pytest.mark.neo4j
+def test_an_edit_whose_commit_acknowledgement_is_lost_is_not_applied_twice(edit_graph, monkeypatch):
+    """The edit's transaction committed but the client saw a reset, so the driver runs the edit again:
+    the re-run finds its own audit row and returns it (a merge run twice would fail: drop is merged)."""
+    sg = edit_graph
+    if sg.store.name != "neo4j":
+        pytest.skip("the embedded store's transactions are not retried")
+    inj = _Injector(monkeypatch, "connection-reset", after_commit=True, times=1)
+    entry = sg.merge_senses("bird", "machine")
+    monkeypatch.undo()
+    assert inj.fired == 1
+    assert [(e.audit_id, e.action) for e in sg.store.audit_log()] == [(entry.audit_id, "merge")]
+    assert sg.store.get_senses(["machine"])["machine"].redirect_to == "bird"
