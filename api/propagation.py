@@ -217,7 +217,7 @@ class Propagator:
         ckpt_file = self.directory / "gnn.pt"
         if self.method != GNN:
             return self._run_baseline(changed_only, digests, encoder_id, progress, say, times, t)
-        from sensegraph.gnn.infer import confidences, load_checkpoint, propagated_prototypes, save_checkpoint
+        from sensegraph.gnn.infer import confidences, load_checkpoint, propagated_prototypes, save_checkpoint, trusted_from_below
         from sensegraph.gnn.model import ModelConfig  # the model, training and their PyG import: the GNN only
         from sensegraph.gnn.train import TrainConfig, full_forward, train
 
@@ -260,7 +260,7 @@ class Propagator:
         with progress.phase("inference", unit="senses") as step:
             visible = graph.data.has_proto
             pred = full_forward(model, graph, visible)
-            conf = confidences(graph, visible, val_cos)
+            conf = trusted_from_below(graph, visible, confidences(graph, visible, val_cos))
             pairs = graph.data.edge_index.numpy()
             rows = k_hop_nodes(graph.num_nodes, pairs, seed_rows, receptive)
             protos = propagated_prototypes(graph, pred, conf, torch.from_numpy(rows), min_own_media=self.min_own_media)
@@ -283,7 +283,7 @@ class Propagator:
         import torch
 
         from sensegraph.gnn.data import k_hop_nodes
-        from sensegraph.gnn.infer import confidences, propagated_prototypes
+        from sensegraph.gnn.infer import confidences, propagated_prototypes, trusted_from_below
 
         state = self._state() if changed_only else {}
         if state.get("encoder_id") not in (None, encoder_id):
@@ -305,7 +305,7 @@ class Propagator:
         with progress.phase(f"propagating ({self.method})", unit="senses") as step:
             visible = graph.data.has_proto
             pred, base = predict_with_holdout(self.method, graph, visible)
-            conf = confidences(graph, visible, base)
+            conf = trusted_from_below(graph, visible, confidences(graph, visible, base))
             seed_rows = np.asarray([graph.index[s] for s in seeds if s in graph.index], dtype=np.int64)
             rows = k_hop_nodes(graph.num_nodes, graph.data.edge_index.numpy(), seed_rows, BASELINE_HOPS)
             keep = rows[pred[torch.from_numpy(rows)].norm(dim=1).numpy() > 0]  # a method with nothing to say writes nothing

@@ -96,3 +96,24 @@ def test_a_neighbour_mean_run_never_imports_torch_geometric(template_store, tmp_
                          capture_output=True, text=True, timeout=300, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["written"] > 0 and result["pyg"] is False
+
+
+def test_a_prototype_guessed_from_siblings_and_parents_is_trusted_a_tenth(store, tmp_path):
+    """Confidence keeps its full value only where an evidenced hyponym lies below the sense."""
+    import torch
+
+    from sensegraph.gnn.infer import SIDEWAYS_TRUST, from_below
+
+    store.clear_prototype("n04033425")  # the queen card loses its prototype: only siblings and parents remain
+    prop = Propagator(store, method="neighbour-mean", directory=tmp_path / "gnn")
+    report = prop.run()
+    graph = prop._local_graph(4, sorted(prototype_digests(store)), lambda _m: None)
+    below = from_below(graph, graph.data.has_proto)
+    written = store.get_prototypes(graph.sense_ids, propagated=True)
+    above = [p.confidence for sid, p in written.items() if below[graph.index[sid]]]
+    sideways = [p.confidence for sid, p in written.items() if not below[graph.index[sid]]]
+    assert above and sideways and len(above) + len(sideways) == report.written
+    assert not below[graph.index["n04033425"]] and "n04033425" in written
+    assert max(sideways) <= SIDEWAYS_TRUST * report.val_cosine + 1e-6  # base × support ≤ base, then × 0.1
+    assert min(above) >= 0.5 * report.val_cosine - 1e-6  # never discounted: at least half the base
+    assert torch.is_tensor(below)
