@@ -43,8 +43,12 @@ def main() -> int:
     ap.add_argument("--work", default="/tmp/sensegraph-bench-coldstart", help="--coldstart: store, caches and fold stores")
     ap.add_argument("--methods", default="none,hypernym-backoff,neighbour-mean,gnn", help="--coldstart: methods compared")
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--end-to-end", default="", help="--coldstart: comma-separated methods (none = no propagation) searched end to end")
+    ap.add_argument("--end-to-end", default="", help="--coldstart: comma-separated methods searched end to end (none = no "
+                                                     "propagation; none-no-hand-on = that with search.hand_on off)")
     ap.add_argument("--e2e-folds", type=int, default=0, help="--end-to-end: only the first N folds (0: all)")
+    ap.add_argument("--json", default="", help="--coldstart: write the prototype-ranking report here")
+    ap.add_argument("--weights", default="1.0", help="--end-to-end: search.propagated_weight values, each searched on "
+                                                     "the same propagated store (tune on dev)")
     args = ap.parse_args()
     if args.coldstart:
         return coldstart(args)
@@ -136,6 +140,9 @@ def main() -> int:
     return 0
 
 
+NO_PROPAGATION = {"none": {}, "none-no-hand-on": {"hand_on": False}}  # end-to-end pipelines without propagate
+
+
 def coldstart(args: argparse.Namespace) -> int:
     """The cold-start table (prototype ranking, and with ``--end-to-end`` the real search) on evalsets/coldstart."""
     import json
@@ -148,7 +155,8 @@ def coldstart(args: argparse.Namespace) -> int:
     from sensegraph.encoders.factory import create_encoder
     from sensegraph.encoders.text import MiniLMTextEncoder
     from sensegraph.evaluation import load_evalset, resolve_media
-    from sensegraph.gnn.data import TextFeatureCache, build_sense_graph
+    from sensegraph.encoders.text_cache import TextCache, text_cache_dir
+    from sensegraph.gnn.data import build_sense_graph
     from sensegraph.gnn.evaluate import EvalQueryTarget, MediaEvidence, evaluate_propagation, make_folds
     from sensegraph.gnn.train import TrainConfig
     from sensegraph.graph.embedded import EmbeddedStore
@@ -180,8 +188,9 @@ def coldstart(args: argparse.Namespace) -> int:
     senses = sorted({s for m in evalset.media for s in m.senses})
     splits = {q.target_senses[0]: q.split for q in evalset.queries}  # the manifest's seeded dev / test halves
     text = MiniLMTextEncoder()
-    graph = build_sense_graph(store, TextFeatureCache(work / "cache", text.encoder_id), text.embed_texts, hops=2,
-                              seeds=senses, progress=True)
+    gloss_cache = TextCache(text_cache_dir(), text.encoder_id, dim=text.dim)  # machine-wide, as propagate uses
+    graph = build_sense_graph(store, gloss_cache, text.embed_texts, hops=2, seeds=senses, progress=True)
+    gloss_cache.close()
     store.close()
     evidence = MediaEvidence({m.id: z["native"][row[m.id]] for m in evalset.media},
                              {m.id: tuple(m.senses) for m in evalset.media})
@@ -193,11 +202,17 @@ def coldstart(args: argparse.Namespace) -> int:
                                   log=lambda msg: print("  " + msg, file=sys.stderr, flush=True))
     print(f"\ncold-start, prototype ranking: {len(evalset.media)} drawings, {len(senses)} senses, {args.folds} folds, "
           f"graph {graph.num_nodes} senses ({time.perf_counter() - t:.0f}s)")
-    print(f"{'method':<18} {'dev MRR':>8} {'test MRR':>9} {'test hit@1':>11} {'test cosine':>12} {'coverage':>9}")
+    print("query MRR pooled over the folds, and mean ± sd of the per-fold MRRs")
+    print(f"{'method':<18} {'dev MRR':>8} {'(folds)':>13} {'test MRR':>9} {'(folds)':>13} {'test hit@1':>11} "
+          f"{'test cosine':>12} {'coverage':>9}")
+    spread = lambda xs: f"{np.mean(xs):.3f}±{np.std(xs):.3f}"  # noqa: E731
     for m in methods:
         dev, test = report.splits["dev"][m], report.splits["test"][m]
-        print(f"{m:<18} {dev['query_mrr']:>8.3f} {test['query_mrr']:>9.3f} {test['query_hit@1']:>11.3f} "
-              f"{test['cosine']:>12.3f} {test['coverage']:>9.2f}")
+        print(f"{m:<18} {dev['query_mrr']:>8.3f} {spread(dev['query_mrr_folds']):>13} {test['query_mrr']:>9.3f} "
+              f"{spread(test['query_mrr_folds']):>13} {test['query_hit@1']:>11.3f} {test['cosine']:>12.3f} "
+              f"{test['coverage']:>9.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.to_dict(), indent=1))
     e2e = [m for m in args.end_to_end.split(",") if m]
     if not e2e:
         return 0
@@ -209,7 +224,8 @@ def coldstart(args: argparse.Namespace) -> int:
 
     gold = {q.target_senses[0]: set(q.gold) for q in evalset.queries}
     label = {q.target_senses[0]: q.text for q in evalset.queries}
-    rr: dict[tuple[str, str], list[float]] = {}
+    weights = [float(w) for w in args.weights.split(",") if w]
+    rr: dict[tuple[str, str, int], list[float]] = {}  # (pipeline, split, fold) -> reciprocal ranks
     for f, cold in enumerate(make_folds(senses, args.folds, 0)[: args.e2e_folds or None]):
         held = {m.id for m in evalset.media if set(cold) & set(m.senses)}
         fold_base = work / f"fold{f}"
@@ -227,25 +243,39 @@ def coldstart(args: argparse.Namespace) -> int:
             if d.exists():
                 shutil.rmtree(d)
             shutil.copytree(fold_base, d)
-            config = {"encoder": {"text_cache_dir": str(work / "texts")}, "search": {"candidates": 1000},
-                      "propagation": {"auto": False, "method": "neighbour-mean" if method == "none" else method}}
-            sg = SenseGraph(str(d), config=config)
-            try:
-                if method != "none":
-                    sg.propagate()
-                results = sg.search_many([label[s] for s in cold], k=1000)
-            finally:
-                sg.close()
-            for s, res in zip(cold, results):
-                rank = next((i + 1 for i, h in enumerate(res.hits) if h.media_id in gold[s]), None)
-                rr.setdefault((method, splits[s]), []).append(1.0 / rank if rank else 0.0)
+            for w in ([1.0] if method in NO_PROPAGATION else weights):
+                config = {"encoder": {"text_cache_dir": str(work / "texts")},
+                          "search": {"candidates": 1000, "propagated_weight": w, **NO_PROPAGATION.get(method, {})},
+                          "propagation": {"auto": False, "method": "neighbour-mean" if method in NO_PROPAGATION else method}}
+                sg = SenseGraph(str(d), config=config)
+                try:
+                    if method not in NO_PROPAGATION and w == weights[0]:
+                        sg.propagate()
+                    results = sg.search_many([label[s] for s in cold], k=1000)
+                finally:
+                    sg.close()
+                name = method if method in NO_PROPAGATION or len(weights) == 1 else f"{method} w={w:g}"
+                for s, res in zip(cold, results):
+                    rank = next((i + 1 for i, h in enumerate(res.hits) if h.media_id in gold[s]), None)
+                    rr.setdefault((name, splits[s], f), []).append(1.0 / rank if rank else 0.0)
+            shutil.rmtree(d)
             print(f"  fold {f + 1}: {method} searched", file=sys.stderr, flush=True)
-    print(f"\ncold-start, end to end (SenseGraph.search_many, shipped search defaults, MRR@1000)")
-    print(f"{'pipeline':<28} {'dev MRR':>8} {'test MRR':>9} {'queries':>8}")
-    for method in e2e:
-        name = "no propagation" if method == "none" else f"propagate ({method})"
-        dev, test = rr.get((method, "dev"), [float("nan")]), rr.get((method, "test"), [float("nan")])
-        print(f"{name:<28} {np.mean(dev):>8.3f} {np.mean(test):>9.3f} {len(dev) + len(test):>8}")
+        shutil.rmtree(fold_base)
+    names = list(dict.fromkeys(k[0] for k in rr))
+    folds_run = sorted({k[2] for k in rr})
+    print(f"\ncold-start, end to end (SenseGraph.search_many, shipped search defaults, MRR@1000; "
+          f"{len(folds_run)} folds: pooled mean, and mean ± sd of the per-fold means)")
+    print(f"{'pipeline':<32} {'dev MRR':>8} {'(folds)':>14} {'test MRR':>9} {'(folds)':>14} {'queries':>8}")
+    for name in names:
+        cells = []
+        for split in ("dev", "test"):
+            per = [np.mean(rr[(name, split, f)]) for f in folds_run if rr.get((name, split, f))]
+            pooled = [x for f in folds_run for x in rr.get((name, split, f), [])]
+            cells.append((np.mean(pooled) if pooled else float("nan"), np.mean(per) if per else float("nan"),
+                          np.std(per) if per else float("nan"), len(pooled)))
+        label_ = {"none": "no propagation", "none-no-hand-on": "no propagation, hand_on off"}.get(name, f"propagate ({name})")
+        print(f"{label_:<32} {cells[0][0]:>8.3f} {cells[0][1]:>7.3f}±{cells[0][2]:.3f} {cells[1][0]:>9.3f} "
+              f"{cells[1][1]:>7.3f}±{cells[1][2]:.3f} {cells[0][3] + cells[1][3]:>8}")
     return 0
 
 

@@ -73,6 +73,7 @@ class MethodScores:
     query_mrr: list[float] = field(default_factory=list)
     sense_split: list[str] = field(default_factory=list)  # per sense row: its split ("" when there are none)
     query_split: list[str] = field(default_factory=list)  # per query row
+    query_fold: list[int] = field(default_factory=list)  # per query row: the fold it was cold in
 
     def summary(self, split: str | None = None) -> dict[str, float]:
         """Means over every row, or over the rows of one ``split``."""
@@ -83,6 +84,8 @@ class MethodScores:
         return {"cosine": mean(pick(self.cosine, s)), "coverage": mean([float(c) for c in pick(self.covered, s)]),
                 "sense_hit@1": mean(pick(self.sense_hit1, s)), "sense_mrr": mean(pick(self.sense_mrr, s)),
                 "query_hit@1": mean(pick(self.query_hit1, q)), "query_mrr": mean(pick(self.query_mrr, q)),
+                "query_mrr_folds": [mean([x for x, f, m in zip(self.query_mrr, self.query_fold, q) if m and f == k])
+                                    for k in sorted(set(self.query_fold))],
                 "senses": sum(s), "queries": sum(q)}
 
 
@@ -224,6 +227,7 @@ def evaluate_propagation(
                             sc.query_hit1.append(h)
                             sc.query_mrr.append(rr)
                             sc.query_split.append((splits or {}).get(s, ""))
+                            sc.query_fold.append(f)
     by_split = {sp: {m: sc.summary(sp) for m, sc in scores.items()} for sp in sorted(set((splits or {}).values()))}
     return PropagationReport({m: s.summary() for m, s in scores.items()}, folds, len(evidenced), len(media_ids),
                              time.perf_counter() - t0, train_logs, by_split)
