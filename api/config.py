@@ -48,6 +48,7 @@ class LinkerConfig(_Section):
     w_context: float = Field(1.0, ge=0.0, description="weight of the mention's context similarity to a sense's text")
     w_prior: float = Field(0.15, ge=0.0, description="weight of the SemCor / WordNet-rank prior")
     w_coherence: float = Field(0.05, ge=0.0, description="weight of agreement with the other mentions' senses")
+    w_visual: float = Field(0.05, ge=0.0, description="bonus of a sense people photograph (ImageNet-12k; linking/visual.py); chosen on evalsets/core cold dev")
     w_alias: float = Field(1.0, ge=0.0, description="penalty weight on (1 - fuzzy alias similarity)")
     temperature: float = Field(0.1, gt=0.0, le=10.0, description="softmax temperature for confidences")
     max_text_chars: int = Field(200_000, ge=1, description="longer link input is a ValidationError")
@@ -109,7 +110,7 @@ class SearchConfig(_Section):
 
 class PropagationConfig(_Section):
     auto: bool = Field(True, description="after an ingest or a curator edit, update propagated prototypes near the senses whose own prototype changed (the `propagate --changed` path; docs/gnn.md)")
-    method: Literal["gnn", "neighbour-mean", "hypernym-backoff"] = Field("gnn", description="what predicts a propagated prototype; the automatic update uses neighbour-mean until a GNN has been trained")
+    method: Literal["gnn", "neighbour-mean", "hypernym-backoff"] = Field("neighbour-mean", description="what predicts a propagated prototype: neighbour-mean (label propagation; ties the GNN on evalsets/coldstart and needs no training, docs/gnn.md) or the trained gnn (the automatic update uses neighbour-mean until one has been trained)")
 
 
 class ServiceConfig(_Section):

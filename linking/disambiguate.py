@@ -6,6 +6,7 @@ For candidate sense ``s`` of a mention ``m``:
              + w_prior   · prior(s)                  ((SemCor count + 1/rank), normalised over m's candidates,
                                                        × strength = 1/(1 + 2·content words of context))
              + w_coherence · coherence(s)             (mean over nearby other mentions of max relatedness)
+             + w_visual  · visual(s)                  (1 for a sense people photograph: ImageNet-12k, linking/visual.py)
              − w_alias   · (1 − alias(s))             (fuzzy alias similarity; 1 for exact/lemma hits)
     confidence(s) = softmax(score / temperature) over m's candidates
 
@@ -35,9 +36,10 @@ from sensegraph.registry import register
 
 from .base import NIL, Candidate, LinkedMention, Mention
 from .knowledge import SenseKnowledge
+from .visual import picturable_senses
 
 EmbedTexts = Callable[[Sequence[str]], np.ndarray]
-PART_NAMES = ("context", "prior", "coherence", "alias")
+PART_NAMES = ("context", "prior", "coherence", "visual", "alias")
 COHERENCE_WINDOW = 4  # other mentions considered on each side
 ANCESTOR_HOPS = 2
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\s\u3400-\u9fff\uf900-\ufaff]+")
@@ -154,6 +156,7 @@ def combine(parts: Mapping[str, float], weights: Mapping[str, float]) -> float:
         weights.get("context", 0.0) * parts.get("context", 0.0)
         + weights.get("prior", 0.0) * parts.get("prior", 0.0)
         + weights.get("coherence", 0.0) * parts.get("coherence", 0.0)
+        + weights.get("visual", 0.0) * parts.get("visual", 0.0)
         - weights.get("alias", 0.0) * (1.0 - parts.get("alias", 1.0))
     )
 
@@ -217,6 +220,7 @@ class ContextDisambiguator:
     ) -> list[list[LinkedMention]]:
         """Score the candidates of several texts with one batched embedding call each way."""
         counts = self.knowledge.tag_counts()
+        visual = picturable_senses() if self.weights.get("visual", 0.0) > 0 else frozenset()
         self._fill_context(items)
         if self.weights.get("coherence", 0.0) > 0:
             self._fill_coherence(items)
@@ -232,6 +236,7 @@ class ContextDisambiguator:
                     c.parts["prior"] = p * strength
                     c.parts["context"] = c.parts.get("context", 0.0) * (1.0 - strength)
                     c.parts.setdefault("coherence", 0.0)
+                    c.parts["visual"] = 1.0 if c.sense_id in visual else 0.0
                 linked.append(decide(m, cands, self.weights, self.temperature, self.nil_threshold))
             out.append(linked)
         return out

@@ -149,7 +149,8 @@ class EntityLinker:
     @property
     def weights(self) -> dict[str, float]:
         cfg = self.config
-        return {"context": cfg.w_context, "prior": cfg.w_prior, "coherence": cfg.w_coherence, "alias": cfg.w_alias}
+        return {"context": cfg.w_context, "prior": cfg.w_prior, "coherence": cfg.w_coherence,
+                "visual": cfg.w_visual, "alias": cfg.w_alias}
 
     # -- public API ---------------------------------------------------------------------------------
     def link(self, text: str) -> list[LinkedMention]:

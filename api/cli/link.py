@@ -8,7 +8,7 @@ import typer
 from . import app
 from ._common import JsonOption, StoreOption, console, handle_errors, open_graph, print_json
 
-PART_ORDER = ("context", "prior", "coherence", "alias")
+PART_ORDER = ("context", "prior", "coherence", "visual", "alias")
 
 
 @app.command("link")

@@ -27,7 +27,7 @@ def test_coherence_pulls_two_teams_together(toy_store):
     assert chosen(linked) == [("Rockets", "team:rockets"), ("Lakers", "team:lakers")]
     parts = {c.sense_id: c.parts for c in linked[0].candidates}
     assert parts["team:rockets"]["coherence"] > parts["obj:rocket"]["coherence"] == 0.0
-    assert set(parts["obj:rocket"]) == {"context", "prior", "coherence", "alias"}
+    assert set(parts["obj:rocket"]) == {"context", "prior", "coherence", "visual", "alias"}
     assert chosen(EntityLinker(toy_store, None, COHERENCE).link("a rocket launch")) == [("rocket", "obj:rocket")]
 
 
