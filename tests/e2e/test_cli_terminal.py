@@ -89,7 +89,8 @@ def media_store(tmp_path_factory) -> Path:
     path = _kg_store(tmp_path_factory.mktemp("media") / "store")
     evalset = load_evalset(CORE)
     rows = [m for m in evalset.media if m.id in ("mouse-animal-1", "hamster-1", "mouse-device-1", "mouse-device-2")]
-    with SenseGraph(str(path)) as sg:
+    with SenseGraph(str(path), config={"propagation": {"method": "gnn"}}) as sg:  # `propagate` trains (phases below)
+        sg.save_config()
         sg.ingest([{"id": m.id, "media": str(resolve_media(m.media)), "text": m.caption} for m in rows])
     return path
 

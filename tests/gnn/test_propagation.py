@@ -144,7 +144,10 @@ def test_propagate_without_evidence_says_what_to_do(tmp_path, text_encoder):
 def test_cli_changed_without_checkpoint_exits_2_with_the_fix(store):
     from typer.testing import CliRunner
 
+    from sensegraph import SenseGraph
     from sensegraph.cli import app
+
+    SenseGraph(store, config={"propagation": {"method": "gnn"}}).save_config()  # the default is neighbour-mean
 
     result = CliRunner().invoke(app, ["propagate", "--changed", "--store", store.describe()])
     assert result.exit_code == 2
