@@ -34,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from sensegraph.errors import ConfigError, SenseGraphError, StoreError
+from sensegraph.errors import ConfigError, StoreError
 from sensegraph.graph.base import GraphStore
+from sensegraph.limits import CHUNK_ROWS
 from sensegraph.progress import Progress, progress_for
 
 STATE_META_KEY = "gnn.state"  # JSON {"digests": {sense_id: digest}, "encoder_id": ...} at the last run
@@ -46,7 +47,6 @@ METHODS = (GNN, "neighbour-mean", "hypernym-backoff")  # what ``propagation.meth
 FALLBACK = "neighbour-mean"  # what the automatic update uses before a GNN has been trained
 BASELINE_HOPS = 2  # a non-learned method writes within this many hops of its seeds (the GNN: its receptive field)
 UNMEASURED_BASE = 0.5  # confidence base of a non-learned method when no held-out sense can measure it
-READ_CHUNK = 500  # ids per store read
 OWN_SOURCES = ("media", "curated")  # prototypes a sense has of its own (gnn/data.py's OWN_SOURCES)
 HOLDOUT_FOLDS = 3  # folds of the visible prototypes a non-learned method's confidence is measured on
 
@@ -86,7 +86,6 @@ def checkpoint_path(store: GraphStore) -> Path:
 def prototype_digests(store: GraphStore, sense_ids: Sequence[str] | None = None) -> dict[str, str]:
     """A short digest of each own prototype (vector bytes + media count), read in pages; of every
     sense, or of ``sense_ids`` only."""
-    from sensegraph.gnn.data import PROTO_CHUNK
 
     if sense_ids is None:
         own = [s.sense_id for batch in store.iter_senses() for s in batch
@@ -95,8 +94,8 @@ def prototype_digests(store: GraphStore, sense_ids: Sequence[str] | None = None)
         own = [sid for sid, s in _senses(store, sorted(set(sense_ids))).items()
                if s.prototype_source in OWN_SOURCES and not s.redirect_to]
     out: dict[str, str] = {}
-    for start in range(0, len(own), PROTO_CHUNK):
-        for sid, p in store.get_prototypes(own[start : start + PROTO_CHUNK]).items():
+    for start in range(0, len(own), CHUNK_ROWS):
+        for sid, p in store.get_prototypes(own[start : start + CHUNK_ROWS]).items():
             h = hashlib.sha1(np.asarray(p.vector, dtype=np.float32).round(6).tobytes())
             h.update(f"|{p.media_count}|{p.source}".encode())
             out[sid] = h.hexdigest()[:16]
@@ -153,8 +152,8 @@ class Propagator:
         rels: dict[tuple[str, str, str], Any] = {}
         frontier = sorted(live)
         for _ in range(hops):
-            touching = [r for start in range(0, len(frontier), READ_CHUNK)
-                        for r in self.store.neighbours(frontier[start : start + READ_CHUNK])]
+            touching = [r for start in range(0, len(frontier), CHUNK_ROWS)
+                        for r in self.store.neighbours(frontier[start : start + CHUNK_ROWS])]
             new = sorted({x for r in touching for x in (r.source, r.target)} - set(live))
             found = {sid: s for sid, s in _senses(self.store, new).items() if not s.redirect_to}
             live.update(found)
@@ -162,8 +161,8 @@ class Propagator:
             frontier = sorted(found)
             if not frontier:
                 break
-        for start in range(0, len(frontier), READ_CHUNK):  # relations among the outermost ring too
-            rels.update(((r.source, r.target, r.type), r) for r in self.store.neighbours(frontier[start : start + READ_CHUNK]))
+        for start in range(0, len(frontier), CHUNK_ROWS):  # relations among the outermost ring too
+            rels.update(((r.source, r.target, r.type), r) for r in self.store.neighbours(frontier[start : start + CHUNK_ROWS]))
         ids = sorted(live)
         index = {sid: i for i, sid in enumerate(ids)}
         types: dict[str, int] = {}
@@ -354,8 +353,8 @@ class Propagator:
 
 def _senses(store: GraphStore, ids: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for start in range(0, len(ids), READ_CHUNK):
-        out.update(store.get_senses(ids[start : start + READ_CHUNK]))
+    for start in range(0, len(ids), CHUNK_ROWS):
+        out.update(store.get_senses(ids[start : start + CHUNK_ROWS]))
     return out
 
 
@@ -456,25 +455,6 @@ def auto_propagate(sg: Any, touched: Sequence[str] | None = None) -> PropagateRe
         if "no sense has a media" in str(exc):
             return None
         raise
-
-
-class AutoPropagating:
-    """A ``PrototypeUpdater`` that runs ``auto_propagate`` after an update changed an own prototype."""
-
-    def __init__(self, updater: Any, sg: Any) -> None:
-        self.inner, self.sg = updater, sg
-
-    def update(self, sense_ids: Any, added: Any = None) -> Any:
-        report = self.inner.update(sense_ids, added)
-        if report.created or report.changed or report.cleared:
-            try:
-                auto_propagate(self.sg)
-            except SenseGraphError as exc:  # the edit and its audit entry stand; propagation can be rerun
-                _log.warning("automatic propagation after an edit failed: %s; run `sensegraph propagate --changed`", exc)
-        return report
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def evaluate_store(

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -145,6 +146,16 @@ class SearchEngine:
     def __init__(self, store: GraphStore, encoder, linker, config: SenseGraphConfig, *, embed_texts=None) -> None:
         self.store, self.encoder, self.linker, self.config = store, encoder, linker, config
         self._embed_texts = embed_texts
+        self._head: Any = None
+        self._head_loaded = False
+
+    def match_head(self) -> Any:
+        """The store's saved match head for this encoder (read once per engine), None without one."""
+        if not self._head_loaded:
+            from sensegraph.matcher.saved import load_head
+
+            self._head, self._head_loaded = load_head(self.store, self.encoder.encoder_id), True
+        return self._head
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Joint-space text vectors through the function the linker embeds context with (behind a

@@ -18,20 +18,12 @@ from .features import FormulaParts
 from .head import MatchHead
 from .no_match import NoMatchThreshold, auto_threshold
 from .rerank import head_scores
-from .saved import load_head
-
-_UNSET = object()
-
 
 def engine_head(engine: Any) -> MatchHead | None:
     """The store's head when ``search.rerank`` is on (loaded once per engine), else None."""
     if not getattr(engine.config.search, "rerank", False):
         return None
-    cached = engine.__dict__.get("_match_head", _UNSET)
-    if cached is _UNSET:
-        cached = load_head(engine.store, engine.encoder.encoder_id)
-        engine.__dict__["_match_head"] = cached
-    return cached
+    return engine.match_head()
 
 
 @dataclass(frozen=True)
