@@ -170,15 +170,12 @@ class Neo4jStore(StoreCore):
         return self._write_tx(bound)
 
     def _run(self, query: str, params: dict[str, Any] | None = None, *, write: bool = False) -> list[Any]:
-        """One managed auto-retried transaction (or a statement of the bound one); driver failures
-        become ``StoreError``."""
+        """One managed auto-retried transaction (or a statement of the bound one, whose driver failures
+        ``_write_tx`` retries and then turns into ``StoreError``); driver failures become ``StoreError``."""
         from neo4j import RoutingControl
 
-        if self._tx is not None:
-            try:
-                return list(self._tx.run(query, params or {}))
-            except self._errors() as exc:
-                raise StoreError(f"Neo4j at {self.uri} failed: {exc}") from exc
+        if self._tx is not None:  # driver errors stay raw: the transaction's retry must see a deadlock as transient
+            return list(self._tx.run(query, params or {}))
         if write:
             self._read_ahead.drop()
         try:

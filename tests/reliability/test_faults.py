@@ -424,3 +424,29 @@ def test_an_edit_whose_commit_acknowledgement_is_lost_is_not_applied_twice(edit_
     assert inj.fired == 1
     assert [(e.audit_id, e.action) for e in sg.store.audit_log()] == [(entry.audit_id, "merge")]
     assert sg.store.get_senses(["machine"])["machine"].redirect_to == "bird"
+
+
+@pytest.mark.neo4j
+def test_a_deadlock_inside_an_edit_is_retried_and_the_edit_lands_once(edit_graph, monkeypatch):
+    """A statement of the edit's transaction (not its commit) hits a deadlock, as concurrent ingests and
+    edits do: the driver must see it as transient and run the edit again, not hand the curator an error."""
+    from neo4j._sync.work.transaction import TransactionBase
+
+    sg = edit_graph
+    if sg.store.name != "neo4j":
+        pytest.skip("the embedded store's transactions are not retried")
+    real, fired = TransactionBase.run, []
+
+    def run(tx, query, *args, **kwargs):  # noqa: ANN001, ANN202
+        if not fired:
+            fired.append(query)
+            raise _transient("deadlock")
+        return real(tx, query, *args, **kwargs)
+
+    monkeypatch.setattr(TransactionBase, "run", run)
+    entry = sg.move_evidence(["m1", "m2"], "bird", "machine")
+    monkeypatch.undo()
+    assert fired, "the injection did not reach a statement of the edit"
+    assert [(e.audit_id, e.action) for e in sg.store.audit_log()] == [(entry.audit_id, "move")]
+    live = {(e.media_id, e.sense_id) for e in sg.store.evidence() if not e.detached}
+    assert {("m1", "machine"), ("m2", "machine")} <= live and not {("m1", "bird"), ("m2", "bird")} & live
