@@ -40,15 +40,21 @@ def confidence(dist: np.ndarray) -> float:
     return 1.0 - normalised_entropy(dist)
 
 
-def gate_weights(dists: Sequence[np.ndarray | None]) -> np.ndarray:
-    """g_m ∝ confidence of each present modality (None: absent, weight 0), summing to 1."""
-    c = np.array([0.0 if d is None else max(confidence(d), 0.0) for d in dists], dtype=np.float64)
-    present = np.array([d is not None for d in dists])
+def gates(confidences: Sequence[float | None]) -> np.ndarray:
+    """g_m ∝ each present modality's confidence (None: absent, weight 0), summing to 1; every present
+    one at zero: equal weights."""
+    c = np.array([0.0 if x is None else max(float(x), 0.0) for x in confidences], dtype=np.float64)
+    present = np.array([x is not None for x in confidences])
     if not present.any():
         return c
     if c.sum() <= 0:
         c = present.astype(np.float64)
     return c / c.sum()
+
+
+def gate_weights(dists: Sequence[np.ndarray | None]) -> np.ndarray:
+    """``gates`` of each modality's class distribution (None: absent)."""
+    return gates([None if d is None else confidence(d) for d in dists])
 
 
 def block_slices(blocks: Blocks) -> list[slice]:
@@ -221,15 +227,14 @@ def fuse_caption(joint: np.ndarray, native: np.ndarray, caption: np.ndarray, ima
     ``native`` is the medium's own vector in ``blocks`` (its caption block zero); the result is
     ``[ĝ_own·f_own | ĝ_cap·ê_cap]`` and the joint the g-weighted mean of the medium's and the caption's
     joint vectors, so the caption is scored in the text space both by the query and by the caption
-    block of each sense's prototype. Gates both zero: equal weights (``gate_weights``).
+    block of each sense's prototype (``fuse_native`` over the two parts: the medium's own blocks, then the
+    caption block, which is last as ``CaptionedEncoder`` lays them out). Gates both zero: equal weights.
     """
-    slices = dict(zip((n for n, _ in blocks), block_slices(blocks)))
-    own = np.asarray(native, dtype=np.float32).copy()
-    own[slices[CAPTION]] = 0.0
-    c = np.array([max(float(image_conf), 0.0), max(float(caption_conf), 0.0)])
-    g = c / c.sum() if c.sum() > 0 else np.array([0.5, 0.5])
-    own_norm = float(np.linalg.norm(own))
-    out = own * (g[0] / np.linalg.norm(g)) / max(own_norm, 1e-12)
+    if not blocks or blocks[-1][0] != CAPTION:
+        raise ValueError(f"the caption block must be the last native block, got {[n for n, _ in blocks]}")
+    own_width = sum(int(w) for _, w in blocks[:-1])
+    own = np.asarray(native, dtype=np.float32)[:own_width]
     cap = np.asarray(caption, dtype=np.float32)
-    out[slices[CAPTION]] = (g[1] / np.linalg.norm(g)) * cap / max(float(np.linalg.norm(cap)), 1e-12)
-    return fuse_joint([joint, cap], g), out.astype(np.float32), g
+    g = gates([image_conf, caption_conf])
+    out = fuse_native([own, cap], g, (("own", own_width), blocks[-1]))
+    return fuse_joint([joint, cap], g), out, g
