@@ -227,20 +227,20 @@ class Curator:
 
     # -- evidence edits ---------------------------------------------------------------------------
     def attach(self, media_id: str, sense_id: str) -> AuditEntry:
+        """Pin a medium to a sense: an editor edge that always counts (confidence 1)."""
         return self._atomic(lambda c: c._attach(media_id, sense_id))
 
     def _attach(self, media_id: str, sense_id: str) -> AuditEntry:
-        """Pin a medium to a sense: an editor edge that always counts (confidence 1)."""
         self._sense(sense_id)
         (mid,) = self._media([media_id])
         edge = Evidence(mid, sense_id, 1.0, "editor", False, None)
         return self._evidence_edit("attach", [sense_id], [(mid, sense_id)], lambda: self.store.upsert_evidence([edge]))
 
     def detach(self, media_id: str, sense_id: str) -> AuditEntry:
+        """Detach a medium from a sense: an editor edge that never counts (the linker's confidence is kept)."""
         return self._atomic(lambda c: c._detach(media_id, sense_id))
 
     def _detach(self, media_id: str, sense_id: str) -> AuditEntry:
-        """Detach a medium from a sense: an editor edge that never counts (the linker's confidence is kept)."""
         self._sense(sense_id)
         (mid,) = self._media([media_id])
         old = next((e for e in self.store.evidence(media_id=mid) if e.sense_id == sense_id), None)
@@ -248,10 +248,10 @@ class Curator:
         return self._evidence_edit("detach", [sense_id], [(mid, sense_id)], lambda: self.store.upsert_evidence([edge]))
 
     def move_evidence(self, media_ids: Sequence[str], from_sense: str, to_sense: str) -> AuditEntry:
+        """Move the media's evidence from one sense to another (one store transaction)."""
         return self._atomic(lambda c: c._move_evidence(media_ids, from_sense, to_sense))
 
     def _move_evidence(self, media_ids: Sequence[str], from_sense: str, to_sense: str) -> AuditEntry:
-        """Move the media's evidence from one sense to another (one store transaction)."""
         self._sense(from_sense)
         self._sense(to_sense)
         if from_sense == to_sense:
@@ -263,14 +263,14 @@ class Curator:
                                    {"from": from_sense, "to": to_sense})
 
     def pin_mention(self, media_id: str, mention: str, sense_id: str) -> AuditEntry:
-        return self._atomic(lambda c: c._pin_mention(media_id, mention, sense_id))
-
-    def _pin_mention(self, media_id: str, mention: str, sense_id: str) -> AuditEntry:
         """Pin the sense of a mention in a medium's caption, overriding the linker for that medium.
 
         Writes an editor-pinned edge to ``sense_id`` and detaches the medium's other edges that the
         linker drew from the same mention, in one ``upsert_evidence`` call.
         """
+        return self._atomic(lambda c: c._pin_mention(media_id, mention, sense_id))
+
+    def _pin_mention(self, media_id: str, mention: str, sense_id: str) -> AuditEntry:
         self._sense(sense_id)
         (mid,) = self._media([media_id])
         mention = (mention or "").strip()
@@ -324,10 +324,10 @@ class Curator:
         return self._record("split", [sense_id, new_id], {"evidence": before, **info}, {"evidence": after, **info})
 
     def merge_senses(self, keep: str, drop: str) -> AuditEntry:
+        """Merge ``drop`` into ``keep``: entities, evidence and relations carried over; ``drop`` redirects."""
         return self._atomic(lambda c: c._merge_senses(keep, drop))
 
     def _merge_senses(self, keep: str, drop: str) -> AuditEntry:
-        """Merge ``drop`` into ``keep``: entities, evidence and relations carried over; ``drop`` redirects."""
         k, d = self._sense(keep), self._sense(drop)
         if keep == drop:
             raise ValidationError(f"cannot merge sense {keep!r} into itself")

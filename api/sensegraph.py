@@ -11,8 +11,7 @@ Models load on first use, once per instance; a store opens in the constructor.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
