@@ -36,7 +36,7 @@ import numpy as np
 
 from sensegraph.errors import ConfigError, StoreError
 from sensegraph.graph.base import GraphStore
-from sensegraph.limits import CHUNK_ROWS
+from sensegraph.limits import chunks
 from sensegraph.progress import Progress, progress_for
 
 STATE_META_KEY = "gnn.state"  # JSON {"digests": {sense_id: digest}, "encoder_id": ...} at the last run
@@ -94,8 +94,8 @@ def prototype_digests(store: GraphStore, sense_ids: Sequence[str] | None = None)
         own = [sid for sid, s in _senses(store, sorted(set(sense_ids))).items()
                if s.prototype_source in OWN_SOURCES and not s.redirect_to]
     out: dict[str, str] = {}
-    for start in range(0, len(own), CHUNK_ROWS):
-        for sid, p in store.get_prototypes(own[start : start + CHUNK_ROWS]).items():
+    for part in chunks(own):
+        for sid, p in store.get_prototypes(part).items():
             h = hashlib.sha1(np.asarray(p.vector, dtype=np.float32).round(6).tobytes())
             h.update(f"|{p.media_count}|{p.source}".encode())
             out[sid] = h.hexdigest()[:16]
@@ -152,8 +152,8 @@ class Propagator:
         rels: dict[tuple[str, str, str], Any] = {}
         frontier = sorted(live)
         for _ in range(hops):
-            touching = [r for start in range(0, len(frontier), CHUNK_ROWS)
-                        for r in self.store.neighbours(frontier[start : start + CHUNK_ROWS])]
+            touching = [r for part in chunks(frontier)
+                        for r in self.store.neighbours(part)]
             new = sorted({x for r in touching for x in (r.source, r.target)} - set(live))
             found = {sid: s for sid, s in _senses(self.store, new).items() if not s.redirect_to}
             live.update(found)
@@ -161,8 +161,8 @@ class Propagator:
             frontier = sorted(found)
             if not frontier:
                 break
-        for start in range(0, len(frontier), CHUNK_ROWS):  # relations among the outermost ring too
-            rels.update(((r.source, r.target, r.type), r) for r in self.store.neighbours(frontier[start : start + CHUNK_ROWS]))
+        for part in chunks(frontier):  # relations among the outermost ring too
+            rels.update(((r.source, r.target, r.type), r) for r in self.store.neighbours(part))
         ids = sorted(live)
         index = {sid: i for i, sid in enumerate(ids)}
         types: dict[str, int] = {}
@@ -353,8 +353,8 @@ class Propagator:
 
 def _senses(store: GraphStore, ids: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for start in range(0, len(ids), CHUNK_ROWS):
-        out.update(store.get_senses(ids[start : start + CHUNK_ROWS]))
+    for part in chunks(ids):
+        out.update(store.get_senses(part))
     return out
 
 

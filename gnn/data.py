@@ -26,7 +26,7 @@ import torch
 
 from sensegraph.errors import StoreError, ValidationError
 from sensegraph.graph.base import GraphStore
-from sensegraph.limits import CHUNK_ROWS
+from sensegraph.limits import chunks
 from sensegraph.progress import Progress, progress_for
 
 PROGRESS_CHUNK = 256  # glosses per text-encoder call, so the gloss-embedding bar advances often
@@ -114,8 +114,8 @@ def read_relations(store: GraphStore, index: dict[str, int], batch_size: int = 5
 def read_prototypes(store: GraphStore, sense_ids: Sequence[str], dim: int) -> dict[str, np.ndarray]:
     """Own prototypes of ``sense_ids`` in chunks; a vector of the wrong size is a ``StoreError``."""
     out: dict[str, np.ndarray] = {}
-    for start in range(0, len(sense_ids), CHUNK_ROWS):
-        for sid, p in store.get_prototypes(list(sense_ids[start : start + CHUNK_ROWS])).items():
+    for part in chunks(list(sense_ids)):
+        for sid, p in store.get_prototypes(part).items():
             vec = np.asarray(p.vector, dtype=np.float32).reshape(-1)
             if vec.shape[0] != dim:
                 raise StoreError(f"prototype of {sid!r} has {vec.shape[0]} dims; the store's native space has {dim}")

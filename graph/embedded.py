@@ -27,7 +27,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from sensegraph.errors import NotFound, StoreError, ValidationError
-from sensegraph.limits import CHUNK_ROWS
+from sensegraph.limits import chunks
 from sensegraph.registry import register
 
 from . import embedded_schema as q
@@ -229,10 +229,9 @@ class EmbeddedStore(StoreCore):
                 raise StoreError(f"read from store at {self.directory} failed: {exc}") from exc
 
     def _rows_in(self, sql: str, ids: Sequence[str], params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """``_dicts`` of ``sql`` whose ``{ids}`` is ``ids`` (distinct, in chunks of ``CHUNK_ROWS``), after ``params``."""
+        """``_dicts`` of ``sql`` whose ``{ids}`` is ``ids`` (distinct, in ``chunks``), after ``params``."""
         ids, out = list(dict.fromkeys(ids)), []
-        for i in range(0, len(ids), CHUNK_ROWS):
-            chunk = ids[i : i + CHUNK_ROWS]
+        for chunk in chunks(ids):
             out += self._dicts(sql.replace("{ids}", ",".join("?" * len(chunk))), [*params, *chunk])
         return out
 
