@@ -5,19 +5,15 @@ crash never leaves a half-written store and readers in other processes see a con
 ``PRAGMA quick_check`` runs on open and a damaged file is refused with ``StoreError``. Writers
 take ``DIR/.write.lock`` (filelock) only for the duration of a write transaction.
 
-Vectors are float32 BLOBs. Searches run over in-memory numpy matrices loaded lazily and refreshed
-when the database's write revision moved (only rows stamped with a newer revision are re-read).
-Past ``ann_threshold`` media one persisted faiss IVF index over the paired [joint | native] vectors
-(``DIR/ann-match.faiss``) answers instead, with ``MediaFilter`` applied inside the search. Past
-``compress_threshold`` media that index holds PQ codes and the float32 matrices are mapped from
-unlinked files in ``DIR`` (np.memmap), so RAM holds the codes and the pages a search touches.
+Vectors are float32 BLOBs, searched by ``embedded_search.VectorSearch`` (in-memory tables of the
+rows, an IVF index past ``ann_threshold`` media, PQ codes past ``compress_threshold``).
 """
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import starmap
 from pathlib import Path
@@ -34,38 +30,19 @@ from . import embedded_schema as q
 from . import records as rec
 from . import sense_finder
 from .core import PATCH_STEPS, StoreCore
+from .embedded_search import COMPRESS_THRESHOLD, RESCORE, VectorSearch
 from .media_ids import refuse_rebinding
 from .model import Alias, AliasEntry, AuditEntry, Entity, Evidence, HasSense, Media, MediaFilter, Prototype, Relation, Sense
 from .patch import PatchIds
-from .vector_index import IvfIndex, PairedRows, VectorTable, as_unit, match_query, topk_scores
 
 T = TypeVar("T")
 DB_FILE = "graph.sqlite"
 LOCK_FILE = ".write.lock"
-COLUMNS = {"joint": "embedding", "native": "features"}  # the media column of each vector space
 _CHUNK = 10_000
-LEGACY_INDEX_FILES = ("hnsw-joint.bin", "hnsw-joint.json", "hnsw-native.bin", "hnsw-native.json",  # graph indexes of earlier versions
-                      "ann-joint.faiss", "ann-joint.json", "ann-native.faiss", "ann-native.json")  # per-space indexes
-_SMALL_FILTER = 2_000  # a filter letting at most this many media through is searched exactly
-COMPRESS_THRESHOLD = 2_000_000  # media from which vectors are PQ codes in RAM, float32 on disk (docs/scaling.md)
-RESCORE = 25  # a compressed search re-scores max(rescore·k, RESCORE_MIN) exactly (docs/scaling.md: 1M media)
-
-
-def _vector_options(ann_threshold: int, compress_threshold: int, rescore: int) -> tuple[int, int, int]:
-    """The three vector-search settings, checked (ValidationError naming the bad one)."""
-    for name, value, least in (("ann_threshold", ann_threshold, 0), ("compress_threshold", compress_threshold, 0), ("rescore", rescore, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise ValidationError(f"{name} must be an integer >= {least}, got {value!r}")
-    return ann_threshold, compress_threshold, rescore
 
 
 def _bytes(v: np.ndarray | None) -> bytes | None:
     return None if v is None else v.tobytes()
-
-
-def _matrix(blobs: Iterable[bytes], n: int) -> np.ndarray:
-    """``n`` float32 vector BLOBs of one dimension as an (n, dim) read-only array (one join, no per-row copies)."""
-    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(n, -1)
 
 
 PUT = {"meta": q.SET_META, "entities": q.UPSERT_ENTITY, "aliases": q.UPSERT_ALIAS, "senses": q.UPSERT_SENSE,
@@ -82,21 +59,16 @@ class EmbeddedStore(StoreCore):
 
     def __init__(self, directory: str | Path, *, ann_threshold: int = 20_000, lock_timeout: float = 60.0,
                  compress_threshold: int = COMPRESS_THRESHOLD, rescore: int = RESCORE) -> None:
-        self.ann_threshold, self.compress_threshold, self.rescore = _vector_options(ann_threshold, compress_threshold, rescore)
         self.directory = Path(directory).expanduser().resolve()
+        self._lock = threading.RLock()
+        self._search = VectorSearch(self.directory, self._read, self._read_chunks, self._lock,
+                                    ann_threshold, compress_threshold, rescore)  # settings checked before anything is made
         if self.directory.exists() and not self.directory.is_dir():
             raise StoreError(f"store path {self.directory} exists and is not a directory")
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
         self._joined: tuple[sqlite3.Connection, int] | None = None  # the open write transaction
         self._flock = FileLock(str(self.directory / LOCK_FILE), timeout=lock_timeout)
         self._conn = self._connect(self.directory / DB_FILE)
-        self._tables: dict[str, VectorTable] = {}
-        self._table_state: dict[str, tuple[int, int]] = {}  # space -> (epoch, rev) loaded
-        self._ann: dict[str, IvfIndex] = {}
-        self._paired_rows: tuple[tuple[int, int], PairedRows] | None = None
-        self._protos: dict[str, VectorTable] = {}
-        self._proto_state: dict[str, tuple[int, int]] = {}
         self._dims: tuple[int, int] | None = None
         self._load_dims()
 
@@ -130,28 +102,18 @@ class EmbeddedStore(StoreCore):
     def close(self) -> None:
         """Save any unsaved vector-index updates and close the database."""
         with self._lock:
-            for index in self._ann.values():
-                if index.unsaved:
-                    index.save()
+            self._search.save()
             self._conn.close()
 
     def configure_vectors(self, *, ann_threshold: int | None = None, compress_threshold: int | None = None,
                           rescore: int | None = None) -> None:
         """Change the vector-search settings of an open store (``search.*`` in the configuration); a
         change of compression drops the loaded tables and index, so the next search reloads them."""
-        with self._lock:
-            new = _vector_options(self.ann_threshold if ann_threshold is None else ann_threshold,
-                                  self.compress_threshold if compress_threshold is None else compress_threshold,
-                                  self.rescore if rescore is None else rescore)
-            if new[1] != self.compress_threshold:
-                self._tables.clear()
-                self._table_state.clear()
-                self._paired_rows = None
-                for index in self._ann.values():
-                    if index.unsaved:
-                        index.save()
-                self._ann.clear()
-            self.ann_threshold, self.compress_threshold, self.rescore = new
+        self._search.configure(ann_threshold, compress_threshold, rescore)
+
+    @property
+    def ann_threshold(self) -> int:
+        return self._search.ann_threshold
 
     def describe(self) -> str:
         return str(self.directory)
@@ -161,8 +123,8 @@ class EmbeddedStore(StoreCore):
         return self.directory
 
     def __repr__(self) -> str:
-        return (f"EmbeddedStore({str(self.directory)!r}, ann_threshold={self.ann_threshold}, "
-                f"compress_threshold={self.compress_threshold})")
+        return (f"EmbeddedStore({str(self.directory)!r}, ann_threshold={self._search.ann_threshold}, "
+                f"compress_threshold={self._search.compress_threshold})")
 
     def transaction(self, work: Callable[[EmbeddedStore], T]) -> T:
         """Run ``work(store)`` as ONE write transaction: every read and write it makes through the store
@@ -245,14 +207,7 @@ class EmbeddedStore(StoreCore):
             conn.execute(q.BUMP_PROTO)
             conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (q.SCHEMA_VERSION,))
         with self._lock:
-            for index in self._ann.values():
-                index.drop()
-            self._ann.clear()
-            self._tables.clear()
-            self._paired_rows = None
-            self._table_state.clear()
-            self._protos.clear()
-            self._proto_state.clear()
+            self._search.drop()
             self._dims = None
 
     # -- adapter primitives (graph/core.py) ----------------------------------------------------------
@@ -343,15 +298,6 @@ class EmbeddedStore(StoreCore):
         sql = (q.MEDIA_COLUMNS if vectors else q.MEDIA_COLUMNS_NOVEC) + " WHERE media_id IN ({ids})"
         return {r["media_id"]: rec.media_of(r) for r in self._rows_in(sql, media_ids)}
 
-    def _media_vectors(self, media_ids: list[str], space: str) -> tuple[list[str], np.ndarray]:
-        """Rows of the in-memory vector table (no SQLite read, no record decoding)."""
-        with self._lock:
-            table = self._media_table(space)[0]
-            if table is None:
-                return [], np.empty((0, 0), dtype=np.float32)
-            found = [(m, row) for m in media_ids if (row := table.index.get(m)) is not None]
-            return [m for m, _ in found], table.matrix[[row for _, row in found]]
-
     def media_by_sha256(self, sha256: str) -> Media | None:
         rows = self._dicts(q.MEDIA_COLUMNS + " WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,)) if sha256 else []
         return rec.media_of(rows[0]) if rows else None
@@ -391,192 +337,19 @@ class EmbeddedStore(StoreCore):
         rows = self._rows_in(q.PROTOTYPE_COLUMNS + " AND sense_id IN ({ids})", sense_ids, ["propagated" if propagated else "own"])
         return {r["sense_id"]: rec.prototype_of(r) for r in rows}
 
-    # -- vector search -----------------------------------------------------------------------------
-    def _counters(self) -> dict[str, int]:
-        return {k: int(v) for k, v in self._read(q.READ_COUNTERS)}
-
-    def _media_table(self, space: str) -> tuple[VectorTable | None, int, int]:
-        """The space's vector table, refreshed with rows written since it was last loaded."""
-        counters = self._counters()
-        epoch, rev = counters["epoch"], counters["rev"]
-        table = self._tables.get(space)
-        state = self._table_state.get(space)
-        if table is not None and state == (epoch, rev):
-            return table, epoch, rev
-        since = state[1] if (table is not None and state is not None and state[0] == epoch) else -1
-        compress = self._compressing()
-        if table is not None and table.spilled != compress:  # the store crossed compress_threshold
-            since = -1
-        table = self._load_media_rows(space, table if since >= 0 else None, since, compress)
-        if table is not None and since >= 0 and table is not self._tables.get(space):
-            table = self._load_media_rows(space, None, -1)  # the dimension changed under us: reload all
-        if table is not None:
-            self._tables[space] = table
-        else:
-            self._tables.pop(space, None)
-        self._table_state[space] = (epoch, rev)
-        return table, epoch, rev
-
-    def _compressing(self) -> bool:
-        """Whether the store holds ``compress_threshold`` media or more (vectors on disk, PQ in RAM)."""
-        return int(self._read("SELECT COUNT(*) FROM media")[0][0]) >= max(self.compress_threshold, 1)
-
-    def _load_media_rows(self, space: str, table: VectorTable | None, since: int, compress: bool = False) -> VectorTable | None:
-        """Upsert rows changed after ``since`` into ``table`` (a new one when None), a chunk at a time
-        so a million-row load never holds the rows twice; a new table when the dimension differs.
-        ``compress``: a new table's matrix is file-backed (np.memmap in the store directory)."""
-        for rows in self._read_chunks(q.MEDIA_CHANGED.format(column=COLUMNS[space]), (since,)):
-            dim = len(rows[0][3]) // 4
-            if table is None or table.dim != dim:
-                table = VectorTable(dim, self.directory if compress else None)
-                if compress:  # one file of the final size, not a doubling series of copies
-                    table.reserve(int(self._read("SELECT COUNT(*) FROM media")[0][0]))
-            mat = _matrix((r[3] for r in rows), len(rows))
-            table.upsert([r[1] for r in rows], [r[0] for r in rows], mat, [r[2] for r in rows])
-        return table
-
-    def _allowed(self, table: VectorTable, filters: MediaFilter | None) -> np.ndarray | None:
-        """Boolean mask of rows passing ``filters`` (None when nothing is filtered)."""
-        if filters is None:
-            return None
-        mask = np.ones(len(table), dtype=bool)
-        filtered = False
-        if filters.modality is not None:
-            mask &= table.tags == filters.modality
-            filtered = True
-        for sql, value in ((q.MEDIA_WITH_SENSE, filters.sense_id), (q.MEDIA_WITH_SOURCE, filters.evidence_source)):
-            if value is None:
-                continue
-            keep = np.zeros(len(table), dtype=bool)
-            keep[table.rows_of([r[0] for r in self._read(sql, (value,))])] = True
-            mask &= keep
-            filtered = True
-        if filters.exclude_ids:
-            mask[table.rows_of(list(filters.exclude_ids))] = False
-            filtered = True
-        return mask if filtered else None
-
-    def _ann_for(self, paired: PairedRows, epoch: int, rev: int) -> IvfIndex:
-        """The IVF index over the paired [joint | native] rows, loaded from disk or rebuilt, and brought
-        up to ``rev`` with the media written since; their vectors come from the in-memory tables,
-        already refreshed to ``rev``. One index serves formula queries and each space alone (the
-        other part of the query zero), so a million media are indexed once, not three times."""
-        kind = "pq" if any(t is not None and t.spilled for t in (paired.joint, paired.native)) else "flat"
-        index = self._ann.get("match")
-        if index is None or index.dim != paired.dim or index.kind != kind:
-            index = IvfIndex(self.directory / "ann-match.faiss", paired.dim, kind, self.rescore)
-            self._ann["match"] = index
-            for old in LEGACY_INDEX_FILES:
-                (self.directory / old).unlink(missing_ok=True)
-        if not index.loaded or index.epoch != epoch:
-            if not index.load(epoch) or index.rev > rev:
-                index.rebuild(paired.rows, paired.keys, rev, epoch)
-        if index.rev < rev:
-            keys = np.fromiter((r[0] for r in self._read(q.MEDIA_WINDOW_KEYS, (index.rev, rev))), dtype=np.int64)
-            if index.outgrown(index.count + len(keys)):  # retrain on what the rows hold now
-                index.rebuild(paired.rows, paired.keys, rev, epoch)
-            else:  # gathered into one array, added in one call
-                pos = paired.positions(keys)
-                pos = pos[pos >= 0]
-                index.add(paired.rows(pos), paired.keys[pos], rev)
-            index.rev = rev
-        if index.count != len(paired):  # labels the rows lack (or rows it misses): stale, rebuild
-            index.rebuild(paired.rows, paired.keys, rev, epoch)
-        if index.unsaved >= 1000 or not index.path.exists():
-            index.save()
-        index.rescore = self.rescore
-        return index
-
-    def _paired(self) -> tuple[PairedRows, int, int]:
-        """(the joint and native tables aligned by key, epoch, rev), rebuilt when the revision moved."""
-        joint, epoch, rev = self._media_table("joint")
-        native = self._media_table("native")[0]
-        if self._paired_rows is None or self._paired_rows[0] != (epoch, rev):
-            dims = self._dims or (0, 0)
-            paired = PairedRows(joint, native, joint.dim if joint else dims[0], native.dim if native else dims[1])
-            self._paired_rows = ((epoch, rev), paired)
-        return self._paired_rows[1], epoch, rev
-
-    def _exact_enough(self, n: int, allowed: int, k: int) -> bool:
-        """Whether a search over ``n`` rows, ``allowed`` of them passing the filter, is answered exactly:
-        a small store, a narrow filter, or k reaching every allowed row."""
-        return n < max(self.ann_threshold, 1) or allowed <= min(_SMALL_FILTER, self.ann_threshold) or allowed <= k
+    # -- vector search (graph/embedded_search.py) -------------------------------------------------------
+    def _media_vectors(self, media_ids: list[str], space: str) -> tuple[list[str], np.ndarray]:
+        return self._search.media_vectors(media_ids, space)
 
     def _search_media(self, vector: np.ndarray, k: int, space: str, filters: MediaFilter | None) -> list[tuple[str, float]]:
-        """Exact below ``ann_threshold`` (or for a narrow filter), else the paired IVF index with the other part zero."""
-        with self._lock:
-            table, epoch, rev = self._media_table(space)
-            if table is None or len(table) == 0:
-                return []
-            query = as_unit(vector, table.dim, f"{space} query vector")
-            mask = self._allowed(table, filters)
-            allowed = len(table) if mask is None else int(mask.sum())
-            if self._exact_enough(len(table), allowed, k):
-                return table.search(query, k, mask)
-            paired, epoch, rev = self._paired()
-            index = self._ann_for(paired, epoch, rev)
-            allow = None
-            if mask is not None or len(table) < len(paired):  # only the media with a vector in this space
-                allow = paired.bitmap(table.keys if mask is None else table.keys[mask])
-            padded = np.zeros(paired.dim, dtype=np.float32)
-            padded[paired.part(space)] = query
-            labels, scores = index.query(padded, k, allow, lambda lb: paired.rows(paired.positions(lb)))
-            if len(labels) < min(k, allowed):  # the probed lists held fewer than k matches: answer exactly
-                return table.search(query, k, mask)
-            rows, ids = table.row_of_key, table.ids
-            return [(ids[rows[lb]], s) for lb, s in zip(labels.tolist(), scores.tolist())]
+        return self._search.search_media(vector, k, space, filters, self._dims)
 
     def _search_match(self, joint: np.ndarray | None, native: np.ndarray | None, k: int,
                       filters: MediaFilter | None) -> list[tuple[str, float]]:
-        """Exact below ``ann_threshold``, one IVF query over the paired [joint | native] rows above it."""
-        with self._lock:
-            paired, epoch, rev = self._paired()
-            if len(paired) == 0:
-                return []
-            qj = match_query(joint, paired.joint_dim, "joint")
-            qn = match_query(native, paired.native_dim, "native")
-            mask = paired.mask(*(self._allowed(t, filters) if t else None for t in (paired.joint, paired.native)))
-            allowed = len(paired) if mask is None else int(mask.sum())
-            if self._exact_enough(len(paired), allowed, k):
-                return self._exact_match(paired, qj, qn, k, mask)
-            index = self._ann_for(paired, epoch, rev)
-            allow = None if mask is None else paired.bitmap(paired.keys[mask])
-            labels, scores = index.query(np.concatenate([qj, qn]), k, allow, lambda lb: paired.rows(paired.positions(lb)))
-            if len(labels) < min(k, allowed):  # the probed lists held fewer than k matches: answer exactly
-                return self._exact_match(paired, qj, qn, k, mask)
-            return list(zip(paired.ids(paired.positions(labels)), scores.tolist()))
-
-    @staticmethod
-    def _exact_match(paired: PairedRows, qj: np.ndarray, qn: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[str, float]]:
-        scores = paired.scores(qj, qn)
-        if mask is not None:
-            scores = np.where(mask, scores, -np.inf)
-        top = topk_scores(scores, k)
-        return list(zip(paired.ids(top), scores[top].tolist()))
-
-    def _proto_table(self, slot: str) -> VectorTable | None:
-        counters = self._counters()
-        epoch, proto_rev = counters["epoch"], counters["proto_rev"]
-        if self._proto_state.get(slot) == (epoch, proto_rev):
-            return self._protos.get(slot)
-        rows = self._read("SELECT sense_id, vector FROM prototypes WHERE slot = ? ORDER BY sense_id", (slot,))
-        table = None
-        if rows:
-            table = VectorTable(len(rows[0][1]) // 4)
-            mat = _matrix((r[1] for r in rows), len(rows))
-            table.upsert([r[0] for r in rows], list(range(len(rows))), mat, [None] * len(rows))
-            self._protos[slot] = table
-        else:
-            self._protos.pop(slot, None)
-        self._proto_state[slot] = (epoch, proto_rev)
-        return table
+        return self._search.search_match(joint, native, k, filters, self._dims)
 
     def _search_prototypes(self, vector: np.ndarray, k: int, propagated: bool) -> list[tuple[str, float]]:
-        with self._lock:
-            table = self._proto_table("propagated" if propagated else "own")
-            if table is None:
-                return []
-            return table.search(as_unit(vector, table.dim, "prototype query vector"), k)
+        return self._search.search_prototypes(vector, k, propagated)
 
     # -- inverse edits (the curator's undo): set_redirect, delete_*, apply_patch from PatchOps ----
     def _apply_rows(self, need: PatchIds, rows: dict[str, list[dict[str, Any]]]) -> dict[str, int]:

@@ -76,7 +76,7 @@ def test_compressed_search_is_exact_to_the_formula_with_vectors_mapped_from_disk
         assert rec >= 0.95
         assert err < 1e-5, "scores are the exact formula (re-scored from the full rows), not PQ estimates"
         assert json.loads((store_dir / "ann-match.json").read_text())["kind"] == "ivf-pq"
-        assert s._tables["joint"].spilled and s._tables["native"].spilled  # float32 rows are file pages, not heap
+        assert s._search.tables["joint"].spilled and s._search.tables["native"].spilled  # float32 rows are file pages, not heap
         # joint-space search goes through the same compressed index, exact scores, filters inside
         videos = {m.media_id for m in media if m.modality == "video"}
         q = media[11].embedding
@@ -109,18 +109,18 @@ def test_crossing_the_compress_threshold_switches_the_index_both_ways(store_dir,
     meta = store_dir / "ann-match.json"
     try:
         rec, err = recall_and_error(s, media)
-        assert json.loads(meta.read_text())["kind"] == "ivf-flat" and not s._tables["joint"].spilled
+        assert json.loads(meta.read_text())["kind"] == "ivf-flat" and not s._search.tables["joint"].spilled
         assert rec >= 0.95 and err < 1e-5
         s.configure_vectors(compress_threshold=len(media), rescore=16)
         rec, err = recall_and_error(s, media)
-        assert json.loads(meta.read_text())["kind"] == "ivf-pq" and s._tables["joint"].spilled
+        assert json.loads(meta.read_text())["kind"] == "ivf-pq" and s._search.tables["joint"].spilled
         assert rec >= 0.95 and err < 1e-5
         keep = np.array([m.modality == "image" for m in media])
         rec, _ = recall_and_error(s, media, filters=MediaFilter(modality="image"), keep=keep)
         assert rec >= 0.95
         s.configure_vectors(compress_threshold=len(media) + 1)
         s.search_match(*queries(1)[0], 10)
-        assert json.loads(meta.read_text())["kind"] == "ivf-flat" and not s._tables["joint"].spilled
+        assert json.loads(meta.read_text())["kind"] == "ivf-flat" and not s._search.tables["joint"].spilled
     finally:
         s.close()
 
@@ -131,12 +131,12 @@ def test_a_store_growing_past_the_threshold_moves_its_vectors_to_disk(tmp_path, 
         first = clustered_media(rng, 2000)
         s.upsert_media(first)
         s.search_match(first[0].embedding, None, 5)
-        assert not s._tables["joint"].spilled
+        assert not s._search.tables["joint"].spilled
         more = clustered_media(rng, 1500, start=2000)
         s.upsert_media(more)
         got = s.search_match(more[3].embedding, None, 5)
-        assert got[0][0] == more[3].media_id and s._tables["joint"].spilled
-        assert len(s._tables["joint"]) == 3500
+        assert got[0][0] == more[3].media_id and s._search.tables["joint"].spilled
+        assert len(s._search.tables["joint"]) == 3500
     finally:
         s.close()
 
