@@ -163,14 +163,14 @@ class Propagator:
                 break
         for part in chunks(frontier):  # relations among the outermost ring too
             rels.update(((r.source, r.target, r.type), r) for r in self.store.neighbours(part))
-        ids = sorted(live)
+        own = sorted(sid for sid, s in live.items() if s.prototype_source in OWN_SOURCES)
+        ids = own + sorted(set(live) - set(own))  # own prototypes first: their rows of the (N, D) matrix are adjacent
         index = {sid: i for i, sid in enumerate(ids)}
         types: dict[str, int] = {}
         kept = [(index[a], index[b], types.setdefault(t, len(types))) for (a, b, t) in sorted(rels)
                 if a in index and b in index and a != b]
         pairs = np.asarray([[a for a, _, _ in kept], [b for _, b, _ in kept]], dtype=np.int64).reshape(2, -1)
         rel = np.asarray([t for _, _, t in kept], dtype=np.int64)
-        own = [sid for sid in ids if live[sid].prototype_source in OWN_SOURCES]
         protos = read_prototypes(self.store, own, dim)
         return SenseGraphData(_data(ids, protos, [live[i].media_count for i in ids], dim, *both_directions(pairs, rel)),
                               ids, list(types), encoder_id, dim)
@@ -303,12 +303,14 @@ class Propagator:
         t = time.perf_counter()
         with progress.phase(f"propagating ({self.method})", unit="senses") as step:
             visible = graph.data.has_proto
-            pred, base = predict_with_holdout(self.method, graph, visible)
-            conf = trusted_from_below(graph, visible, confidences(graph, visible, base))
             seed_rows = np.asarray([graph.index[s] for s in seeds if s in graph.index], dtype=np.int64)
             rows = k_hop_nodes(graph.num_nodes, graph.data.edge_index.numpy(), seed_rows, BASELINE_HOPS)
-            keep = rows[pred[torch.from_numpy(rows)].norm(dim=1).numpy() > 0]  # a method with nothing to say writes nothing
-            protos = propagated_prototypes(graph, pred, conf, torch.from_numpy(keep), min_own_media=self.min_own_media)
+            pred, base = predict_with_holdout(self.method, graph, visible, at=torch.from_numpy(rows))
+            conf = trusted_from_below(graph, visible, confidences(graph, visible, base))
+            said = pred.norm(dim=1).numpy() > 0  # a method with nothing to say writes nothing
+            keep = rows[said]
+            protos = propagated_prototypes(graph, _RowsOf(keep, pred[torch.from_numpy(said)]), conf,
+                                           torch.from_numpy(keep), min_own_media=self.min_own_media)
             protos = [replace(p, strategy=self.method) for p in protos]
             silent = [graph.sense_ids[i] for i in sorted(set(rows.tolist()) - set(keep.tolist()))]
             step(len(protos))
@@ -365,6 +367,8 @@ def _data(ids: list[str], protos: dict[str, np.ndarray], counts: list[int], dim:
 
     from sensegraph.gnn.data import GraphTensors
 
+    # NumPy's zeros are lazy: only the memory pages of rows written get backed (and, with transparent huge
+    # pages, zeroed 2 MB at a time), which is why ``_local_graph`` puts the own prototypes' rows first
     proto = np.zeros((len(ids), dim), dtype=np.float32)
     has = np.zeros(len(ids), dtype=bool)
     for i, sid in enumerate(ids):
@@ -375,17 +379,32 @@ def _data(ids: list[str], protos: dict[str, np.ndarray], counts: list[int], dim:
                         edge_index=edge_index, edge_type=edge_type, num_nodes=len(ids))
 
 
-def predict_with_holdout(name: str, graph: Any, visible: Any, folds: int = HOLDOUT_FOLDS) -> tuple[Any, float]:
+class _RowsOf:
+    """``pred[i]`` for graph row ``i`` of ``rows``, backed by their (len(rows), D) block: what
+    ``propagated_prototypes`` indexes, without an (N, D) matrix for the whole neighbourhood."""
+
+    def __init__(self, rows: np.ndarray, block: Any) -> None:
+        self._at = {int(r): j for j, r in enumerate(rows)}
+        self._block = block
+
+    def __getitem__(self, i: int) -> Any:
+        return self._block[self._at[i]]
+
+
+def predict_with_holdout(name: str, graph: Any, visible: Any, folds: int = HOLDOUT_FOLDS,
+                         at: Any = None) -> tuple[Any, float]:
     """A non-learned method's prediction and its confidence base (``holdout_cosine``); neighbour-mean gets
-    both from one label propagation (``neighbour_mean_holdout``), the others propagate once per fold."""
+    both from one label propagation (``neighbour_mean_holdout``), the others propagate once per fold.
+    With ``at`` (row indices) the prediction is of those rows only, in that order."""
     import torch
 
     from sensegraph.gnn.baselines import BASELINES, neighbour_mean_holdout
 
-    fast = neighbour_mean_holdout(graph, visible, folds) if name == "neighbour-mean" else None
+    fast = neighbour_mean_holdout(graph, visible, folds, at=at) if name == "neighbour-mean" else None
     if fast is None:
         method = BASELINES[name]
-        return method(graph, visible), holdout_cosine(method, graph, visible, folds)
+        pred = method(graph, visible)
+        return pred if at is None else pred[at], holdout_cosine(method, graph, visible, folds)
     pred, sims = fast
     found = torch.cat(sims) if sims else torch.zeros(0)
     return pred, UNMEASURED_BASE if found.numel() == 0 else max(0.0, float(found.mean()))

@@ -87,16 +87,20 @@ def _propagate(graph: SenseGraphData, y: np.ndarray, alpha: float, iterations: i
     return f.astype(np.float32, copy=False)
 
 
-def neighbour_mean_holdout(graph: SenseGraphData, visible: torch.Tensor, folds: int) -> tuple[torch.Tensor, list[torch.Tensor]] | None:
+def neighbour_mean_holdout(graph: SenseGraphData, visible: torch.Tensor, folds: int,
+                           at: torch.Tensor | None = None) -> tuple[torch.Tensor, list[torch.Tensor]] | None:
     """``neighbour_mean``'s prediction and, per fold of the visible rows (``rows[k::folds]``), the cosine of
-    each hidden prototype to what it predicts without that fold, from one propagation; None when V > D."""
+    each hidden prototype to what it predicts without that fold, from one propagation; None when V > D.
+
+    ``at``: the prediction is of those rows only, in that order ((len(at), D)), so an update that writes
+    a few thousand senses of a large neighbourhood neither mixes nor holds prototypes for all of them."""
     d = graph.data
     rows = visible.nonzero().view(-1)
     responses = label_responses(graph, visible)
     if responses is None:
         return None
     proto = d.proto[rows]
-    pred = F.normalize(responses @ proto, dim=1)
+    pred = F.normalize((responses if at is None else responses[at]) @ proto, dim=1)
     sims: list[torch.Tensor] = []
     cols = torch.arange(rows.numel())
     for k in range(min(folds, int(rows.numel()))):

@@ -60,3 +60,31 @@ def test_held_out_folds_from_one_propagation_match_one_propagation_per_fold(n_vi
     slow = holdout_cosine(neighbour_mean, graph, visible)
     assert fast is None or abs(fast - slow) < 1e-5
     assert len(sims) == min(HOLDOUT_FOLDS, n_visible)
+
+
+def test_predicting_only_some_rows_gives_those_rows_of_the_whole_prediction():
+    """``at``: the update writes a few thousand senses of a large neighbourhood and mixes prototypes for
+    those alone; their rows, in the order asked, equal the whole prediction's, with the same cosines."""
+    from sensegraph.gnn.baselines import neighbour_mean_holdout
+    from sensegraph.propagation import HOLDOUT_FOLDS, predict_with_holdout
+
+    g = torch.Generator().manual_seed(3)
+    n, e, dim = 200, 400, 16
+    src, dst = torch.randint(0, n, (e,), generator=g), torch.randint(0, n, (e,), generator=g)
+    edges = torch.cat([torch.stack([src, dst]), torch.stack([dst, src])], dim=1)
+    proto = F.normalize(torch.randn(n, dim, generator=g), dim=1)
+    visible = torch.zeros(n, dtype=torch.bool)
+    visible[torch.randperm(n, generator=g)[:9]] = True
+    graph = SimpleNamespace(data=SimpleNamespace(proto=proto, edge_index=edges), num_nodes=n)
+    at = torch.tensor([150, 3, 77, 0, 199])
+    whole, sims = neighbour_mean_holdout(graph, visible, HOLDOUT_FOLDS)
+    part, part_sims = neighbour_mean_holdout(graph, visible, HOLDOUT_FOLDS, at=at)
+    assert part.shape == (len(at), dim)
+    assert torch.allclose(part, whole[at], atol=1e-6)
+    assert all(torch.equal(a, b) for a, b in zip(sims, part_sims))
+    for name in ("neighbour-mean", "hypernym-backoff"):  # every method answers ``at`` the same way
+        graph.relation_types = ["hypernym"]
+        graph.data.edge_type = torch.zeros(edges.size(1), dtype=torch.long)
+        full, base = predict_with_holdout(name, graph, visible)
+        rows, base_at = predict_with_holdout(name, graph, visible, at=at)
+        assert rows.shape == (len(at), dim) and torch.allclose(rows, full[at], atol=1e-6) and base == base_at

@@ -117,3 +117,33 @@ def test_a_prototype_guessed_from_siblings_and_parents_is_trusted_a_tenth(store,
     assert max(sideways) <= SIDEWAYS_TRUST * report.val_cosine + 1e-6  # base × support ≤ base, then × 0.1
     assert min(above) >= 0.5 * report.val_cosine - 1e-6  # never discounted: at least half the base
     assert torch.is_tensor(below)
+
+
+def test_an_update_writes_only_the_senses_within_reach_of_the_changed_one(store, tmp_path):
+    """Counting rows written: after one sense's prototype changes, the update rewrites the senses without
+    an own prototype within two hops of it (each of them once), and none of the other groups' senses."""
+    from sensegraph.graph.model import Prototype
+    from sensegraph.propagation import BASELINE_HOPS, OWN_SOURCES
+
+    prop = Propagator(store, method="neighbour-mean", directory=tmp_path / "gnn")
+    first = prop.run()
+    changed = "n07749582"  # lemon: the fruit group; cards, chess pieces and cats lie far from it
+    vec = np.linspace(-1.0, 1.0, int(store.get_meta("native_dim")), dtype=np.float32)
+    store.set_prototypes([Prototype(changed, vec / np.linalg.norm(vec), source="curated", strategy="curated")])
+    written: list[str] = []
+    real = store.set_prototypes
+
+    def counting(protos):
+        protos = list(protos)
+        written.extend(p.sense_id for p in protos)
+        return real(protos)
+
+    store.set_prototypes = counting
+    report = prop.run(changed_only=True, touched=[changed])
+    near = prop._local_graph(BASELINE_HOPS, [changed], lambda _m: None)
+    senses = store.get_senses(near.sense_ids)
+    bare = {s for s in near.sense_ids if senses[s].prototype_source not in OWN_SOURCES}
+    assert report.changed_senses == 1 and len(written) == len(set(written)) == report.written
+    assert set(written) == bare and 0 < report.written < first.written  # the other groups' guesses stay
+    written.clear()
+    assert prop.run(changed_only=True, touched=[changed]).mode == "unchanged" and written == []
