@@ -1,21 +1,22 @@
 """The ``GraphStore`` domain layer, written once over a small storage protocol that each store adapts.
 
-``StoreCore`` implements what callers use — validation (``records``), redirects, ranking, the
-encoder binding, the curator's edits (``edits``) and their inverses (``patch``) — on top of these
-adapter primitives:
+``StoreCore`` implements what callers use — validation (``records``), typed reads built from rows,
+paging, redirects, ranking, the encoder binding, the audit log, the curator's edits (``edits``) and
+their inverses (``patch``) — on top of these adapter primitives:
 
 * ``_put(kind, rows) -> int``: write validated rows of one kind (``PUT_KINDS``) as one batch;
+* ``_rows(read, ids=None, **params)``: the rows (mappings keyed by field name) of one named read
+  (``READS``), over ``ids`` in chunks when given;
+* ``_pages(scan, size, **params)``: keyset pages of rows of the senses, relations or media;
 * ``_claim_meta(values) -> dict``: set the meta keys that are not set yet, return what is held;
-* ``_redirects(ids) -> {id: target or None}`` for the senses that exist;
-* ``_apply_rows(ids, rows)``: a validated ``GraphPatch`` as rows per field, applied in one transaction
-  after checking the ids it names exist;
-* ``transaction(work)`` and the typed reads of ``GraphStore``;
-* ``_search_media`` / ``_search_match`` / ``_search_prototypes`` with checked arguments.
+* ``_sense_candidates(needle, anywhere)``, ``alias_table()``: the finder's and linker's reads;
+* ``transaction(work)``, in which ``_rows`` and ``_put`` join the one transaction;
+* ``_search_media`` / ``_search_match`` / ``_search_prototypes`` / ``_media_vectors`` with checked arguments.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -24,14 +25,36 @@ from sensegraph.errors import EncoderMismatch, NotFound, StoreError, ValidationE
 from . import records as rec
 from . import sense_finder
 from .edits import EditOps
+from .media_ids import refuse_rebinding
 from .model import Alias, AuditEntry, GraphPatch, Entity, Evidence, HasSense, Media, MediaFilter, Prototype, Relation, Sense, SensePrototypes
-from .patch import PatchIds, PatchOps, check_patch, required_ids
+from .patch import PatchOps, check_patch, required_ids
 
 PATCH_STEPS = ("delete_entities", "delete_aliases", "delete_has_sense", "delete_relations", "delete_evidence",
                "has_sense", "relations", "evidence", "senses", "redirects")  # GraphPatch fields in the order applied
 PUT_KINDS = ("meta", "entities", "aliases", "senses", "has_sense", "relations", "evidence", "delete_evidence",
-             "media", "prototypes", "audit")
+             "media", "prototypes", "clear_own", "clear_propagated", "audit", "mark_undone",
+             *(f"patch_{step}" for step in PATCH_STEPS))  # the patch kinds return the rows they changed
+READS = ("meta", "metas", "redirects", "senses", "entities", "has_sense_of", "entity_links", "media", "sha256s",
+         "media_by_sha256", "prototypes_own", "prototypes_propagated", "neighbours", "aliases_of", "counts",
+         "evidence_all", "evidence_sense", "evidence_media", "evidence_sense_media", "audit_all", "audit_sense",
+         "missing_entities", "missing_senses", "missing_media")
 SPACES = ("joint", "native")
+V = TypeVar("V")
+Slots = dict[str, tuple[str | None, Prototype | None, Prototype | None]]  # sense -> (redirect, own, propagated)
+
+
+def live_sense(sense_id: str, redirects: Mapping[str, str | None]) -> str:
+    """The end of ``sense_id``'s redirect chain (``NotFound`` for an unknown id, ``StoreError`` on a cycle)."""
+    seen = [sense_id]
+    while True:
+        if seen[-1] not in redirects:
+            raise NotFound(f"sense {seen[-1]!r} does not exist")
+        nxt = redirects[seen[-1]]
+        if nxt is None:
+            return seen[-1]
+        if nxt in seen:
+            raise StoreError(f"redirect cycle among senses {seen + [nxt]}")
+        seen.append(nxt)
 
 
 class StoreCore(EditOps, PatchOps):
@@ -46,15 +69,21 @@ class StoreCore(EditOps, PatchOps):
     def _claim_meta(self, values: dict[str, str]) -> dict[str, str]:  # pragma: no cover
         raise NotImplementedError
 
-    def _redirects(self, sense_ids: Sequence[str]) -> dict[str, str | None]:  # pragma: no cover
+    def _rows(self, read: str, ids: Sequence[str] | None = None, **params: Any) -> list[Mapping[str, Any]]:  # pragma: no cover
         raise NotImplementedError
 
-    def _apply_rows(self, need: PatchIds, rows: dict[str, list[rec.Row]]) -> dict[str, int]:  # pragma: no cover
+    def _pages(self, scan: str, size: int, **params: Any) -> Iterator[list[Mapping[str, Any]]]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _sense_candidates(self, needle: str, anywhere: bool) -> list[sense_finder.SenseCandidate]:  # pragma: no cover
+        raise NotImplementedError
+
+    def transaction(self, work: Callable[[Any], V]) -> V:  # pragma: no cover
         raise NotImplementedError
 
     def _patch(self, patch: GraphPatch) -> dict[str, int]:
-        """Validate, then let the adapter check every named id exists and delete and put (in that
-        order, ``PATCH_STEPS``) in one transaction; rows changed per field."""
+        """Validate, then in one transaction check every named id exists and delete and put (in that
+        order, ``PATCH_STEPS``); rows changed per field."""
         p = check_patch(patch)
         rows = {
             "delete_entities": [{"id": e} for e in p.delete_entities],
@@ -68,7 +97,17 @@ class StoreCore(EditOps, PatchOps):
             "senses": [rec.sense_row(s) for s in p.senses],
             "redirects": [{"sense_id": s, "target": t} for s, t in p.redirects],
         }
-        return self._apply_rows(required_ids(p), rows)
+        need = required_ids(p)
+
+        def work(view: StoreCore) -> dict[str, int]:
+            for kind, what, ids in (("entities", "entity", need.entities), ("senses", "sense", need.senses),
+                                    ("media", "media", need.media)):
+                missing = view._rows(f"missing_{kind}", ids)
+                if missing:
+                    raise NotFound(f"{what} {missing[0]['id']!r} does not exist")
+            return {name: view._put(f"patch_{name}", rows[name]) for name in PATCH_STEPS}
+
+        return self.transaction(work)
 
     def _bound(self) -> None:
         """Called after ``bind_encoder`` recorded the encoder (Neo4j creates its vector indexes)."""
@@ -80,6 +119,19 @@ class StoreCore(EditOps, PatchOps):
         self.close()  # type: ignore[attr-defined]
 
     # -- metadata and the encoder binding ----------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        rows = self._rows("meta", key=key)
+        return rows[0]["value"] if rows else None
+
+    def _metas(self, keys: Sequence[str]) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self._rows("metas", keys)}
+
+    def _load_dims(self, *more: str) -> dict[str, str]:
+        """Read the bound encoder's dims (None when unbound) and the ``more`` meta keys; returns what is held."""
+        held = self._metas(["joint_dim", "native_dim", *more])
+        self._dims = (int(held["joint_dim"]), int(held["native_dim"])) if "joint_dim" in held and "native_dim" in held else None
+        return held
+
     def set_meta(self, key: str, value: str) -> None:
         rec.need(key, "meta key")
         if not isinstance(value, str):
@@ -134,30 +186,127 @@ class StoreCore(EditOps, PatchOps):
         """Write own (media/curated) or propagated prototypes; media never overwrites curated."""
         return self._put("prototypes", [rec.prototype_row(p, self._dims) for p in prototypes])
 
+    def clear_prototype(self, sense_id: str, *, propagated: bool = False) -> None:
+        self._put("clear_propagated" if propagated else "clear_own", [{"sense_id": sense_id}])
+
     def add_audit(self, entry: AuditEntry) -> None:
         self._put("audit", [rec.audit_row(entry)])
 
-    # -- reads computed from the typed reads -----------------------------------------------------------
+    def mark_undone(self, audit_id: str) -> None:
+        if self._put("mark_undone", [{"audit_id": audit_id}]) == 0:
+            raise NotFound(f"audit entry {audit_id!r} does not exist")
+
+    def _refuse_rebinding(self, rows: list[rec.Row]) -> None:
+        """``ValidationError`` when a media row would give a stored id other bytes (``media_ids``)."""
+        held = self._rows("sha256s", [r["media_id"] for r in rows if r["sha256"]])
+        refuse_rebinding({r["media_id"]: r["sha256"] for r in held}, rows)
+
+    # -- typed reads, built from the adapter's rows ----------------------------------------------------
+    def get_senses(self, sense_ids: Sequence[str]) -> dict[str, Sense]:
+        return {r["sense_id"]: rec.sense_of(r) for r in self._rows("senses", sense_ids)}
+
+    def get_entities(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
+        return {r["id"]: rec.entity_of(r) for r in self._rows("entities", entity_ids)}
+
+    def has_sense_of(self, sense_ids: Sequence[str]) -> list[HasSense]:
+        return sorted(map(rec.link_of, self._rows("has_sense_of", sense_ids)), key=lambda h: (h.sense_id, h.entity_id))
+
+    def entity_links(self, entity_ids: Sequence[str]) -> list[HasSense]:
+        return [rec.link_of(r) for r in self._rows("entity_links", entity_ids)]
+
+    def get_media(self, media_ids: Sequence[str], *, vectors: bool = True) -> dict[str, Media]:
+        return {r["media_id"]: rec.media_of(r) for r in self._rows("media", media_ids, vectors=vectors)}
+
+    def media_by_sha256(self, sha256: str) -> Media | None:
+        rows = self._rows("media_by_sha256", sha256=sha256, vectors=True) if sha256 else []
+        return rec.media_of(rows[0]) if rows else None
+
+    def get_prototypes(self, sense_ids: Sequence[str], *, propagated: bool = False) -> dict[str, Prototype]:
+        rows = self._rows("prototypes_propagated" if propagated else "prototypes_own", sense_ids)
+        return {r["sense_id"]: rec.prototype_of(r) for r in rows}
+
+    def neighbours(self, sense_ids: Sequence[str]) -> list[Relation]:
+        """Relations touching any of ``sense_ids``, each once."""
+        rows = self._rows("neighbours", sense_ids)
+        return list({(r["source"], r["target"], r["type"]): rec.relation_of(r) for r in rows}.values())
+
+    def evidence(self, *, sense_id: str | None = None, media_id: str | None = None) -> list[Evidence]:
+        """Edges of a sense and/or a medium, detached ones included (consumers filter)."""
+        by = "_".join(n for n, v in (("sense", sense_id), ("media", media_id)) if v is not None) or "all"
+        return [rec.evidence_of(r) for r in self._rows(f"evidence_{by}", sense_id=sense_id, media_id=media_id)]
+
+    def aliases_of(self, sense_id: str) -> list[Alias]:
+        return list(dict.fromkeys(Alias(r["text"], r["entity_id"], r["lang"]) for r in self._rows("aliases_of", sense_id=sense_id)))
+
+    def sense_candidates(self, needle: str, *, anywhere: bool = True) -> list[sense_finder.SenseCandidate]:
+        """Every sense whose id, label or an alias contains ``needle`` (lower-case; with ``anywhere``
+        false, starts with it), with those aliases."""
+        return self._sense_candidates(needle, anywhere) if needle else []
+
+    def counts(self) -> dict[str, int]:
+        return {k: int(v) for k, v in self._rows("counts")[0].items()}
+
+    def audit_log(self, sense_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        """Newest first, optionally only the edits touching ``sense_id``."""
+        rows = self._rows("audit_all" if sense_id is None else "audit_sense", sense_id=sense_id, limit=max(0, int(limit)))
+        return [rec.audit_of(r) for r in rows]
+
+    def iter_senses(self, batch_size: int = 5000) -> Iterator[list[Sense]]:
+        return self._records("senses", rec.sense_of, batch_size)
+
+    def iter_relations(self, batch_size: int = 5000) -> Iterator[list[Relation]]:
+        """Relations in (source, target, type) order."""
+        return self._records("relations", rec.relation_of, batch_size)
+
+    def iter_media(self, batch_size: int = 1000, *, vectors: bool = True) -> Iterator[list[Media]]:
+        return self._records("media", rec.media_of, batch_size, vectors=vectors)
+
+    def _records(self, scan: str, of: Callable[[Mapping[str, Any]], V], batch_size: int, **params: Any) -> Iterator[list[V]]:
+        """The adapter's pages of ``scan`` as records, in batches of ``batch_size``."""
+        size, pending = max(1, batch_size), []
+        for rows in self._pages(scan, size, **params):
+            pending += [of(r) for r in rows]
+            while len(pending) >= size:
+                yield pending[:size]
+                pending = pending[size:]
+        if pending:
+            yield pending
+
+    # -- redirects -------------------------------------------------------------------------------------
+    def _redirects(self, sense_ids: Sequence[str]) -> dict[str, str | None]:
+        return {r["sense_id"]: r["redirect_to"] for r in self._rows("redirects", sense_ids)}
+
+    def _sense_slots(self, sense_ids: Sequence[str]) -> Slots:
+        """Each existing sense's redirect and, when it is live, its own and propagated prototypes."""
+        own, prop = self.get_prototypes(sense_ids), self.get_prototypes(sense_ids, propagated=True)
+        return {s: (t, None if t else own.get(s), None if t else prop.get(s)) for s, t in self._redirects(sense_ids).items()}
+
+    @staticmethod
+    def _chain(sense_ids: Sequence[str], read: Callable[[list[str]], dict[str, V]],
+               target: Callable[[V], str | None]) -> dict[str, V]:
+        """``read`` of the ids, then pass by pass of the redirect targets not read yet."""
+        found: dict[str, V] = {}
+        asked: set[str] = set()
+        todo = list(dict.fromkeys(sense_ids))
+        while todo:
+            asked.update(todo)
+            found.update(read(todo))
+            todo = list(dict.fromkeys(t for v in found.values() if (t := target(v)) is not None and t not in asked))
+        return found
+
     def resolve(self, sense_id: str) -> str:
         """Follow merge redirects to the live sense (``NotFound`` for an unknown id)."""
-        seen = [sense_id]
-        while True:
-            found = self._redirects([seen[-1]])
-            if seen[-1] not in found:
-                raise NotFound(f"sense {seen[-1]!r} does not exist")
-            nxt = found[seen[-1]]
-            if nxt is None:
-                return seen[-1]
-            if nxt in seen:
-                raise StoreError(f"redirect cycle among senses {seen + [nxt]}")
-            seen.append(nxt)
+        return live_sense(sense_id, self._chain([sense_id], self._redirects, lambda t: t))
 
     def sense_prototypes(self, sense_ids: Sequence[str]) -> dict[str, SensePrototypes]:
-        """Each id's live sense with both its prototypes."""
-        resolved = {sid: self.resolve(sid) for sid in dict.fromkeys(sense_ids)}
-        own = self.get_prototypes(list(resolved.values()))  # type: ignore[attr-defined]
-        prop = self.get_prototypes(list(resolved.values()), propagated=True)  # type: ignore[attr-defined]
-        return {sid: SensePrototypes(live, own.get(live), prop.get(live)) for sid, live in resolved.items()}
+        """Each id's live sense with both its prototypes (one read per redirect hop, ``_sense_slots``)."""
+        slots = self._chain(sense_ids, self._sense_slots, lambda v: v[0])
+        redirects = {s: v[0] for s, v in slots.items()}
+        out = {}
+        for sid in dict.fromkeys(sense_ids):
+            live = live_sense(sid, redirects)
+            out[sid] = SensePrototypes(live, slots[live][1], slots[live][2])
+        return out
 
     def find_senses(self, query: str, limit: int = 20, *, with_media: bool = False) -> list[Sense]:
         """The best ``limit`` senses by id, label or alias: exact, then prefix, then substring (``sense_finder``)."""
@@ -169,9 +318,9 @@ class StoreCore(EditOps, PatchOps):
         import networkx as nx
 
         g = nx.DiGraph()
-        for batch in self.iter_senses():  # type: ignore[attr-defined]
+        for batch in self.iter_senses():
             g.add_nodes_from((s.sense_id, {"label": s.label, "redirect_to": s.redirect_to}) for s in batch)
-        for batch in self.iter_relations():  # type: ignore[attr-defined]
+        for batch in self.iter_relations():
             for r in batch:
                 old = g.get_edge_data(r.source, r.target)
                 if old is None or r.weight > old["weight"]:

@@ -93,7 +93,7 @@ AWAIT_INDEXES = "CALL db.awaitIndexes($timeout)"
 # -- meta -------------------------------------------------------------------------------------------
 GET_META = "MATCH (m:SenseGraphMeta {key: $key}) RETURN m.value AS value"
 SET_META = "MERGE (m:SenseGraphMeta {key: $key}) SET m.value = $value"
-GET_METAS = "UNWIND $keys AS key MATCH (m:SenseGraphMeta {key: key}) RETURN m.key AS key, m.value AS value"
+GET_METAS = "UNWIND $ids AS key MATCH (m:SenseGraphMeta {key: key}) RETURN m.key AS key, m.value AS value"
 # First binder wins: ON CREATE sets the value, every caller reads back what is held.
 CLAIM_META = """
 UNWIND $rows AS row
@@ -228,7 +228,7 @@ RETURN s.sense_id AS sense_id, s.label AS label, s.redirect_to AS redirect_to, a
        COUNT { (:Media)-[ev:EVIDENCE]->(s) WHERE ev.detached = false } AS media_count
 """
 ALIASES_OF = """
-MATCH (a:Alias)-[:NAMES]->(e:Entity)-[h:HAS_SENSE]->(:Sense {sense_id: $id})
+MATCH (a:Alias)-[:NAMES]->(e:Entity)-[h:HAS_SENSE]->(:Sense {sense_id: $sense_id})
 RETURN a.text AS text, e.id AS entity_id, a.lang AS lang, h.rank AS rank
 ORDER BY rank, entity_id, text, lang
 """
@@ -321,12 +321,14 @@ SET s.propagated = row.vector, s.propagated_media_count = row.media_count,
 RETURN count(s) AS written
 """
 CLEAR_OWN_PROTOTYPE = """
-MATCH (s:Sense {sense_id: $id})
+UNWIND $rows AS row
+MATCH (s:Sense {sense_id: row.sense_id})
 REMOVE s.prototype, s.prototype_source, s.prototype_media_count, s.prototype_strategy,
        s.prototype_confidence, s.prototype_joint, s.prototype_weight, s.prototype_norm
 """
 CLEAR_PROPAGATED_PROTOTYPE = """
-MATCH (s:Sense {sense_id: $id})
+UNWIND $rows AS row
+MATCH (s:Sense {sense_id: row.sense_id})
 REMOVE s.propagated, s.propagated_media_count, s.propagated_strategy, s.propagated_confidence,
        s.propagated_joint, s.propagated_weight, s.propagated_norm
 """
@@ -451,7 +453,7 @@ ORDER BY a.at DESC, a.seq DESC LIMIT $limit
 """
 AUDIT_ALL = "MATCH (a:Audit)" + _AUDIT_FIELDS
 AUDIT_FOR_SENSE = "MATCH (a:Audit) WHERE $sense_id IN a.sense_ids" + _AUDIT_FIELDS
-MARK_UNDONE = "MATCH (a:Audit {audit_id: $audit_id}) SET a.undone = true RETURN count(a) AS marked"
+MARK_UNDONE = "UNWIND $rows AS row MATCH (a:Audit {audit_id: row.audit_id}) SET a.undone = true RETURN count(a) AS marked"
 
 # -- inverse edits (apply_patch, one transaction) ------------------------------------------------------
 GET_ENTITIES = "UNWIND $ids AS id MATCH (e:Entity {id: id}) RETURN e.id AS id, e.name AS name"
@@ -468,8 +470,8 @@ RETURN e.id AS entity_id, s.sense_id AS sense_id, h.rank AS rank
 MISSING_ENTITIES = "UNWIND $ids AS id OPTIONAL MATCH (e:Entity {id: id}) WITH id, e WHERE e IS NULL RETURN id"
 # An Alias node is keyed by (lang, text) and may name several entities: it goes with its last NAMES.
 DELETE_ENTITIES = """
-UNWIND $ids AS id
-MATCH (e:Entity {id: id})
+UNWIND $rows AS row
+MATCH (e:Entity {id: row.id})
 OPTIONAL MATCH (a:Alias)-[:NAMES]->(e)
 WITH e, collect(a) AS names
 DETACH DELETE e
@@ -536,3 +538,17 @@ PATCH = {
     "relations": UPSERT_RELATIONS + " RETURN count(r) AS written", "evidence": PUT_EVIDENCE,
     "senses": SET_LABEL_GLOSS, "redirects": SET_REDIRECTS,
 }
+# the named reads of graph/core.py (``$ids``: one chunk of ids) and the keyset scans (query, the key
+# a page ends on, a field every real row has)
+READS = {
+    "meta": GET_META, "metas": GET_METAS, "redirects": REDIRECTS_OF, "senses": GET_SENSES, "entities": GET_ENTITIES,
+    "has_sense_of": HAS_SENSE_OF, "entity_links": LINKS_OF_ENTITIES, "media": GET_MEDIA, "sha256s": MEDIA_SHA256S,
+    "media_by_sha256": MEDIA_BY_SHA256, "prototypes_own": GET_OWN_PROTOTYPES,
+    "prototypes_propagated": GET_PROPAGATED_PROTOTYPES, "sense_prototypes": SENSE_PROTOTYPES, "neighbours": NEIGHBOURS,
+    "aliases_of": ALIASES_OF, "counts": COUNTS, "evidence_all": EVIDENCE_ALL, "evidence_sense": EVIDENCE_OF_SENSE,
+    "evidence_media": EVIDENCE_OF_MEDIA, "evidence_sense_media": EVIDENCE_OF_PAIR, "audit_all": AUDIT_ALL,
+    "audit_sense": AUDIT_FOR_SENSE, "missing_entities": MISSING_ENTITIES, "missing_senses": MISSING_SENSES,
+    "missing_media": MISSING_MEDIA,
+}
+SCANS = {"senses": (SENSES_PAGE, "sense_id", "sense_id"), "media": (MEDIA_PAGE, "media_id", "media_id"),
+         "relations": (RELATIONS_FROM_PAGE, "source", "target")}

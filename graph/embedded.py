@@ -22,18 +22,15 @@ from typing import Any, TypeVar
 import numpy as np
 from filelock import FileLock, Timeout
 
-from sensegraph.errors import NotFound, StoreError, ValidationError
+from sensegraph.errors import StoreError, ValidationError
 from sensegraph.limits import chunks
 from sensegraph.registry import register
 
 from . import embedded_schema as q
-from . import records as rec
 from . import sense_finder
-from .core import PATCH_STEPS, StoreCore
+from .core import StoreCore
 from .embedded_search import COMPRESS_THRESHOLD, RESCORE, VectorSearch
-from .media_ids import refuse_rebinding
-from .model import Alias, AliasEntry, AuditEntry, Entity, Evidence, HasSense, Media, MediaFilter, Prototype, Relation, Sense
-from .patch import PatchIds
+from .model import AliasEntry, MediaFilter
 
 T = TypeVar("T")
 DB_FILE = "graph.sqlite"
@@ -45,11 +42,8 @@ def _bytes(v: np.ndarray | None) -> bytes | None:
     return None if v is None else v.tobytes()
 
 
-PUT = {"meta": q.SET_META, "entities": q.UPSERT_ENTITY, "aliases": q.UPSERT_ALIAS, "senses": q.UPSERT_SENSE,
-       "has_sense": q.UPSERT_HAS_SENSE, "relations": q.UPSERT_RELATION, "evidence": q.UPSERT_EVIDENCE,
-       "delete_evidence": q.DELETE_EVIDENCE, "media": q.UPSERT_MEDIA, "prototypes": q.UPSERT_PROTOTYPE,
-       "audit": q.INSERT_AUDIT}
-COUNTED = ("evidence", "delete_evidence", "prototypes")  # kinds whose write returns the rows changed
+PUT = {**{k: (sql,) for k, sql in q.PUT.items()}, **{f"patch_{k}": sqls for k, sqls in q.PATCH.items()}}  # statements per kind
+COUNTED = ("evidence", "delete_evidence", "prototypes", "mark_undone", *(f"patch_{k}" for k in q.PATCH))  # return rows changed
 
 
 class EmbeddedStore(StoreCore):
@@ -113,7 +107,18 @@ class EmbeddedStore(StoreCore):
 
     @property
     def ann_threshold(self) -> int:
+        """Media from which an IVF index answers (``configure_vectors``)."""
         return self._search.ann_threshold
+
+    @property
+    def compress_threshold(self) -> int:
+        """Media from which the index holds PQ codes and float32 vectors stay on disk."""
+        return self._search.compress_threshold
+
+    @property
+    def rescore(self) -> int:
+        """A compressed search re-scores max(rescore·k, 1000) candidates exactly."""
+        return self._search.rescore
 
     def describe(self) -> str:
         return str(self.directory)
@@ -180,7 +185,7 @@ class EmbeddedStore(StoreCore):
             except sqlite3.Error as exc:
                 raise StoreError(f"read from store at {self.directory} failed: {exc}") from exc
 
-    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def _dicts(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         """The rows of one SELECT as dicts keyed by column name (what ``records`` builds records from)."""
         with self._lock:
             try:
@@ -189,13 +194,6 @@ class EmbeddedStore(StoreCore):
                 return [dict(zip(cols, r)) for r in cursor.fetchall()]
             except sqlite3.Error as exc:
                 raise StoreError(f"read from store at {self.directory} failed: {exc}") from exc
-
-    def _rows_in(self, sql: str, ids: Sequence[str], params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """``_dicts`` of ``sql`` whose ``{ids}`` is ``ids`` (distinct, in ``chunks``), after ``params``."""
-        ids, out = list(dict.fromkeys(ids)), []
-        for chunk in chunks(ids):
-            out += self._dicts(sql.replace("{ids}", ",".join("?" * len(chunk))), [*params, *chunk])
-        return out
 
     def wipe(self) -> None:
         """Delete everything (tests use it between cases); the encoder binding goes too."""
@@ -211,17 +209,23 @@ class EmbeddedStore(StoreCore):
             self._dims = None
 
     # -- adapter primitives (graph/core.py) ----------------------------------------------------------
-    def get_meta(self, key: str) -> str | None:
-        rows = self._read(q.GET_META, (key,))
-        return rows[0][0] if rows else None
+    def _rows(self, read: str, ids: Sequence[str] | None = None, **params: Any) -> list[dict[str, Any]]:
+        """The rows of ``embedded_schema.READS[read]``; with ``ids``, over them (distinct, in ``chunks``) as ``:ids``."""
+        if ids is None:
+            return self._dicts(q.READS[read], params)
+        return [r for chunk in chunks(list(dict.fromkeys(ids)))
+                for r in self._dicts(q.READS[read], {**params, "ids": json.dumps(chunk)})]
 
-    def _load_dims(self) -> None:
-        joint, native = self.get_meta("joint_dim"), self.get_meta("native_dim")
-        self._dims = (int(joint), int(native)) if joint and native else None
+    def _pages(self, scan: str, size: int, **params: Any) -> Iterator[list[dict[str, Any]]]:
+        """Keyset pages of ``embedded_schema.SCANS[scan]`` (its statement, its key columns' first values)."""
+        sql, after = q.SCANS[scan]
+        while rows := self._dicts(sql, {**params, **after, "limit": size}):
+            yield rows
+            after = {k: rows[-1][k] for k in after}
 
     def _claim_meta(self, values: dict[str, str]) -> dict[str, str]:
         with self._write() as (conn, _):
-            held = {r["key"]: r["value"] for r in self._rows_in("SELECT key, value FROM meta WHERE key IN ({ids})", list(values))}
+            held = self._metas(list(values))
             if not held:
                 conn.executemany(q.SET_META, [{"key": k, "value": v} for k, v in values.items()])
                 return dict(values)
@@ -236,106 +240,25 @@ class EmbeddedStore(StoreCore):
         with self._write() as (conn, rev):
             before = conn.total_changes
             if kind == "media":
-                held = self._rows_in("SELECT media_id, sha256 FROM media WHERE media_id IN ({ids})",
-                                     [r["media_id"] for r in rows if r["sha256"]])
-                refuse_rebinding({r["media_id"]: r["sha256"] for r in held}, rows)  # no writer can slip between
+                self._refuse_rebinding(rows)  # inside the write: no writer can slip between
                 rows = [{**r, "rev": rev} for r in rows]
             for i in range(0, len(rows), _CHUNK):
-                conn.executemany(PUT[kind], rows[i : i + _CHUNK])
+                for sql in PUT[kind]:
+                    conn.executemany(sql, rows[i : i + _CHUNK])
             if kind == "audit":
                 conn.executemany(q.INSERT_AUDIT_SENSE, [{"audit_id": r["audit_id"], "sense_id": sid}
                                                         for r in rows for sid in json.loads(r["sense_ids"])])
             changed = conn.total_changes - before
-            if kind == "prototypes" and changed:
+            if kind in ("prototypes", "clear_own", "clear_propagated") and changed:
                 conn.execute(q.BUMP_PROTO)
         return changed if kind in COUNTED else len(rows)
 
-    def _redirects(self, sense_ids: Sequence[str]) -> dict[str, str | None]:
-        return {r["sense_id"]: r["redirect_to"] for r in self._rows_in(
-            "SELECT sense_id, redirect_to FROM senses WHERE sense_id IN ({ids})", sense_ids)}
-
-    # -- reads -------------------------------------------------------------------------------------
-    def get_senses(self, sense_ids: Sequence[str]) -> dict[str, Sense]:
-        return {r["sense_id"]: rec.sense_of(r) for r in self._rows_in(q.SENSE_COLUMNS + " WHERE s.sense_id IN ({ids})", sense_ids)}
-
-    def get_entities(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
-        return {r["id"]: Entity(r["id"], r["name"]) for r in self._rows_in(q.ENTITY_COLUMNS + " WHERE id IN ({ids})", entity_ids)}
-
-    def has_sense_of(self, sense_ids: Sequence[str]) -> list[HasSense]:
-        rows = self._rows_in(q.HAS_SENSE_COLUMNS + " WHERE sense_id IN ({ids}) ORDER BY sense_id, entity_id", sense_ids)
-        return sorted((HasSense(**r) for r in rows), key=lambda h: (h.sense_id, h.entity_id))
-
-    def entity_links(self, entity_ids: Sequence[str]) -> list[HasSense]:
-        return [HasSense(**r) for r in self._rows_in(q.HAS_SENSE_COLUMNS + " WHERE entity_id IN ({ids})", entity_ids)]
-
-    def sense_candidates(self, needle: str, *, anywhere: bool = True) -> list[sense_finder.SenseCandidate]:
-        """Every sense whose id, label or an alias contains ``needle`` (lower-case; with ``anywhere``
-        false, starts with it), with those aliases."""
-        if not needle:
-            return []
+    def _sense_candidates(self, needle: str, anywhere: bool) -> list[sense_finder.SenseCandidate]:
         return sense_finder.group_rows(self._read(q.SENSE_CANDIDATES, {"q": needle, "last": 1 << 30 if anywhere else 1}))
-
-    def aliases_of(self, sense_id: str) -> list[Alias]:
-        return [Alias(text=t, entity_id=e, lang=lang) for t, e, lang in self._read(q.ALIASES_OF, (sense_id,))]
 
     def alias_table(self) -> list[AliasEntry]:
         """Every (alias, entity, sense) row with the entity's rank for that sense."""
         return list(starmap(AliasEntry, self._read(q.ALIAS_TABLE)))
-
-    def neighbours(self, sense_ids: Sequence[str]) -> list[Relation]:
-        out: dict[tuple[str, str, str], Relation] = {}
-        for sql in (q.NEIGHBOURS_OUT, q.NEIGHBOURS_IN):
-            out.update({(r["source"], r["target"], r["type"]): Relation(**r) for r in self._rows_in(sql, sense_ids)})
-        return list(out.values())
-
-    def evidence(self, *, sense_id: str | None = None, media_id: str | None = None) -> list[Evidence]:
-        """Edges of a sense and/or a medium, detached ones included (consumers filter)."""
-        where = " AND ".join(f"{k} = :{k}" for k, v in (("sense_id", sense_id), ("media_id", media_id)) if v is not None)
-        sql = q.EVIDENCE_COLUMNS + (f" WHERE {where}" if where else "") + " ORDER BY sense_id, media_id"
-        return [rec.evidence_of(r) for r in self._dicts(sql, {"sense_id": sense_id, "media_id": media_id})]
-
-    def get_media(self, media_ids: Sequence[str], *, vectors: bool = True) -> dict[str, Media]:
-        sql = (q.MEDIA_COLUMNS if vectors else q.MEDIA_COLUMNS_NOVEC) + " WHERE media_id IN ({ids})"
-        return {r["media_id"]: rec.media_of(r) for r in self._rows_in(sql, media_ids)}
-
-    def media_by_sha256(self, sha256: str) -> Media | None:
-        rows = self._dicts(q.MEDIA_COLUMNS + " WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,)) if sha256 else []
-        return rec.media_of(rows[0]) if rows else None
-
-    def _pages(self, sql: str, key: Callable[[dict[str, Any]], Any], first: Any, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        """Keyset pages of ``sql`` (its parameters: the last key's values, then the page size)."""
-        last = first
-        while rows := self._dicts(sql, (*last, max(1, batch_size))):
-            yield rows
-            last = key(rows[-1])
-
-    def iter_senses(self, batch_size: int = 5000) -> Iterator[list[Sense]]:
-        for rows in self._pages(q.SENSES_PAGE, lambda r: (r["sense_id"],), ("",), batch_size):
-            yield [rec.sense_of(r) for r in rows]
-
-    def iter_relations(self, batch_size: int = 5000) -> Iterator[list[Relation]]:
-        for rows in self._pages(q.RELATIONS_PAGE, lambda r: (r["source"], r["target"], r["type"]), ("", "", ""), batch_size):
-            yield [Relation(**r) for r in rows]
-
-    def iter_media(self, batch_size: int = 1000, *, vectors: bool = True) -> Iterator[list[Media]]:
-        sql = (q.MEDIA_COLUMNS if vectors else q.MEDIA_COLUMNS_NOVEC) + q.MEDIA_PAGE_TAIL
-        for rows in self._pages(sql, lambda r: (r["id"],), (0,), batch_size):
-            yield [rec.media_of(r) for r in rows]
-
-    def counts(self) -> dict[str, int]:
-        keys = ("entities", "aliases", "senses", "relations", "media", "evidence",
-                "prototypes_media", "prototypes_curated", "prototypes_propagated", "evidence_gated")
-        return dict(zip(keys, (int(x) for x in self._read(q.COUNTS)[0])))
-
-    # -- prototypes --------------------------------------------------------------------------------
-    def clear_prototype(self, sense_id: str, *, propagated: bool = False) -> None:
-        with self._write() as (conn, _):
-            conn.execute(q.CLEAR_PROTOTYPE, (sense_id, "propagated" if propagated else "own"))
-            conn.execute(q.BUMP_PROTO)
-
-    def get_prototypes(self, sense_ids: Sequence[str], *, propagated: bool = False) -> dict[str, Prototype]:
-        rows = self._rows_in(q.PROTOTYPE_COLUMNS + " AND sense_id IN ({ids})", sense_ids, ["propagated" if propagated else "own"])
-        return {r["sense_id"]: rec.prototype_of(r) for r in rows}
 
     # -- vector search (graph/embedded_search.py) -------------------------------------------------------
     def _media_vectors(self, media_ids: list[str], space: str) -> tuple[list[str], np.ndarray]:
@@ -350,43 +273,6 @@ class EmbeddedStore(StoreCore):
 
     def _search_prototypes(self, vector: np.ndarray, k: int, propagated: bool) -> list[tuple[str, float]]:
         return self._search.search_prototypes(vector, k, propagated)
-
-    # -- inverse edits (the curator's undo): set_redirect, delete_*, apply_patch from PatchOps ----
-    def _apply_rows(self, need: PatchIds, rows: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
-        changed: dict[str, int] = {}
-        with self._write() as (conn, _):
-            for ids, table, what in ((need.entities, "entities", "entity"), (need.senses, "senses", "sense"),
-                                     (need.media, "media", "media")):
-                self._require(conn, table, ids, what)
-            for name in PATCH_STEPS:
-                before = conn.total_changes
-                for sql in q.PATCH[name]:
-                    conn.executemany(sql, rows[name])
-                changed[name] = conn.total_changes - before
-        return changed
-
-    @staticmethod
-    def _require(conn: sqlite3.Connection, table: str, ids: Sequence[str], what: str) -> None:
-        """NotFound naming the first of ``ids`` missing from ``table`` (its key column)."""
-        key = {"entities": "id", "senses": "sense_id", "media": "media_id"}[table]
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i : i + 500])
-            marks = ",".join("?" * len(chunk))
-            found = {r[0] for r in conn.execute(f"SELECT {key} FROM {table} WHERE {key} IN ({marks})", chunk)}  # noqa: S608
-            missing = [x for x in chunk if x not in found]
-            if missing:
-                raise NotFound(f"{what} {missing[0]!r} does not exist")
-
-    # -- audit -------------------------------------------------------------------------------------
-    def audit_log(self, sense_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        """Newest first, optionally only the edits touching ``sense_id``."""
-        args = (max(0, limit),) if sense_id is None else (sense_id, max(0, limit))
-        return [rec.audit_of(r) for r in self._dicts(q.AUDIT_ALL if sense_id is None else q.AUDIT_FOR_SENSE, args)]
-
-    def mark_undone(self, audit_id: str) -> None:
-        with self._write() as (conn, _):
-            if conn.execute(q.MARK_UNDONE, (audit_id,)).rowcount == 0:
-                raise NotFound(f"audit entry {audit_id!r} does not exist")
 
 
 @register("store", "embedded")

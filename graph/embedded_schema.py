@@ -126,8 +126,6 @@ SELECT s.sense_id AS sense_id, s.label AS label, s.gloss AS gloss, s.redirect_to
     (SELECT p.source FROM prototypes p WHERE p.sense_id = s.sense_id AND p.slot = 'own') AS prototype_source
 FROM senses s
 """
-SENSE_BY_ID = SENSE_COLUMNS + " WHERE s.sense_id = ?"
-SENSES_PAGE = SENSE_COLUMNS + " WHERE s.sense_id > ? ORDER BY s.sense_id LIMIT ?"
 # The sense finder's candidates: one row per sense (alias NULL) and one per alias that matched;
 # :last is the last position the needle may start at (1: names that start with it; huge: anywhere).
 SENSE_CANDIDATES = """
@@ -143,45 +141,39 @@ FROM (
 """
 ALIASES_OF = """
 SELECT DISTINCT a.text, a.entity_id, a.lang FROM has_sense h JOIN aliases a ON a.entity_id = h.entity_id
-WHERE h.sense_id = ? ORDER BY h.rank, a.entity_id, a.text, a.lang
+WHERE h.sense_id = :sense_id ORDER BY h.rank, a.entity_id, a.text, a.lang
 """
 ALIAS_TABLE = """
 SELECT a.text, a.lang, a.entity_id, h.sense_id, h.rank
 FROM aliases a JOIN has_sense h ON h.entity_id = a.entity_id
 """
-NEIGHBOURS_OUT = "SELECT source, target, type, weight FROM relations WHERE source IN ({ids})"
-NEIGHBOURS_IN = "SELECT source, target, type, weight FROM relations WHERE target IN ({ids}) AND source != target"
-RELATIONS_PAGE = """
-SELECT source, target, type, weight FROM relations
-WHERE (source, target, type) > (?, ?, ?) ORDER BY source, target, type LIMIT ?
-"""
-SENSE_NODES = "SELECT sense_id, label, redirect_to FROM senses"
-RELATION_EDGES = "SELECT source, target, type, weight FROM relations ORDER BY source, target, type"
+IDS = "(SELECT value FROM json_each(:ids))"  # the ids of one chunk, a JSON list in one parameter
+RELATION_COLUMNS = "SELECT source, target, type, weight FROM relations"
+NEIGHBOURS = (RELATION_COLUMNS + f" WHERE source IN {IDS} UNION ALL "
+              + RELATION_COLUMNS + f" WHERE target IN {IDS} AND source != target")
 EVIDENCE_COLUMNS = "SELECT media_id, sense_id, confidence, source, detached, mention FROM evidence"
-MEDIA_COLUMNS_NOVEC = "SELECT id, media_id, uri, modality, sha256, caption, metadata, NULL AS embedding, NULL AS features FROM media"
-MEDIA_COLUMNS = "SELECT id, media_id, uri, modality, sha256, caption, metadata, embedding, features FROM media"
-MEDIA_PAGE_TAIL = " WHERE id > ? ORDER BY id LIMIT ?"
+MEDIA_COLUMNS = ("SELECT id, media_id, uri, modality, sha256, caption, metadata, CASE WHEN :vectors THEN embedding END"
+                 " AS embedding, CASE WHEN :vectors THEN features END AS features FROM media")
 MEDIA_CHANGED = "SELECT id, media_id, modality, {column} FROM media WHERE rev > ? AND {column} IS NOT NULL"
 # the media an ANN index sync adds: those written in one revision window with a vector
 MEDIA_WINDOW_KEYS = "SELECT id FROM media WHERE rev > ? AND rev <= ? AND (embedding IS NOT NULL OR features IS NOT NULL)"
 COUNTS = """
 SELECT
-  (SELECT count(*) FROM entities),
-  (SELECT count(*) FROM (SELECT DISTINCT text, lang FROM aliases)),
-  (SELECT count(*) FROM senses),
-  (SELECT count(*) FROM relations),
-  (SELECT count(*) FROM media),
-  (SELECT count(*) FROM evidence),
-  (SELECT count(*) FROM prototypes WHERE slot = 'own' AND source = 'media'),
-  (SELECT count(*) FROM prototypes WHERE slot = 'own' AND source = 'curated'),
-  (SELECT count(*) FROM prototypes WHERE slot = 'propagated'),
-  (SELECT count(*) FROM evidence WHERE source = 'gated' AND detached = 0)
+  (SELECT count(*) FROM entities) AS entities,
+  (SELECT count(*) FROM (SELECT DISTINCT text, lang FROM aliases)) AS aliases,
+  (SELECT count(*) FROM senses) AS senses,
+  (SELECT count(*) FROM relations) AS relations,
+  (SELECT count(*) FROM media) AS media,
+  (SELECT count(*) FROM evidence) AS evidence,
+  (SELECT count(*) FROM prototypes WHERE slot = 'own' AND source = 'media') AS prototypes_media,
+  (SELECT count(*) FROM prototypes WHERE slot = 'own' AND source = 'curated') AS prototypes_curated,
+  (SELECT count(*) FROM prototypes WHERE slot = 'propagated') AS prototypes_propagated,
+  (SELECT count(*) FROM evidence WHERE source = 'gated' AND detached = 0) AS evidence_gated
 """
 MEDIA_WITH_SENSE = "SELECT media_id FROM evidence WHERE sense_id = ? AND detached = 0"
 MEDIA_WITH_SOURCE = "SELECT DISTINCT media_id FROM evidence WHERE source = ?"
 
 # -- prototypes -----------------------------------------------------------------------------------------
-OWN_SOURCE = "SELECT source FROM prototypes WHERE sense_id = ? AND slot = 'own'"
 UPSERT_PROTOTYPE = """
 INSERT INTO prototypes (sense_id, slot, vector, source, media_count, strategy, confidence, joint, weight, norm)
 SELECT :sense_id, :slot, :vector, :source, :media_count, :strategy, :confidence, :joint, :weight, :norm
@@ -192,10 +184,10 @@ ON CONFLICT (sense_id, slot) DO UPDATE SET
     weight = excluded.weight, norm = excluded.norm
 WHERE NOT (prototypes.source = 'curated' AND excluded.source = 'media')
 """
-CLEAR_PROTOTYPE = "DELETE FROM prototypes WHERE sense_id = ? AND slot = ?"
+CLEAR_PROTOTYPE = "DELETE FROM prototypes WHERE sense_id = :sense_id AND slot = '{slot}'"
 PROTOTYPE_COLUMNS = (
     "SELECT sense_id, vector, source, media_count, strategy, confidence, joint, weight, norm "
-    "FROM prototypes WHERE slot = ?"
+    "FROM prototypes WHERE slot = '{slot}' AND sense_id IN " + IDS
 )
 
 # -- edits ----------------------------------------------------------------------------------------------
@@ -205,7 +197,6 @@ INSERT INTO evidence (media_id, sense_id, confidence, source, detached, mention)
 VALUES (:media_id, :sense_id, :confidence, :source, :detached, :mention) ON CONFLICT (media_id, sense_id) DO UPDATE SET confidence = excluded.confidence,
     source = excluded.source, detached = excluded.detached, mention = excluded.mention
 """
-DELETE_EDGES_OF_SENSE = "DELETE FROM evidence WHERE sense_id = ?"
 
 # -- audit ----------------------------------------------------------------------------------------------
 INSERT_AUDIT = """
@@ -216,12 +207,8 @@ ON CONFLICT (audit_id) DO UPDATE SET user = excluded.user, at = excluded.at, act
 """
 INSERT_AUDIT_SENSE = "INSERT OR IGNORE INTO audit_senses (audit_id, sense_id) VALUES (:audit_id, :sense_id)"
 AUDIT_COLUMNS = "SELECT audit_id, user, at, action, sense_ids, before, after, undone FROM audit"
-AUDIT_ALL = AUDIT_COLUMNS + " ORDER BY at DESC, seq DESC LIMIT ?"
-AUDIT_FOR_SENSE = (
-    AUDIT_COLUMNS + " WHERE audit_id IN (SELECT audit_id FROM audit_senses WHERE sense_id = ?)"
-    " ORDER BY at DESC, seq DESC LIMIT ?"
-)
-MARK_UNDONE = "UPDATE audit SET undone = 1 WHERE audit_id = ?"
+AUDIT_ORDER = " ORDER BY at DESC, seq DESC LIMIT :limit"
+MARK_UNDONE = "UPDATE audit SET undone = 1 WHERE audit_id = :audit_id"
 
 # -- inverse edits (apply_patch) -----------------------------------------------------------------------
 ENTITY_COLUMNS = "SELECT id, name FROM entities"
@@ -233,10 +220,52 @@ DELETE_HAS_SENSE = "DELETE FROM has_sense WHERE entity_id = :entity_id AND sense
 DELETE_RELATION = "DELETE FROM relations WHERE source = :source AND target = :target AND type = :type"
 SET_LABEL_GLOSS = "UPDATE senses SET label = :label, gloss = :gloss WHERE sense_id = :sense_id"
 HAS_SENSE_COLUMNS = "SELECT entity_id, sense_id, rank FROM has_sense"
+MISSING = "SELECT j.value AS id FROM json_each(:ids) j WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = j.value)"
 # apply_patch: the statements of each GraphPatch field (graph/core.py PATCH_STEPS gives the order)
 PATCH = {
     "delete_entities": (DELETE_ALIASES_OF_ENTITY, DELETE_HAS_SENSE_OF_ENTITY, DELETE_ENTITY),
     "delete_aliases": (DELETE_ALIAS,), "delete_has_sense": (DELETE_HAS_SENSE,), "delete_relations": (DELETE_RELATION,),
     "delete_evidence": (DELETE_EVIDENCE,), "has_sense": (UPSERT_HAS_SENSE,), "relations": (UPSERT_RELATION,),
     "evidence": (REPLACE_EDGE,), "senses": (SET_LABEL_GLOSS,), "redirects": (SET_REDIRECT,),
+}
+
+# -- the adapter's tables (graph/core.py names the kinds and reads) -----------------------------------
+PUT = {"meta": SET_META, "entities": UPSERT_ENTITY, "aliases": UPSERT_ALIAS, "senses": UPSERT_SENSE,
+       "has_sense": UPSERT_HAS_SENSE, "relations": UPSERT_RELATION, "evidence": UPSERT_EVIDENCE,
+       "delete_evidence": DELETE_EVIDENCE, "media": UPSERT_MEDIA, "prototypes": UPSERT_PROTOTYPE,
+       "clear_own": CLEAR_PROTOTYPE.format(slot="own"), "clear_propagated": CLEAR_PROTOTYPE.format(slot="propagated"),
+       "audit": INSERT_AUDIT, "mark_undone": MARK_UNDONE}
+_EVIDENCE_ORDER = " ORDER BY sense_id, media_id"
+READS = {
+    "meta": "SELECT value FROM meta WHERE key = :key",
+    "metas": "SELECT key, value FROM meta WHERE key IN " + IDS,
+    "redirects": "SELECT sense_id, redirect_to FROM senses WHERE sense_id IN " + IDS,
+    "senses": SENSE_COLUMNS + " WHERE s.sense_id IN " + IDS,
+    "entities": ENTITY_COLUMNS + " WHERE id IN " + IDS,
+    "has_sense_of": HAS_SENSE_COLUMNS + " WHERE sense_id IN " + IDS,
+    "entity_links": HAS_SENSE_COLUMNS + " WHERE entity_id IN " + IDS,
+    "media": MEDIA_COLUMNS + " WHERE media_id IN " + IDS,
+    "sha256s": "SELECT media_id, sha256 FROM media WHERE media_id IN " + IDS,
+    "media_by_sha256": MEDIA_COLUMNS + " WHERE sha256 = :sha256 ORDER BY id LIMIT 1",
+    "prototypes_own": PROTOTYPE_COLUMNS.format(slot="own"),
+    "prototypes_propagated": PROTOTYPE_COLUMNS.format(slot="propagated"),
+    "neighbours": NEIGHBOURS,
+    "aliases_of": ALIASES_OF,
+    "counts": COUNTS,
+    "evidence_all": EVIDENCE_COLUMNS + _EVIDENCE_ORDER,
+    "evidence_sense": EVIDENCE_COLUMNS + " WHERE sense_id = :sense_id" + _EVIDENCE_ORDER,
+    "evidence_media": EVIDENCE_COLUMNS + " WHERE media_id = :media_id" + _EVIDENCE_ORDER,
+    "evidence_sense_media": EVIDENCE_COLUMNS + " WHERE sense_id = :sense_id AND media_id = :media_id",
+    "audit_all": AUDIT_COLUMNS + AUDIT_ORDER,
+    "audit_sense": AUDIT_COLUMNS + " WHERE audit_id IN (SELECT audit_id FROM audit_senses WHERE sense_id = :sense_id)" + AUDIT_ORDER,
+    "missing_entities": MISSING.format(table="entities", key="id"),
+    "missing_senses": MISSING.format(table="senses", key="sense_id"),
+    "missing_media": MISSING.format(table="media", key="media_id"),
+}
+# keyset scans: the statement and its key columns with the values a scan starts after
+SCANS = {
+    "senses": (SENSE_COLUMNS + " WHERE s.sense_id > :sense_id ORDER BY s.sense_id LIMIT :limit", {"sense_id": ""}),
+    "relations": (RELATION_COLUMNS + " WHERE (source, target, type) > (:source, :target, :type)"
+                  " ORDER BY source, target, type LIMIT :limit", {"source": "", "target": "", "type": ""}),
+    "media": (MEDIA_COLUMNS + " WHERE id > :id ORDER BY id LIMIT :limit", {"id": 0}),
 }

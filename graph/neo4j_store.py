@@ -20,17 +20,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from sensegraph.errors import NotFound, StoreError, ValidationError
+from sensegraph.errors import StoreError, ValidationError
+from sensegraph.limits import chunks
 from sensegraph.registry import register
 
 from . import cypher as q
 from . import records as rec
 from . import sense_finder
-from .core import PATCH_STEPS, StoreCore
-from .media_ids import refuse_rebinding
-from .model import (Alias, AliasEntry, AuditEntry, Entity, Evidence, HasSense, Media, MediaFilter, Prototype,
-                    Relation, Sense, SensePrototypes)
-from .patch import PatchIds
+from .core import Slots, StoreCore
+from .model import AliasEntry, Media, MediaFilter
 from .vector_index import as_unit, match_query
 
 T = TypeVar("T")
@@ -39,7 +37,9 @@ MEDIA_BATCH = 500  # media rows carry two vectors each; vector-index inserts slo
 INDEXES = {"joint": ("sg_media_embedding", 0), "native": ("sg_media_features", 1)}  # vector index, dims slot
 PUT = {"entities": (q.UPSERT_ENTITIES, None), "aliases": (q.UPSERT_ALIASES, None), "senses": (q.UPSERT_SENSES, None),
        "has_sense": (q.UPSERT_HAS_SENSE, None), "relations": (q.UPSERT_RELATIONS, None),
-       "evidence": (q.UPSERT_EVIDENCE, "written"), "delete_evidence": (q.DELETE_EVIDENCE, "deleted")}  # query, count field
+       "evidence": (q.UPSERT_EVIDENCE, "written"), "delete_evidence": (q.DELETE_EVIDENCE, "deleted"),
+       "clear_own": (q.CLEAR_OWN_PROTOTYPE, None), "clear_propagated": (q.CLEAR_PROPAGATED_PROTOTYPE, None),
+       "mark_undone": (q.MARK_UNDONE, "marked"), **{f"patch_{k}": (v, 0) for k, v in q.PATCH.items()}}  # query, count field
 PAIRED_INDEX = "sg_media_paired"
 PAIRED_META = "media_paired"  # "1" once every medium with a vector has its paired row
 VECTOR_PROPERTY = {"joint": "embedding", "native": "features"}
@@ -68,11 +68,6 @@ class _Rows(list):  # type: ignore[type-arg]
 
     def __repr__(self) -> str:
         return f"<{len(self)} rows>"
-
-
-def _chunks(rows: list[T], size: int) -> Iterator[list[T]]:
-    for i in range(0, len(rows), size):
-        yield rows[i : i + size]
 
 
 def _sequential(rows: list[dict[str, Any]], replaces: Callable[[dict[str, Any], dict[str, Any]], bool],
@@ -198,12 +193,12 @@ class Neo4jStore(StoreCore):
         except self._errors() as exc:
             raise StoreError(f"Neo4j at {self.uri} failed: {exc}") from exc
 
-    def _batched(self, query: str, rows: list[dict[str, Any]], size: int = BATCH, field: str | None = None,
+    def _batched(self, query: str, rows: list[dict[str, Any]], size: int = BATCH, field: str | int | None = None,
                  params: dict[str, Any] | None = None) -> int:
         total = 0
-        for chunk in _chunks(rows, size):
+        for chunk in chunks(rows, size):
             records = self._run(query, {**(params or {}), "rows": _Rows(chunk)}, write=True)
-            total += int(records[0][field]) if field and records else len(chunk)
+            total += int(records[0][field]) if field is not None and records else len(chunk)
         return total
 
     def _ensure_schema(self) -> None:
@@ -216,13 +211,10 @@ class Neo4jStore(StoreCore):
             if name not in present:
                 self._run(q.create_range_index(name), write=True)
 
-    def _load_dims(self) -> None:
-        held = self._metas(("joint_dim", "native_dim", PAIRED_META))
-        if "joint_dim" in held and "native_dim" in held:
-            self._dims = (int(held["joint_dim"]), int(held["native_dim"]))
-        else:
-            self._dims = None
+    def _load_dims(self, *more: str) -> dict[str, str]:
+        held = super()._load_dims(PAIRED_META, *more)
         self._paired_ready = held.get(PAIRED_META) == "1"
+        return held
 
     def _index_dims(self) -> dict[str, int]:
         """Dimensions of each vector index's space: joint, native and the paired row (both + pad)."""
@@ -249,9 +241,6 @@ class Neo4jStore(StoreCore):
         self._paired_ready = True
         return total
 
-    def _metas(self, keys: Sequence[str]) -> dict[str, str]:
-        return {r["key"]: r["value"] for r in self._run(q.GET_METAS, {"keys": list(keys)})}
-
     # -- lifecycle and metadata ------------------------------------------------------------------------
     def close(self) -> None:
         self._driver.close()
@@ -273,10 +262,6 @@ class Neo4jStore(StoreCore):
         self._dims = None
         self._indexed = False
         self._paired_ready = False
-
-    def get_meta(self, key: str) -> str | None:
-        records = self._run(q.GET_META, {"key": key})
-        return records[0]["value"] if records else None
 
     def _claim_meta(self, values: dict[str, str]) -> dict[str, str]:
         rows = [{"key": k, "value": v} for k, v in values.items()]
@@ -319,8 +304,7 @@ class Neo4jStore(StoreCore):
             return len(rows)
         if kind == "media":  # each medium's paired row is rewritten from its vectors in the same statement
             rows = [_lists(r, "embedding", "features") for r in rows]
-            ids = [r["media_id"] for r in rows if r["sha256"]]
-            refuse_rebinding({r["media_id"]: r["sha256"] for r in self._run(q.MEDIA_SHA256S, {"ids": ids})} if ids else {}, rows)
+            self._refuse_rebinding(rows)
             return self._batched(q.UPSERT_MEDIA, rows, MEDIA_BATCH, params=self._paired_params())
         if kind == "prototypes":
             rows = [_lists(r, "vector", "joint") for r in rows]
@@ -332,43 +316,32 @@ class Neo4jStore(StoreCore):
         if kind == "evidence":
             rows = _sequential(rows, lambda old, new: old["source"] != "editor" or new["source"] == "editor",
                                key=("media_id", "sense_id"))
-        if kind == "aliases":
+        if kind in ("aliases", "patch_delete_aliases"):
             rows = [{**r, "key": _alias_key(r["text"], r["lang"])} for r in rows]
         query, field = PUT[kind]
         return self._batched(query, rows, field=field)
 
-    def _redirects(self, sense_ids: Sequence[str]) -> dict[str, str | None]:
-        return {r["sense_id"]: r["redirect_to"] for r in self._run(q.REDIRECTS_OF, {"ids": list(sense_ids)})}
+    # -- reads ---------------------------------------------------------------------------------------------
+    def _rows(self, read: str, ids: Sequence[str] | None = None, **params: Any) -> list[Any]:
+        """The records of ``cypher.READS[read]``; with ``ids``, over them (distinct, in chunks) as ``$ids``."""
+        if ids is None:
+            return self._run(q.READS[read], params)
+        size = MEDIA_BATCH if read == "media" else BATCH
+        return [r for chunk in chunks(list(dict.fromkeys(ids)), size) for r in self._run(q.READS[read], {**params, "ids": chunk})]
 
-    # -- reads -----------------------------------------------------------------------------------------
-    def _each(self, query: str, ids: Sequence[str], size: int = BATCH, **params: Any) -> list[Any]:
-        """The records of ``query`` run over ``ids`` (distinct, ``$ids`` in chunks of ``size``)."""
-        return [r for chunk in _chunks(list(dict.fromkeys(ids)), size) for r in self._run(query, {**params, "ids": chunk})]
+    def _pages(self, scan: str, size: int, **params: Any) -> Iterator[list[Any]]:
+        """Keyset pages of ``cypher.SCANS[scan]``: its query, the key it pages by, and a field only real rows
+        carry (relations page by source sense; a sense without relations comes back without a target)."""
+        query, key, whole = q.SCANS[scan]
+        after = ""
+        while records := self._run(query, {**params, "after": after, "limit": size}):
+            yield [r for r in records if r[whole] is not None]
+            after = records[-1][key]
 
-    def get_senses(self, sense_ids: Sequence[str]) -> dict[str, Sense]:
-        return {r["sense_id"]: rec.sense_of(r) for r in self._each(q.GET_SENSES, sense_ids)}
-
-    def get_entities(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
-        return {r["id"]: Entity(r["id"], r["name"] if r["name"] is not None else "") for r in self._each(q.GET_ENTITIES, entity_ids)}
-
-    def has_sense_of(self, sense_ids: Sequence[str]) -> list[HasSense]:
-        return [HasSense(r["entity_id"], r["sense_id"], int(r["rank"])) for r in self._each(q.HAS_SENSE_OF, sense_ids)]
-
-    def entity_links(self, entity_ids: Sequence[str]) -> list[HasSense]:
-        return [HasSense(r["entity_id"], r["sense_id"], int(r["rank"])) for r in self._each(q.LINKS_OF_ENTITIES, entity_ids)]
-
-    def sense_candidates(self, needle: str, *, anywhere: bool = True) -> list[sense_finder.SenseCandidate]:
-        """Every sense whose id, label or an alias contains ``needle`` (lower-case; with ``anywhere``
-        false, starts with it), with those aliases."""
-        if not needle:
-            return []
+    def _sense_candidates(self, needle: str, anywhere: bool) -> list[sense_finder.SenseCandidate]:
         return [sense_finder.SenseCandidate(r["sense_id"], r["label"] or "", tuple(sorted(r["aliases"])),
                                             r["redirect_to"], int(r["media_count"]))
                 for r in self._run(q.SENSE_CANDIDATES, {"q": needle, "anywhere": bool(anywhere)})]
-
-    def aliases_of(self, sense_id: str) -> list[Alias]:
-        out = {(r["text"], r["entity_id"], r["lang"]): None for r in self._run(q.ALIASES_OF, {"id": sense_id})}
-        return [Alias(text=t, entity_id=e, lang=lang) for t, e, lang in out]
 
     def alias_table(self) -> list[AliasEntry]:
         """Every (alias, entity, sense) row with the entity's rank for that sense."""
@@ -381,31 +354,12 @@ class Neo4jStore(StoreCore):
             out.extend(AliasEntry(t, lang, e, s, int(rank)) for t, lang, e, s, rank in records[0]["rows"])
             after = records[0]["last"]
 
-    def neighbours(self, sense_ids: Sequence[str]) -> list[Relation]:
-        ids = list(dict.fromkeys(sense_ids))
-        if not ids:
-            return []
-        return [Relation(r["source"], r["target"], r["type"], float(r["weight"]))
-                for r in self._run(q.NEIGHBOURS, {"ids": ids})]
-
-    def evidence(self, *, sense_id: str | None = None, media_id: str | None = None) -> list[Evidence]:
-        """Edges of a sense and/or a medium, detached ones included (consumers filter)."""
-        if sense_id is not None and media_id is not None:
-            query = q.EVIDENCE_OF_PAIR
-        elif sense_id is not None:
-            query = q.EVIDENCE_OF_SENSE
-        elif media_id is not None:
-            query = q.EVIDENCE_OF_MEDIA
-        else:
-            query = q.EVIDENCE_ALL
-        return [rec.evidence_of(r) for r in self._run(query, {"sense_id": sense_id, "media_id": media_id})]
-
     def get_media(self, media_ids: Sequence[str], *, vectors: bool = True) -> dict[str, Media]:
         ids = list(dict.fromkeys(media_ids))
         ahead = self._read_ahead.taken(ids) if not vectors else None
         if ahead is not None:  # the records a search's media_vectors just read with the vectors
             return {m: replace(ahead[m], embedding=None, features=None) for m in ids if m in ahead}
-        return {r["media_id"]: rec.media_of(r) for r in self._each(q.GET_MEDIA, ids, MEDIA_BATCH, vectors=vectors)}
+        return super().get_media(ids, vectors=vectors)
 
     def _media_vectors(self, ids: list[str], space: str) -> tuple[list[str], np.ndarray]:
         """A search's re-scoring read of its hits: the first call reads both spaces and the records in
@@ -422,88 +376,11 @@ class Neo4jStore(StoreCore):
             return [], np.empty((0, 0), dtype=np.float32)
         return [m for m, _ in found], np.stack([as_unit(v, what=f"stored {space} vector of {m!r}") for m, v in found])
 
-    def media_by_sha256(self, sha256: str) -> Media | None:
-        if not sha256:
-            return None
-        records = self._run(q.MEDIA_BY_SHA256, {"sha256": sha256, "vectors": True})
-        return rec.media_of(records[0]) if records else None
-
-    def iter_senses(self, batch_size: int = 5000) -> Iterator[list[Sense]]:
-        after = ""
-        while True:
-            records = self._run(q.SENSES_PAGE, {"after": after, "limit": max(1, batch_size)})
-            if not records:
-                return
-            yield [rec.sense_of(r) for r in records]
-            after = records[-1]["sense_id"]
-
-    def iter_relations(self, batch_size: int = 5000) -> Iterator[list[Relation]]:
-        """Relations in (source, target, type) order, paging over source senses."""
-        after, pending = "", []
-        while True:
-            records = self._run(q.RELATIONS_FROM_PAGE, {"after": after, "limit": max(1, batch_size)})
-            if not records:
-                break
-            after = max(r["source"] for r in records)
-            pending.extend(Relation(r["source"], r["target"], r["type"], float(r["weight"]))
-                           for r in records if r["target"] is not None)
-            while len(pending) >= batch_size:
-                yield pending[:batch_size]
-                pending = pending[batch_size:]
-        if pending:
-            yield pending
-
-    def iter_media(self, batch_size: int = 1000, *, vectors: bool = True) -> Iterator[list[Media]]:
-        after = ""
-        while True:
-            records = self._run(q.MEDIA_PAGE, {"after": after, "limit": max(1, batch_size), "vectors": vectors})
-            if not records:
-                return
-            yield [rec.media_of(r) for r in records]
-            after = records[-1]["media_id"]
-
-    def counts(self) -> dict[str, int]:
-        return {k: int(v) for k, v in self._run(q.COUNTS)[0].items()}
-
-    # -- prototypes --------------------------------------------------------------------------------------
-    def clear_prototype(self, sense_id: str, *, propagated: bool = False) -> None:
-        self._run(q.CLEAR_PROPAGATED_PROTOTYPE if propagated else q.CLEAR_OWN_PROTOTYPE, {"id": sense_id}, write=True)
-
-    def get_prototypes(self, sense_ids: Sequence[str], *, propagated: bool = False) -> dict[str, Prototype]:
-        query = q.GET_PROPAGATED_PROTOTYPES if propagated else q.GET_OWN_PROTOTYPES
-        return {r["sense_id"]: rec.prototype_of(r) for r in self._each(query, sense_ids)}
-
-    def sense_prototypes(self, sense_ids: Sequence[str]) -> dict[str, SensePrototypes]:
-        """Each id's live sense and both its prototypes in one query (another per redirect hop, rare):
-        a search used to pay a round trip per sense to resolve it, then one per prototype slot."""
-        wanted = list(dict.fromkeys(sense_ids))
-        rows: dict[str, Any] = {}
-        asked: set[str] = set()
-        todo = wanted
-        while todo:  # each pass reads the redirect targets not read yet
-            asked.update(todo)
-            for chunk in _chunks(todo, BATCH):
-                for r in self._run(q.SENSE_PROTOTYPES, {"ids": chunk}):
-                    rows[r["sense_id"]] = r
-            todo = list(dict.fromkeys(r["redirect_to"] for r in rows.values()
-                                      if r["redirect_to"] is not None and r["redirect_to"] not in asked))
-        missing = [sid for sid in wanted if sid not in rows]
-        if missing:
-            raise NotFound(f"sense {missing[0]!r} does not exist")
-        out: dict[str, SensePrototypes] = {}
-        for sid in wanted:
-            seen, current = [sid], sid
-            while (nxt := rows[current]["redirect_to"]) is not None:
-                if nxt in seen:
-                    raise StoreError(f"redirect cycle among senses {seen + [nxt]}")
-                if nxt not in rows:
-                    raise NotFound(f"sense {nxt!r} does not exist")
-                seen.append(nxt)
-                current = nxt
-            r = rows[current]
-            out[sid] = SensePrototypes(current, rec.prototype_of(r["own"]) if r["own"] else None,
-                                       rec.prototype_of(r["propagated"]) if r["propagated"] else None)
-        return out
+    def _sense_slots(self, sense_ids: Sequence[str]) -> Slots:
+        """In one query (a search used to pay a round trip per sense to resolve it, then one per slot)."""
+        return {r["sense_id"]: (r["redirect_to"], r["own"] and rec.prototype_of(r["own"]),
+                                r["propagated"] and rec.prototype_of(r["propagated"]))
+                for r in self._rows("sense_prototypes", sense_ids)}
 
     # -- vector search -----------------------------------------------------------------------------------
     def _search_media(self, vector: np.ndarray, k: int, space: str, filters: MediaFilter | None) -> list[tuple[str, float]]:
@@ -602,39 +479,6 @@ class Neo4jStore(StoreCore):
         pairs = [(r[key], _cos(r["score"])) for r in records if r[key] is not None and r["score"] is not None]
         pairs.sort(key=lambda p: (-p[1], p[0]))
         return pairs[:k]
-
-    @staticmethod
-    def _require(tx: Any, query: str, ids: Sequence[str], what: str) -> None:
-        missing = [r["id"] for r in tx.run(query, ids=list(ids))]
-        if missing:
-            raise NotFound(f"{what} {missing[0]!r} does not exist")
-
-    # -- inverse edits (the curator's undo): set_redirect, delete_*, apply_patch from PatchOps ----
-    def _apply_rows(self, need: PatchIds, rows: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
-        rows = {**rows, "delete_entities": [r["id"] for r in rows["delete_entities"]],  # type: ignore[dict-item]
-                "delete_aliases": [{**r, "key": _alias_key(r["text"], r["lang"])} for r in rows["delete_aliases"]]}
-
-        def work(tx: Any) -> dict[str, int]:
-            self._require(tx, q.MISSING_ENTITIES, need.entities, "entity")
-            self._require(tx, q.MISSING_SENSES, need.senses, "sense")
-            self._require(tx, q.MISSING_MEDIA, need.media, "media")
-            changed = dict.fromkeys(PATCH_STEPS, 0)
-            for name in (n for n in PATCH_STEPS if rows[n]):
-                record = tx.run(q.PATCH[name], {"ids" if name == "delete_entities" else "rows": rows[name]}).single()
-                changed[name] = int(record[0]) if record else 0
-            return changed
-
-        return self._write_tx(work)
-
-    # -- audit ---------------------------------------------------------------------------------------------
-    def audit_log(self, sense_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        """Newest first, optionally only the edits touching ``sense_id``."""
-        params = {"sense_id": sense_id, "limit": max(0, int(limit))}
-        return [rec.audit_of(r) for r in self._run(q.AUDIT_ALL if sense_id is None else q.AUDIT_FOR_SENSE, params)]
-
-    def mark_undone(self, audit_id: str) -> None:
-        if int(self._run(q.MARK_UNDONE, {"audit_id": audit_id}, write=True)[0]["marked"]) == 0:
-            raise NotFound(f"audit entry {audit_id!r} does not exist")
 
 
 @register("store", "neo4j")

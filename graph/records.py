@@ -149,6 +149,18 @@ def vector_of(v: Any) -> np.ndarray | None:
     return np.asarray(v, dtype=np.float32)
 
 
+def entity_of(r: Mapping[str, Any]) -> Entity:
+    return Entity(r["id"], r["name"] if r["name"] is not None else "")
+
+
+def link_of(r: Mapping[str, Any]) -> HasSense:
+    return HasSense(r["entity_id"], r["sense_id"], int(r["rank"]))
+
+
+def relation_of(r: Mapping[str, Any]) -> Relation:
+    return Relation(r["source"], r["target"], r["type"], float(r["weight"]))
+
+
 def sense_of(r: Mapping[str, Any]) -> Sense:
     return Sense(sense_id=r["sense_id"], label=r["label"] or "", gloss=r["gloss"] or "", redirect_to=r["redirect_to"],
                  media_count=int(r["media_count"]), prototype_source=r["prototype_source"])

@@ -42,11 +42,11 @@ def test_a_saved_or_assigned_config_reaches_the_store(tmp_path):
     with SenseGraph(str(d)) as sg:  # the store's saved configuration applies on the next open
         assert (sg.store.ann_threshold, sg.store.rescore) == (7, 9)
         _query(sg)
-        assert not sg.store._tables["joint"].spilled
+        assert not sg.store._search.tables["joint"].spilled
         sg.config = sg.config.merged({"search": {"compress_threshold": 10}})  # as the eval harness swaps modes
         assert sg.store.compress_threshold == 10
         _query(sg)
-        assert sg.store._tables["joint"].spilled
+        assert sg.store._search.tables["joint"].spilled
     store = EmbeddedStore(d)
     try:  # a store handed in is configured too
         with SenseGraph(store, config={"search": {"ann_threshold": 11}}):
