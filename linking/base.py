@@ -9,8 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from sensegraph.errors import ConfigError
+
 if TYPE_CHECKING:
-    from sensegraph.graph.model import AliasEntry
+    from sensegraph.graph.model import AliasEntry, Sense
 
 NIL: None = None  # the sense_id of a mention that links to nothing in the graph
 
@@ -71,21 +73,65 @@ class LinkedMention:
         }
 
 
+Items = Sequence[tuple[str, Sequence[Mention], Sequence[list[Candidate]]]]  # (text, mentions, candidates per mention)
+
+
 @runtime_checkable
 class MentionDetector(Protocol):
+    """Finds mentions; the linker also makes new aliases detectable and caches the built matchers."""
+
     def detect(self, text: str) -> list[Mention]: ...
+
+    def add_aliases(self, entries: Iterable[AliasEntry]) -> int:
+        """Make new alias entries detectable now; returns how many keys were new."""
+        ...
+
+    @property
+    def matchers(self) -> Any:
+        """What the build cache keeps of a built detector (``linking/build_cache.py``); None: nothing."""
+        ...
 
 
 @runtime_checkable
 class CandidateGenerator(Protocol):
     def candidates(self, mention: Mention) -> list[Candidate]: ...
 
+    def invalidate(self) -> None:
+        """Forget what was cached per key: aliases were added."""
+        ...
+
+
+@runtime_checkable
+class SenseReads(Protocol):
+    """The cached sense reads a disambiguator scores from (``SenseKnowledge``)."""
+
+    def senses(self, ids: Iterable[str]) -> dict[str, Sense]:
+        """The known senses among ``ids``."""
+        ...
+
+    def forget_senses(self) -> None:
+        """Drop cached sense records (their media counts feed the prior)."""
+        ...
+
 
 @runtime_checkable
 class Disambiguator(Protocol):
-    def disambiguate(
-        self, text: str, mentions: Sequence[Mention], candidates: Sequence[list[Candidate]]
-    ) -> list[LinkedMention]: ...
+    """Picks each mention's sense; the linker resolves candidates through its ``knowledge`` and
+    tells that to forget counts after evidence was written."""
+
+    knowledge: SenseReads
+
+    def disambiguate_many(self, items: Items) -> list[list[LinkedMention]]:
+        """Linked mentions of each (text, mentions, candidates) item, the embedding calls batched."""
+        ...
+
+
+def implements(part: Any, protocol: type, what: str) -> Any:
+    """``part`` when it has every member ``protocol`` declares, else ``ConfigError`` naming them."""
+    if not isinstance(part, protocol):
+        names = [*getattr(protocol, "__annotations__", {}), *(n for n in vars(protocol) if not n.startswith("_"))]
+        raise ConfigError(f"{what} must implement {protocol.__name__} ({', '.join(names)}), got {type(part).__name__}")
+    return part
 
 
 @runtime_checkable

@@ -27,7 +27,7 @@ import numpy as np
 from sensegraph.errors import ValidationError
 from sensegraph.graph.model import AliasEntry
 
-from .base import Mention
+from .base import Mention, MentionDetector
 from .lexicon import ZH, Lexicon, is_cjk
 
 MAX_CHARS = 200_000  # jieba is linear but slow (~0.5 MB/s): longer input is refused, never hung on
@@ -136,14 +136,18 @@ def has_cjk(text: str) -> bool:
 class ChineseDetector:
     """Mentions of mixed Chinese/English text: jieba nouns against ``zh`` aliases, English by ``base``."""
 
-    def __init__(self, base: Any, lexicon: Lexicon) -> None:
+    def __init__(self, base: MentionDetector, lexicon: Lexicon) -> None:
         self.base = base
         self.lexicon = lexicon
 
     def add_aliases(self, entries: Iterable[AliasEntry]) -> int:
         """New aliases go through the English detector, which extends the shared lexicon."""
-        add = getattr(self.base, "add_aliases", None)
-        return add(list(entries)) if add is not None else len(self.lexicon.add(list(entries)))
+        return self.base.add_aliases(list(entries))
+
+    @property
+    def matchers(self) -> Any:
+        """The English detector's (the Chinese part builds nothing to cache)."""
+        return self.base.matchers
 
     def detect(self, text: str) -> list[Mention]:
         """English mentions of the non-CJK parts and Chinese mentions of the CJK parts, in text order."""
@@ -222,7 +226,7 @@ class ChineseDetector:
         return out
 
 
-def with_chinese(base: Any, lexicon: Lexicon) -> ChineseDetector:
+def with_chinese(base: MentionDetector, lexicon: Lexicon) -> ChineseDetector:
     """The English detector ``base`` with jieba-based Chinese mentions added (idempotent)."""
     return base if isinstance(base, ChineseDetector) else ChineseDetector(base, lexicon)
 

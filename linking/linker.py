@@ -25,7 +25,7 @@ from sensegraph.registry import get
 from . import candidates as _candidates  # noqa: F401  (registers the default)
 from . import detect as _detect  # noqa: F401
 from . import disambiguate as _disambiguate  # noqa: F401
-from .base import Candidate, LinkedMention, Mention
+from .base import Candidate, CandidateGenerator, Disambiguator, LinkedMention, Mention, MentionDetector, implements
 from .chinese import with_chinese
 from .disambiguate import EmbedTexts
 from .knowledge import SenseKnowledge
@@ -73,9 +73,9 @@ class EntityLinker:
         embed_texts: EmbedTexts | None = None,
         config: LinkerConfig | Mapping[str, Any] | None = None,
         *,
-        detector: Any = None,
-        candidate_generator: Any = None,
-        disambiguator: Any = None,
+        detector: MentionDetector | None = None,
+        candidate_generator: CandidateGenerator | None = None,
+        disambiguator: Disambiguator | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if not isinstance(store, GraphStore):
@@ -85,6 +85,10 @@ class EntityLinker:
         self.store = store
         self.embed_texts = embed_texts
         self.config = check_config(config)
+        for part, protocol, what in ((detector, MentionDetector, "detector"), (disambiguator, Disambiguator, "disambiguator"),
+                                     (candidate_generator, CandidateGenerator, "candidate_generator")):
+            if part is not None:
+                implements(part, protocol, what)  # ConfigError naming what a part handed in lacks
         self._detector = detector
         self._candidates = candidate_generator
         self._disambiguator = disambiguator
@@ -109,41 +113,41 @@ class EntityLinker:
         return self._lexicon
 
     @property
-    def detector(self) -> Any:
+    def detector(self) -> MentionDetector:
         if self._detector is None:
             lexicon = self.lexicon
             options: dict[str, Any] = {"ner_model": self.config.ner_model, "pos_model": self.config.pos_model}
             if self._built is not None and self._built[1] is not None:
                 options["matchers"] = self._built[1]
-            self._detector = get("linker.detect", DETECTOR)(lexicon, **options)
-            if self._built is not None and self._built[1] is None and hasattr(self._detector, "matchers"):
+            built = implements(get("linker.detect", DETECTOR)(lexicon, **options), MentionDetector, "linker.detect")
+            if self._built is not None and self._built[1] is None and built.matchers is not None:
                 from . import build_cache
 
-                build_cache.save(self.cache_dir, self._built[0], lexicon, self._detector.matchers)
-            self._detector = with_chinese(self._detector, self.lexicon)  # jieba for CJK (linking/chinese.py)
+                build_cache.save(self.cache_dir, self._built[0], lexicon, built.matchers)
+            self._detector = with_chinese(built, self.lexicon)  # jieba for CJK (linking/chinese.py)
         return self._detector
 
     @property
-    def candidate_generator(self) -> Any:
+    def candidate_generator(self) -> CandidateGenerator:
         if self._candidates is None:
             cfg = self.config
-            self._candidates = get("linker.candidates", CANDIDATES)(
+            self._candidates = implements(get("linker.candidates", CANDIDATES)(
                 self.lexicon, fuzzy_threshold=cfg.fuzzy_threshold, max_candidates=cfg.max_candidates
-            )
+            ), CandidateGenerator, "linker.candidates")
         return self._candidates
 
     @property
-    def disambiguator(self) -> Any:
+    def disambiguator(self) -> Disambiguator:
         if self._disambiguator is None:
             cfg = self.config
-            self._disambiguator = get("linker.disambiguate", DISAMBIGUATOR)(
+            self._disambiguator = implements(get("linker.disambiguate", DISAMBIGUATOR)(
                 SenseKnowledge(self.store, self.lexicon),
                 self.embed_texts,
                 weights=self.weights,
                 temperature=cfg.temperature,
                 nil_threshold=cfg.nil_threshold,
                 context_window=cfg.context_window,
-            )
+            ), Disambiguator, "linker.disambiguate")
         return self._disambiguator
 
     @property
@@ -200,16 +204,13 @@ class EntityLinker:
     def add_aliases(self, entries: Iterable[AliasEntry]) -> int:
         """Add alias entries to the matcher and lexicon without a rebuild; returns new keys."""
         added = self.detector.add_aliases(list(entries))
-        invalidate = getattr(self.candidate_generator, "invalidate", None)
-        if invalidate is not None:
-            invalidate()
+        self.candidate_generator.invalidate()
         return added
 
     def refresh_counts(self) -> None:
         """Re-read senses (and their media counts) on the next link: call after evidence was written."""
-        knowledge = getattr(self._disambiguator, "knowledge", None)
-        if knowledge is not None and hasattr(knowledge, "forget_senses"):
-            knowledge.forget_senses()
+        if self._disambiguator is not None:  # none built yet: nothing cached
+            self._disambiguator.knowledge.forget_senses()
 
     # -- steps --------------------------------------------------------------------------------------
     def _with_candidates(
@@ -229,18 +230,13 @@ class EntityLinker:
 
     def _live(self, ids: set[str]) -> dict[str, str]:
         """sense id → the live sense id it stands for (redirects followed once; unknown ids dropped)."""
-        knowledge = self.disambiguator.knowledge if hasattr(self.disambiguator, "knowledge") else None
-        senses = knowledge.senses(ids) if knowledge is not None else self.store.get_senses(list(ids))
         out = {}
-        for sid, sense in senses.items():
+        for sid, sense in self.disambiguator.knowledge.senses(ids).items():
             out[sid] = self.store.resolve(sid) if sense.redirect_to else sid
         return out
 
     def _disambiguate(self, items: list[tuple[str, list[Mention], list[list[Candidate]]]]) -> list[list[LinkedMention]]:
-        many = getattr(self.disambiguator, "disambiguate_many", None)
-        if many is not None:
-            return many(items)
-        return [self.disambiguator.disambiguate(t, m, c) for t, m, c in items]
+        return self.disambiguator.disambiguate_many(items)
 
 
 def _resolve(cands: list[Candidate], live: Mapping[str, str]) -> list[Candidate]:

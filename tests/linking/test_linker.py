@@ -92,3 +92,47 @@ def test_constructor_validates_store_and_config(toy_store):
         EntityLinker(toy_store, None, bad)
     with pytest.raises(ConfigError, match="callable"):
         EntityLinker(toy_store, "minilm")  # type: ignore[arg-type]
+
+
+class _Reads:
+    """A ``SenseReads`` that records what the linker asks of it."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.asked, self.forgotten = inner, [], 0
+
+    def senses(self, ids):
+        ids = list(ids)
+        self.asked.append(sorted(ids))
+        return self.inner.senses(ids)
+
+    def forget_senses(self) -> None:
+        self.forgotten += 1
+        self.inner.forget_senses()
+
+
+class _Mine:
+    """A disambiguator handed in: the linker resolves candidates through its ``knowledge``."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.knowledge = inner, _Reads(inner.knowledge)
+
+    def disambiguate_many(self, items):
+        return self.inner.disambiguate_many(items)
+
+
+def test_parts_handed_in_are_used_through_their_declared_seams(toy_store):
+    mine = _Mine(EntityLinker(toy_store, None, NO_COHERENCE).disambiguator)
+    linker = EntityLinker(toy_store, None, NO_COHERENCE, disambiguator=mine)
+    assert chosen(linker.link("a rocket launch")) == [("rocket", "obj:rocket")]
+    assert mine.knowledge.asked and "obj:rocket" in mine.knowledge.asked[0]  # candidates resolved through it
+    linker.refresh_counts()
+    assert mine.knowledge.forgotten == 1
+
+
+def test_a_part_lacking_its_protocol_is_refused_naming_what_it_needs(toy_store):
+    with pytest.raises(ConfigError, match=r"disambiguator must implement Disambiguator \(knowledge, disambiguate_many\)"):
+        EntityLinker(toy_store, None, disambiguator=object())  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"detector must implement MentionDetector \(detect, add_aliases, matchers\)"):
+        EntityLinker(toy_store, None, detector=object())  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"candidate_generator must implement CandidateGenerator"):
+        EntityLinker(toy_store, None, candidate_generator=object())  # type: ignore[arg-type]
