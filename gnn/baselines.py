@@ -81,9 +81,11 @@ def _propagate(graph: SenseGraphData, y: np.ndarray, alpha: float, iterations: i
     src, dst = graph.data.edge_index.numpy()
     deg = np.maximum(np.bincount(dst, minlength=n), 1).astype(np.float32)
     mean_adj = sp.csr_matrix((1.0 / deg[dst], (dst, src)), shape=(n, n), dtype=np.float32)  # duplicates add up
-    f = y.copy()
-    for _ in range(iterations):
-        f = alpha * (mean_adj @ f) + (1 - alpha) * y
+    f, base = y.copy(), (1 - alpha) * y
+    for _ in range(iterations):  # in place: one (N, V) array per step, not three (the same float32 numbers)
+        f = mean_adj @ f
+        f *= alpha
+        f += base
     return f.astype(np.float32, copy=False)
 
 
