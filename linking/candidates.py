@@ -2,8 +2,10 @@
 
 A candidate's ``alias`` part is 1.0 for an exact or lemma hit and ``fuzz.ratio / 100`` for a
 fuzzy one ("Rocket" ~ "Rockets" = 0.92, "jagaur" ~ "jaguar" = 0.83), so a typo costs something in
-the combined score and the reason stays visible. Candidates are ordered by alias similarity, then
-by HAS_SENSE rank, and capped at ``max_candidates``.
+the combined score and the reason stays visible. A lower-case mention that matched a WordNet
+sense only through a name WordNet writes capitalised ("ram" → RAM, Ram) gets ``CASE_FOLDED``
+(linking/casing.py). Candidates are ordered by alias similarity, then by HAS_SENSE rank, and
+capped at ``max_candidates``.
 """
 from __future__ import annotations
 
@@ -14,10 +16,12 @@ from sensegraph.graph.model import AliasEntry
 from sensegraph.registry import register
 
 from .base import Candidate, Mention
+from .casing import capitalised_senses, case_mismatch, is_wordnet_id
 from .lexicon import EN, ZH, Lexicon
 
 _CACHE_LIMIT = 50_000
 FUZZY_KEYS = 8  # other alias keys a fuzzy lookup may add (exact and lemma hits are not limited by it)
+CASE_FOLDED = 0.9  # alias similarity of a case-folded hit; dev: 0.95 to 0.0 all fix the same items, none breaks
 
 
 def merge_hits(hits: list[tuple[AliasEntry, float]], cap: int) -> list[Candidate]:
@@ -58,7 +62,13 @@ class AliasCandidateGenerator:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[(script, key)] = cached
-        return [Candidate(c.sense_id, 0.0, dict(c.parts), c.alias, c.rank) for c in cached]
+        out = [Candidate(c.sense_id, 0.0, dict(c.parts), c.alias, c.rank) for c in cached]
+        if script == EN and mention.text == mention.text.lower() and any(is_wordnet_id(c.sense_id) for c in out):
+            capitalised = capitalised_senses()
+            for c in out:
+                if case_mismatch(mention.text, c.alias, capitalised.get(c.sense_id, frozenset())):
+                    c.parts["alias"] = min(c.parts["alias"], CASE_FOLDED)
+        return out
 
     def invalidate(self) -> None:
         """Forget cached candidate lists (after the lexicon grew)."""
