@@ -85,10 +85,13 @@ class SenseGraph:
         old = getattr(self, "_config", None)
         self._config = value
         from sensegraph.graph.embedded import EmbeddedStore
+        from sensegraph.graph.neo4j_store import Neo4jStore
 
-        if isinstance(self.store, EmbeddedStore):  # Neo4j's vector index is the server's own
-            s = value.search
+        s = value.search
+        if isinstance(self.store, EmbeddedStore):
             self.store.configure_vectors(ann_threshold=s.ann_threshold, compress_threshold=s.compress_threshold, rescore=s.rescore)
+        elif isinstance(self.store, Neo4jStore):  # its index is the server's own: only the beam asked is ours
+            self.store.configure_vectors(paired_overfetch=s.neo4j_overfetch)
         if old is not None:
             for part, section in (("encoder", "encoder"), ("linker", "linker")):
                 if getattr(old, section) != getattr(value, section):

@@ -46,7 +46,11 @@ VECTOR_PROPERTY = {"joint": "embedding", "native": "features"}
 INDEX_WAIT_S = 300
 OVERFETCH = 4  # index candidates per result wanted, re-scored exactly
 MIN_FETCH = 100
-PAIRED_OVERFETCH = 1  # the paired index ranks by the formula itself: a beam of K' (>= 100) keeps its top 10 whole
+# The paired index's beam per formula candidate wanted. Lucene searches every index segment with that
+# beam, so recall falls as segments merge: at 100k media, K' = 100 gave rec@10 0.975 on the settled
+# (5-segment) index and 1.000 while 200 unmerged segments were searched; 2 gave 1.000 / 0.995 settled
+# (docs/benchmarks.md, run X). ``search.neo4j_overfetch`` sets it per store.
+PAIRED_OVERFETCH = 2.0
 READ_AHEAD_S = 1.0  # how long a search's read of its hits answers the next reads of those ids
 ALIAS_PAGE = 50_000  # aliases per alias-table query
 START_HINT = "start one with `sensegraph neo4j start` (no Docker) or `docker compose up -d`"
@@ -114,6 +118,7 @@ class Neo4jStore(StoreCore):
 
     name = "neo4j"
     _tx: Any = None  # the transaction a ``transaction`` view is bound to
+    paired_overfetch: float = PAIRED_OVERFETCH  # set by ``configure_vectors``
 
     def __init__(self, uri: str, *, user: str = "neo4j", password: str = "", database: str | None = None,
                  connection_timeout: float = 10.0) -> None:
@@ -383,6 +388,15 @@ class Neo4jStore(StoreCore):
                 for r in self._rows("sense_prototypes", sense_ids)}
 
     # -- vector search -----------------------------------------------------------------------------------
+    def configure_vectors(self, *, paired_overfetch: float | None = None) -> None:
+        """Ask the paired index for ``max(ceil(paired_overfetch·k), 100)`` nodes per formula query
+        (``search.neo4j_overfetch``): more costs time, fewer loses recall on a merged index."""
+        if paired_overfetch is not None:
+            if isinstance(paired_overfetch, bool) or not isinstance(paired_overfetch, (int, float)) \
+                    or not math.isfinite(paired_overfetch) or paired_overfetch < 1:
+                raise ValidationError(f"paired_overfetch must be a number >= 1, got {paired_overfetch!r}")
+            self.paired_overfetch = float(paired_overfetch)
+
     def _search_media(self, vector: np.ndarray, k: int, space: str, filters: MediaFilter | None) -> list[tuple[str, float]]:
         """A sense filter scans that sense's media; else the space's vector index, re-ranked exactly."""
         index, slot = INDEXES[space]
@@ -439,7 +453,7 @@ class Neo4jStore(StoreCore):
             vector[:jd] = qj
         if qn is not None:
             vector[jd : jd + nd] = qn
-        fetch = max(PAIRED_OVERFETCH * k, MIN_FETCH) + len(f.exclude_ids)
+        fetch = max(math.ceil(self.paired_overfetch * k), MIN_FETCH) + len(f.exclude_ids)
         hits = self._index_hits(PAIRED_INDEX, vector.tolist(), k, fetch, params)
         scale = math.sqrt(jn * jn + nn * nn) * math.sqrt(2.0)
         return [(m, s * scale) for m, s in self._ranked(hits, "media_id", k)]

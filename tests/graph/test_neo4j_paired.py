@@ -3,7 +3,10 @@ its first search, in the database, idempotently; until then the formula is answe
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from sensegraph.errors import ConfigError, ValidationError
+from sensegraph.graph.model import MediaFilter
 from sensegraph.graph.neo4j_store import PAIRED_INDEX, PAIRED_META, Neo4jStore
 
 from .conftest import ENCODER_ID, JOINT_DIM, NATIVE_DIM
@@ -69,3 +72,45 @@ def test_a_store_with_media_lacking_paired_rows_is_upgraded_on_first_search_idem
         assert len(paired["j0"]) == JOINT_DIM + NATIVE_DIM + 1 and paired["j0"][-1] == 1.0 and paired["m00"][-1] == 0.0
     finally:
         reopened.close()
+
+
+def _fetches(store: Neo4jStore) -> list[int]:
+    """Record the beam (``$fetch``) of every paired-index query the store sends."""
+    seen: list[int] = []
+    run = store._run
+
+    def spy(query, params=None, **kw):
+        if params and params.get("index") == PAIRED_INDEX:
+            seen.append(params["fetch"])
+        return run(query, params, **kw)
+
+    store._run = spy
+    return seen
+
+
+def test_the_paired_index_is_asked_for_overfetch_times_k_and_the_config_sets_the_factor(neo4j_store, rng):
+    """Lucene searches each index segment with the beam asked, so a merged index needs more than K'
+    (docs/neo4j.md): the store asks max(ceil(f·k), 100), f from ``search.neo4j_overfetch``."""
+    from sensegraph import SenseGraph
+
+    neo4j_store.bind_encoder(ENCODER_ID, JOINT_DIM, NATIVE_DIM)
+    ms = [media(rng, f"m{i:02d}") for i in range(30)]
+    neo4j_store.upsert_media(ms)
+    qj, qn = 0.6 * unit(rng, JOINT_DIM), 0.4 * unit(rng, NATIVE_DIM)
+    want = sorted(((m.media_id, formula(m, qj, qn)) for m in ms), key=lambda t: -t[1])
+    seen = _fetches(neo4j_store)
+    _assert_formula(neo4j_store.search_match(qj, qn, 100), want)
+    neo4j_store.search_match(qj, qn, 10)
+    assert seen == [200, 100]  # the default factor 2; never below 100
+    with SenseGraph(neo4j_store, config={"search": {"neo4j_overfetch": 3.5}}) as sg:
+        seen.clear()
+        _assert_formula(sg.store.search_match(qj, qn, 100), want)
+        assert seen == [350]
+        sg.config = sg.config.merged({"search": {"neo4j_overfetch": 1}})  # as the eval harness swaps settings
+        seen.clear()
+        sg.store.search_match(qj, qn, 150, filters=MediaFilter(exclude_ids=("m00",)))
+        assert seen == [151]  # plus the excluded ids
+        with pytest.raises(ValidationError, match="paired_overfetch"):
+            sg.store.configure_vectors(paired_overfetch=0.5)
+        with pytest.raises(ConfigError, match="neo4j_overfetch"):
+            sg.config = sg.config.merged({"search": {"neo4j_overfetch": 0}})
