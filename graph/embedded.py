@@ -168,32 +168,23 @@ class EmbeddedStore(StoreCore):
             finally:
                 self._flock.release()
 
-    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
-        with self._lock:
-            try:
-                return self._conn.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"read from store at {self.directory} failed: {exc}") from exc
-
-    def _read_chunks(self, sql: str, params: Sequence[Any] = ()) -> Iterator[list[tuple]]:
-        """The rows of one SELECT in lists of ``_CHUNK``: one statement, so one consistent snapshot."""
+    def _read_chunks(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, named: bool = False) -> Iterator[list[Any]]:
+        """The rows of one SELECT in lists of ``_CHUNK`` (dicts keyed by column name with ``named``, what
+        ``records`` builds records from): one statement, so one consistent snapshot."""
         with self._lock:
             try:
                 cursor = self._conn.execute(sql, params)
+                cols = [d[0] for d in cursor.description] if named else None
                 while rows := cursor.fetchmany(_CHUNK):
-                    yield rows
+                    yield [dict(zip(cols, r)) for r in rows] if cols else rows
             except sqlite3.Error as exc:
                 raise StoreError(f"read from store at {self.directory} failed: {exc}") from exc
+
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
+        return [r for rows in self._read_chunks(sql, params) for r in rows]
 
     def _dicts(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
-        """The rows of one SELECT as dicts keyed by column name (what ``records`` builds records from)."""
-        with self._lock:
-            try:
-                cursor = self._conn.execute(sql, params)
-                cols = [d[0] for d in cursor.description]
-                return [dict(zip(cols, r)) for r in cursor.fetchall()]
-            except sqlite3.Error as exc:
-                raise StoreError(f"read from store at {self.directory} failed: {exc}") from exc
+        return [r for rows in self._read_chunks(sql, params, named=True) for r in rows]
 
     def wipe(self) -> None:
         """Delete everything (tests use it between cases); the encoder binding goes too."""
