@@ -9,7 +9,7 @@ already embedded the sense texts (the machine-wide text cache), with the default
 and with it off; and a re-ingest with everything cached (linking, store writes and propagation only).
 Each row's yardstick is the bare encoder over the same images, timed just before it in the same process
 (wall and CPU seconds: the CPU ratio is the steadier one on a shared machine). ``--propagate`` then
-times a first ``propagate`` on the 32-image store per method; the GNN's glosses are put in a throwaway
+times a first ``propagate`` per method on part 1's store ingested with propagation off; the GNN's glosses are put in a throwaway
 shared cache as random stand-ins (timing only), and their cold cost is the count times MiniLM's rate
 measured on a sample. Part 2 times ``PrototypeUpdater.update`` for one sense with n evidence media
 (synthetic 1280-d native features): the incremental running mean for one new medium, a full ``mean``
