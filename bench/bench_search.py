@@ -2,6 +2,8 @@
 
     python bench/bench_search.py --sizes 1000,10000                         # quick: about a minute
     python bench/bench_search.py --sizes 1000,10000,100000,1000000 --neo4j bolt://127.0.0.1:7821
+    python bench/bench_search.py --sizes 10000,100000 --repeat 2 --neo4j bolt://127.0.0.1:7821 \
+        --neo4j-data /tmp/neo4j-7821                                          # Neo4j measured settled
 
 A real WordNet 3.0 store (all nouns, imported from /usr/share/wordnet), the real linker and the real
 MiniLM text encoder; media vectors are synthetic. Media are drawn around WordNet senses: each of
@@ -33,6 +35,13 @@ that vector); ratio adds the embedding a second time, kept to compare with runs 
 shared memo. The load average is printed beside every row: the machine is
 shared, so quote medians. The exact numpy path is timed in a pass of its own: interleaved, its
 multi-threaded BLAS call left threads spinning that doubled the MiniLM times measured after it.
+
+Neo4j's vector index is a Lucene index whose segments merge in the background after a load; a query
+searches every segment, so time and recall depend on how far that has got (docs/neo4j.md). With
+``--neo4j-data`` (the directory of a ``sensegraph neo4j start`` server) the benchmark restarts the
+server after loading each size, which leaves the merged segments, and prints how many the paired
+index has: the settled state, the same on every run. Without it the Neo4j rows are timed right after
+the load, while the server still digests it.
 """
 from __future__ import annotations
 
@@ -166,7 +175,7 @@ def prepare_graph(store, encoder: BenchEncoder, texts: Sequence[str], topics: in
     sg = SenseGraph(store, encoder=encoder)
     linked = list(dict.fromkeys(m.sense_id for q in texts for m in sg.link(q) if m.sense_id))
     rng = np.random.default_rng(seed)
-    others = [s.sense_id for batch in store.iter_senses() for s in batch]
+    others = sorted(s.sense_id for batch in store.iter_senses() for s in batch)  # not the store's paging order
     others = [others[i] for i in rng.permutation(len(others))[: max(0, topics - len(linked)) * 2]]
     ids = list(dict.fromkeys(linked + others))[:max(topics, len(linked))]
     senses = store.get_senses(ids)
@@ -255,6 +264,40 @@ def search_row(res: dict, name: str, search_recall: float, formula_recall: float
     }
 
 
+def check_kept(neo, corpus: Corpus, n: int, seed: int) -> None:
+    """Refuse a kept Neo4j whose media are not this corpus's (another seed, dims or benchmark version):
+    its rows would be scored against vectors it does not hold."""
+    corpus.grow(n)
+    corpus.n = 0  # the sizes loop grows (and writes to the embedded store) from the first row again
+    rows = sorted({int(i) for i in np.random.default_rng(seed).integers(0, n, 20)} | {0, n - 1})
+    ids, joint = neo.media_vectors([media_id(i) for i in rows], "joint")
+    want = np.array([corpus.joint[int(m[1:])] for m in ids])
+    if len(ids) != len(rows) or not np.allclose(joint, want, atol=1e-5):
+        raise SystemExit("--neo4j-keep: the Neo4j store holds other media vectors than this corpus; run without it to reload")
+
+
+def paired_segments(neo, data: Path) -> int | None:
+    """Live Lucene segments of the paired index (its ``.si`` files, counted right after a restart,
+    when the last commit has dropped merged-away ones); None when the index directory is not found."""
+    ids = [r["id"] for r in neo._run("SHOW INDEXES YIELD id, name WHERE name = 'sg_media_paired' RETURN id")]
+    dirs = [d for i in ids for d in (data / "data" / "databases").glob(f"*/schema/index/vector-*/{i}/*") if d.is_dir()]
+    return sum(1 for d in dirs for f in d.iterdir() if f.suffix == ".si") if dirs else None
+
+
+def settle_neo4j(uri: str, data: Path, heap: str, pagecache_mb: int) -> float:
+    """Restart the Neo4j that ``sensegraph neo4j start`` runs on ``data``: a clean stop closes Lucene's
+    index writers (running merges finish and commit), and the restarted server searches the merged
+    segments, as a server does once it has digested a load; a query right after a load instead meets
+    every unmerged segment (and merges competing for the CPU). Returns the seconds it took."""
+    from sensegraph import neo4j_server
+
+    t0 = time.perf_counter()
+    port = int(uri.rsplit(":", 1)[1])
+    neo4j_server.stop(data)
+    neo4j_server.start(data, port, heap=heap, pagecache_mb=pagecache_mb)
+    return time.perf_counter() - t0
+
+
 def fmt(p: tuple[float, float]) -> str:
     return f"{p[0]:8.2f} {p[1]:8.2f}"
 
@@ -271,6 +314,11 @@ def main() -> None:
     ap.add_argument("--neo4j-budget", type=float, default=1200.0, help="stop growing Neo4j after this many loading seconds")
     ap.add_argument("--neo4j-keep", action="store_true",
                     help="reuse (and top up) what an earlier run with the same --seed and dims loaded into Neo4j instead of wiping it")
+    ap.add_argument("--neo4j-data", default=None,
+                    help="data directory of the `sensegraph neo4j start` server behind --neo4j: restart it after loading, "
+                         "so its vector index is measured settled (merged), not while it digests the load")
+    ap.add_argument("--neo4j-heap", default="4g", help="heap for that restart")
+    ap.add_argument("--neo4j-pagecache-mb", type=int, default=4096, help="page cache for that restart")
     ap.add_argument("--work", default=None, help="working directory (default: a temporary one, removed)")
     ap.add_argument("--repeat", type=int, default=1, help="timed passes over the queries")
     ap.add_argument("--seed", type=int, default=0)
@@ -307,6 +355,8 @@ def main() -> None:
         set_prototypes(neo, corpus, linked, topic_joint)
         print(f"Neo4j: WordNet import + linking {time.perf_counter() - t1:.1f} s")
     neo_n = neo.counts()["media"] if neo is not None and args.neo4j_keep else 0  # media m0..m(n-1) are the corpus's
+    if neo_n:
+        check_kept(neo, corpus, neo_n, args.seed)
 
     vec_rows, search_rows = [], []
     bare = BareHnsw(JOINT_DIM, sizes[-1])
@@ -342,15 +392,26 @@ def main() -> None:
                 neo_write = time.perf_counter() - t1
                 neo_loading += neo_write
                 neo_n = n
+                if args.neo4j_data:
+                    neo.close()
+                    settle_s = settle_neo4j(args.neo4j, Path(args.neo4j_data), args.neo4j_heap, args.neo4j_pagecache_mb)
+                    from sensegraph import SenseGraph
+
+                    neo = Neo4jStore(args.neo4j)
+                    neo_sg = SenseGraph(neo, encoder=encoder)
+                    for t in texts:  # as prepare_graph warmed the linker
+                        neo_sg.link(t)
+                    print(f"Neo4j restarted to settle its index: {settle_s:.0f} s; the paired index has "
+                          f"{paired_segments(neo, Path(args.neo4j_data))} segments", flush=True)
                 neo_sg.search_result(texts[0], 10)
                 fns["neo_store"] = lambda i: rows_of(neo.search_media(qvecs[i], 10, space="joint"))
                 fns["neo_search"] = lambda i: (neo_sg.text_memo.clear(), neo_sg.search_result(texts[i], 10))[1]
             la = load()
             res = interleaved(fns, len(texts), args.repeat)
-            store.ann_threshold = n + 1  # the same search with exact vector paths
+            store.configure_vectors(ann_threshold=n + 1)  # the same search with exact vector paths
             res.update(interleaved({"exact_search": lambda i: (sg.text_memo.clear(), sg.search_result(texts[i], 10))[1]},
                                    len(texts), args.repeat))
-            store.ann_threshold = default_threshold
+            store.configure_vectors(ann_threshold=default_threshold)
             # in its own pass: the multi-threaded BLAS mat-vec leaves threads spinning that slowed the
             # MiniLM calls timed right after it about twofold (inflating link, embed and search alike)
             res.update(interleaved({"exact": lambda i: exact_topk(joint, qvecs[i], 10)}, len(texts), args.repeat))
