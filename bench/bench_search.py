@@ -293,7 +293,7 @@ def settle_neo4j(uri: str, data: Path, heap: str, pagecache_mb: int) -> float:
 
     t0 = time.perf_counter()
     port = int(uri.rsplit(":", 1)[1])
-    neo4j_server.stop(data)
+    neo4j_server.stop(data, timeout=1800)  # a clean stop waits for running merges: never kill it
     neo4j_server.start(data, port, heap=heap, pagecache_mb=pagecache_mb)
     return time.perf_counter() - t0
 
