@@ -48,9 +48,10 @@ OVERFETCH = 4  # index candidates per result wanted, re-scored exactly
 MIN_FETCH = 100
 # The paired index's beam per formula candidate wanted. Lucene searches every index segment with that
 # beam, so recall falls as segments merge: at 100k media, K' = 100 gave rec@10 0.975 on the settled
-# (5-segment) index and 1.000 while 200 unmerged segments were searched; 2 gave 1.000 / 0.995 settled
-# (docs/benchmarks.md, run X). ``search.neo4j_overfetch`` sets it per store.
-PAIRED_OVERFETCH = 2.0
+# (5-segment) index and 1.000 while 200 unmerged segments were searched; 2 gave 1.000 / 0.995 there
+# but 0.978 on a second corpus, 3 gave 1.000 on both corpora and both query sets (docs/benchmarks.md,
+# run X). ``search.neo4j_overfetch`` sets it per store.
+PAIRED_OVERFETCH = 3.0
 READ_AHEAD_S = 1.0  # how long a search's read of its hits answers the next reads of those ids
 ALIAS_PAGE = 50_000  # aliases per alias-table query
 START_HINT = "start one with `sensegraph neo4j start` (no Docker) or `docker compose up -d`"

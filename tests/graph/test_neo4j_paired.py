@@ -101,7 +101,7 @@ def test_the_paired_index_is_asked_for_overfetch_times_k_and_the_config_sets_the
     seen = _fetches(neo4j_store)
     _assert_formula(neo4j_store.search_match(qj, qn, 100), want)
     neo4j_store.search_match(qj, qn, 10)
-    assert seen == [200, 100]  # the default factor 2; never below 100
+    assert seen == [300, 100]  # the default factor 3; never below 100
     with SenseGraph(neo4j_store, config={"search": {"neo4j_overfetch": 3.5}}) as sg:
         seen.clear()
         _assert_formula(sg.store.search_match(qj, qn, 100), want)
