@@ -38,6 +38,11 @@ LOCK_FILE = ".write.lock"
 _CHUNK = 10_000
 
 
+def _with_ids(n: int) -> str:
+    """The ``ids`` table of one chunk as bound parameters (json_each would cut an id at a NUL character)."""
+    return "WITH ids(value) AS (VALUES " + ", ".join(f"(:id_{i})" for i in range(n)) + ") "
+
+
 def _bytes(v: np.ndarray | None) -> bytes | None:
     return None if v is None else v.tobytes()
 
@@ -201,11 +206,12 @@ class EmbeddedStore(StoreCore):
 
     # -- adapter primitives (graph/core.py) ----------------------------------------------------------
     def _rows(self, read: str, ids: Sequence[str] | None = None, **params: Any) -> list[dict[str, Any]]:
-        """The rows of ``embedded_schema.READS[read]``; with ``ids``, over them (distinct, in ``chunks``) as ``:ids``."""
+        """The rows of ``embedded_schema.READS[read]``; with ``ids``, over them (distinct, in ``chunks``) as the ``ids`` table."""
         if ids is None:
             return self._dicts(q.READS[read], params)
         return [r for chunk in chunks(list(dict.fromkeys(ids)))
-                for r in self._dicts(q.READS[read], {**params, "ids": json.dumps(chunk)})]
+                for r in self._dicts(_with_ids(len(chunk)) + q.READS[read],
+                                     {**params, **{f"id_{i}": v for i, v in enumerate(chunk)}})]
 
     def _pages(self, scan: str, size: int, **params: Any) -> Iterator[list[dict[str, Any]]]:
         """Keyset pages of ``embedded_schema.SCANS[scan]`` (its statement, its key columns' first values)."""

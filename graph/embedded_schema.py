@@ -147,7 +147,7 @@ ALIAS_TABLE = """
 SELECT a.text, a.lang, a.entity_id, h.sense_id, h.rank
 FROM aliases a JOIN has_sense h ON h.entity_id = a.entity_id
 """
-IDS = "(SELECT value FROM json_each(:ids))"  # the ids of one chunk, a JSON list in one parameter
+IDS = "(SELECT value FROM ids)"  # the ids of one chunk: the `ids` table embedded.py puts before the statement
 RELATION_COLUMNS = "SELECT source, target, type, weight FROM relations"
 NEIGHBOURS = (RELATION_COLUMNS + f" WHERE source IN {IDS} UNION ALL "
               + RELATION_COLUMNS + f" WHERE target IN {IDS} AND source != target")
@@ -220,7 +220,7 @@ DELETE_HAS_SENSE = "DELETE FROM has_sense WHERE entity_id = :entity_id AND sense
 DELETE_RELATION = "DELETE FROM relations WHERE source = :source AND target = :target AND type = :type"
 SET_LABEL_GLOSS = "UPDATE senses SET label = :label, gloss = :gloss WHERE sense_id = :sense_id"
 HAS_SENSE_COLUMNS = "SELECT entity_id, sense_id, rank FROM has_sense"
-MISSING = "SELECT j.value AS id FROM json_each(:ids) j WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = j.value)"
+MISSING = "SELECT j.value AS id FROM ids j WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = j.value)"
 # apply_patch: the statements of each GraphPatch field (graph/core.py PATCH_STEPS gives the order)
 PATCH = {
     "delete_entities": (DELETE_ALIASES_OF_ENTITY, DELETE_HAS_SENSE_OF_ENTITY, DELETE_ENTITY),
