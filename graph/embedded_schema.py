@@ -267,5 +267,6 @@ SCANS = {
     "senses": (SENSE_COLUMNS + " WHERE s.sense_id > :sense_id ORDER BY s.sense_id LIMIT :limit", {"sense_id": ""}),
     "relations": (RELATION_COLUMNS + " WHERE (source, target, type) > (:source, :target, :type)"
                   " ORDER BY source, target, type LIMIT :limit", {"source": "", "target": "", "type": ""}),
-    "media": (MEDIA_COLUMNS + " WHERE id > :id ORDER BY id LIMIT :limit", {"id": 0}),
+    # by media_id, as Neo4j pages them: a sample of the first media (the centring mean) is the same on both
+    "media": (MEDIA_COLUMNS + " WHERE media_id > :media_id ORDER BY media_id LIMIT :limit", {"media_id": ""}),
 }
