@@ -186,10 +186,17 @@ def prepare_graph(store, encoder: BenchEncoder, texts: Sequence[str], topics: in
 def set_prototypes(store, corpus: Corpus, linked: dict[str, int], topic_joint: np.ndarray) -> None:
     from sensegraph.graph.model import Prototype
 
+    # a kept store may hold prototypes of senses an earlier run linked (the linker changed since):
+    # drop them, or the two stores' queries hand weight to different senses and rec* measures that
+    stale = [s.sense_id for batch in store.iter_senses() for s in batch if s.prototype_source and s.sense_id not in linked]
+    for sid in stale:
+        store.clear_prototype(sid)
     store.set_prototypes([
         Prototype(sid, corpus.topic_native[t], source="media", media_count=10, joint=topic_joint[t], weight=10.0)
         for sid, t in linked.items()
     ])
+    if stale:
+        print(f"{store.describe()}: cleared {len(stale)} prototypes an earlier run left ({', '.join(stale[:5])})", flush=True)
 
 
 class BareHnsw:
