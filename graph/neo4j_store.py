@@ -444,9 +444,9 @@ class Neo4jStore(StoreCore):
                   "sense_id": f.sense_id, "jn": jn, "nn": nn,
                   "joint": (qj / jn).tolist() if jn else [0.0], "native": (qn / nn).tolist() if nn else [0.0]}
         if f.sense_id is not None:
-            return self._ranked_scores(self._run(q.SEARCH_MATCH_OF_SENSE, params), k)
+            return self._ranked(self._run(q.SEARCH_MATCH_OF_SENSE, params), "media_id", k, score=float)
         if self._dims is None or not self._indexed and not self._has_vector_indexes():
-            return self._ranked_scores(self._run(q.SEARCH_MATCH_SCAN, params), k)
+            return self._ranked(self._run(q.SEARCH_MATCH_SCAN, params), "media_id", k, score=float)
         self._upgrade_paired()  # a store from before paired rows: once, on its first search
         assert jd is not None and nd is not None
         vector = np.zeros(jd + nd + 1, dtype=np.float32)
@@ -458,13 +458,6 @@ class Neo4jStore(StoreCore):
         hits = self._index_hits(PAIRED_INDEX, vector.tolist(), k, fetch, params)
         scale = math.sqrt(jn * jn + nn * nn) * math.sqrt(2.0)
         return [(m, s * scale) for m, s in self._ranked(hits, "media_id", k)]
-
-    @staticmethod
-    def _ranked_scores(records: Iterable[Any], k: int) -> list[tuple[str, float]]:
-        """(media_id, formula score) pairs of a scan, best first (ties by id), at most ``k``."""
-        pairs = [(r["media_id"], float(r["score"])) for r in records if r["media_id"] is not None]
-        pairs.sort(key=lambda p: (-p[1], p[0]))
-        return pairs[:k]
 
     def _search_prototypes(self, vector: np.ndarray, k: int, propagated: bool) -> list[tuple[str, float]]:
         dim = self._dims[1] if self._dims else None
@@ -489,9 +482,11 @@ class Neo4jStore(StoreCore):
         return self._indexed
 
     @staticmethod
-    def _ranked(records: Iterable[Any], key: str, k: int) -> list[tuple[str, float]]:
-        """(id, cosine) pairs, best first (ties by id), at most ``k``."""
-        pairs = [(r[key], _cos(r["score"])) for r in records if r[key] is not None and r["score"] is not None]
+    def _ranked(records: Iterable[Any], key: str, k: int,
+                score: Callable[[float], float] = _cos) -> list[tuple[str, float]]:
+        """(id, score) pairs, best first (ties by id), at most ``k``: an index's cosine by default, a
+        scan's formula score with ``score=float``."""
+        pairs = [(r[key], score(r["score"])) for r in records if r[key] is not None and r["score"] is not None]
         pairs.sort(key=lambda p: (-p[1], p[0]))
         return pairs[:k]
 
