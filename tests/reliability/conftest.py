@@ -61,13 +61,17 @@ class Snapshot:
     """What "the same graph" means here: counts, evidence edges and media prototypes."""
 
     counts: dict
-    evidence: dict  # (media sha-or-id, sense) -> (source, detached, rounded confidence)
+    evidence: dict  # (media sha-or-id, sense) -> (source, detached, confidence)
     prototypes: dict  # sense -> Prototype
     writes: int = 0  # embedded store: write transactions the ingest took (revision delta)
 
     def assert_matches(self, other: Snapshot, atol: float = 1e-5) -> None:
         assert self.counts == other.counts
-        assert self.evidence == other.evidence
+        # confidences agree to float noise, not bit for bit: a re-run links only the captions a killed run
+        # left, and MiniLM embeds a window batched with other windows ~1e-7 apart from alone (BLAS shapes)
+        assert {k: v[:2] for k, v in self.evidence.items()} == {k: v[:2] for k, v in other.evidence.items()}
+        for k, (*_, conf) in self.evidence.items():
+            assert conf == pytest.approx(other.evidence[k][2], abs=atol), k
         assert set(self.prototypes) == set(other.prototypes)
         for sid, p in self.prototypes.items():
             q = other.prototypes[sid]
@@ -77,7 +81,7 @@ class Snapshot:
 
 def snapshot(store) -> Snapshot:
     """Counts, every evidence edge and every own-slot prototype of ``store``."""
-    ev = {(e.media_id, e.sense_id): (e.source, e.detached, round(e.confidence, 5)) for e in store.evidence()}
+    ev = {(e.media_id, e.sense_id): (e.source, e.detached, e.confidence) for e in store.evidence()}
     senses = [s.sense_id for batch in store.iter_senses() for s in batch]
     protos = store.get_prototypes(senses)
     return Snapshot(dict(store.counts()), ev, protos)
