@@ -152,6 +152,19 @@ class GraphStore(Protocol):
 
     def iter_relations(self, batch_size: int = 5000) -> Iterator[list[Relation]]: ...
 
+    def structure_revision(self) -> str:
+        """A token that changes with every write to senses or relations (merges, splits, undo included):
+        a structure derived from them is cached under it."""
+        ...
+
+    def sense_structure(self) -> tuple[list[str], list[tuple[str, str, str]]]:
+        """Every live sense id and every relation as (source, target, type), as plain columns."""
+        ...
+
+    def own_prototype_ids(self) -> list[str]:
+        """The senses that hold an own (media or curated) prototype."""
+        ...
+
     def iter_media(self, batch_size: int = 1000, *, vectors: bool = True) -> Iterator[list[Media]]: ...
 
     def counts(self) -> dict[str, int]:

@@ -11,10 +11,13 @@ their inverses (``patch``) — on top of these adapter primitives:
 * ``_claim_meta(values) -> dict``: set the meta keys that are not set yet, return what is held;
 * ``_sense_candidates(needle, anywhere)``, ``alias_table()``: the finder's and linker's reads;
 * ``transaction(work)``, in which ``_rows`` and ``_put`` join the one transaction;
+* the reads ``structure_senses``, ``structure_relations`` and ``own_prototype_ids`` (whole-store id
+  columns, no records) for a derived graph that ``structure_revision`` keys;
 * ``_search_media`` / ``_search_match`` / ``_search_prototypes`` / ``_media_vectors`` with checked arguments.
 """
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -37,10 +40,21 @@ PUT_KINDS = ("meta", "entities", "aliases", "senses", "has_sense", "relations", 
 READS = ("meta", "metas", "redirects", "senses", "entities", "has_sense_of", "entity_links", "media", "sha256s",
          "media_by_sha256", "prototypes_own", "prototypes_propagated", "neighbours", "aliases_of", "counts",
          "evidence_all", "evidence_sense", "evidence_media", "evidence_sense_media", "audit_all", "audit_sense",
-         "missing_entities", "missing_senses", "missing_media")
+         "missing_entities", "missing_senses", "missing_media", "structure_senses", "structure_relations",
+         "own_prototype_ids")
+REVISION_KEY = "graph.revision"  # meta: the structure revision token (``next_revision``)
+STRUCTURE_KINDS = ("senses", "relations")  # writes that change the sense graph's structure
+STRUCTURE_PATCH = ("delete_relations", "relations", "senses", "redirects")  # patch steps that do
 SPACES = ("joint", "native")
 V = TypeVar("V")
 Slots = dict[str, tuple[str | None, Prototype | None, Prototype | None]]  # sense -> (redirect, own, propagated)
+
+
+def next_revision(token: str | None) -> str:
+    """The revision token after ``token``: its counter plus one and a fresh random suffix, so two copies
+    of one store that each change their graph never hold the same token for different graphs."""
+    head = (token or "").split("-", 1)[0]
+    return f"{int(head) + 1 if head.isdigit() else 1}-{secrets.token_hex(6)}"
 
 
 def live_sense(sense_id: str, redirects: Mapping[str, str | None]) -> str:
@@ -105,9 +119,44 @@ class StoreCore(EditOps, PatchOps):
                 missing = view._rows(f"missing_{kind}", ids)
                 if missing:
                     raise NotFound(f"{what} {missing[0]['id']!r} does not exist")
-            return {name: view._put(f"patch_{name}", rows[name]) for name in PATCH_STEPS}
+            changed = {name: view._put(f"patch_{name}", rows[name]) for name in PATCH_STEPS}
+            if any(changed[name] for name in STRUCTURE_PATCH):
+                view._bump_revision()
+            return changed
 
         return self.transaction(work)
+
+    # -- the structure revision: senses and relations ------------------------------------------------
+    def _put_structure(self, kind: str, rows: list[rec.Row]) -> int:
+        """Write rows of a ``STRUCTURE_KINDS`` kind and bump the revision in the same transaction."""
+        if not rows:
+            return self._put(kind, rows)
+
+        def work(view: StoreCore) -> int:
+            written = view._put(kind, rows)
+            view._bump_revision()
+            return written
+
+        return self.transaction(work)
+
+    def _bump_revision(self) -> None:
+        self._put("meta", [{"key": REVISION_KEY, "value": next_revision(self.get_meta(REVISION_KEY))}])
+
+    def structure_revision(self) -> str:
+        """A token that changes with every write to senses or relations (a merge, split or undo too), so
+        a structure derived from them can be cached under it; a store without one (older, or wiped) claims one."""
+        token = self.get_meta(REVISION_KEY)
+        return token if token is not None else self._claim_meta({REVISION_KEY: next_revision(None)})[REVISION_KEY]
+
+    def sense_structure(self) -> tuple[list[str], list[tuple[str, str, str]]]:
+        """Every live sense id and every relation as (source, target, type): whole columns, no records.
+        Read the revision before this, so a write in between makes the cached result stale, never wrong."""
+        live = [r["sense_id"] for r in self._rows("structure_senses") if not r["redirect_to"]]
+        return live, [(r["source"], r["target"], r["type"]) for r in self._rows("structure_relations")]
+
+    def own_prototype_ids(self) -> list[str]:
+        """The senses that hold an own (media or curated) prototype."""
+        return [r["sense_id"] for r in self._rows("own_prototype_ids")]
 
     def _bound(self) -> None:
         """Called after ``bind_encoder`` recorded the encoder (Neo4j creates its vector indexes)."""
@@ -163,13 +212,13 @@ class StoreCore(EditOps, PatchOps):
 
     def upsert_senses(self, senses: Iterable[Sense]) -> int:
         """Create or update label and gloss; media_count and prototypes are left alone."""
-        return self._put("senses", [rec.sense_row(s) for s in senses])
+        return self._put_structure("senses", [rec.sense_row(s) for s in senses])
 
     def upsert_has_sense(self, links: Iterable[HasSense]) -> int:
         return self._put("has_sense", [rec.has_sense_row(h) for h in links])
 
     def upsert_relations(self, relations: Iterable[Relation]) -> int:
-        return self._put("relations", [rec.relation_row(r) for r in relations])
+        return self._put_structure("relations", [rec.relation_row(r) for r in relations])
 
     def upsert_media(self, media: Iterable[Media]) -> int:
         """Create or update media; a record without vectors keeps the stored ones; an id never takes other bytes."""

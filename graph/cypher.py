@@ -549,6 +549,10 @@ READS = {
     "evidence_media": EVIDENCE_OF_MEDIA, "evidence_sense_media": EVIDENCE_OF_PAIR, "audit_all": AUDIT_ALL,
     "audit_sense": AUDIT_FOR_SENSE, "missing_entities": MISSING_ENTITIES, "missing_senses": MISSING_SENSES,
     "missing_media": MISSING_MEDIA,
+    # whole columns for the derived sense graph (gnn/structure.py), cached under the structure revision
+    "structure_senses": "MATCH (s:Sense) RETURN s.sense_id AS sense_id, s.redirect_to AS redirect_to",
+    "structure_relations": "MATCH (a:Sense)-[r:RELATED]->(b:Sense) RETURN a.sense_id AS source, b.sense_id AS target, r.type AS type",
+    "own_prototype_ids": "MATCH (s:Sense) WHERE s.prototype_source IS NOT NULL RETURN s.sense_id AS sense_id",
 }
 SCANS = {"senses": (SENSES_PAGE, "sense_id", "sense_id"), "media": (MEDIA_PAGE, "media_id", "media_id"),
          "relations": (RELATIONS_FROM_PAGE, "source", "target")}

@@ -261,6 +261,10 @@ READS = {
     "missing_entities": MISSING.format(table="entities", key="id"),
     "missing_senses": MISSING.format(table="senses", key="sense_id"),
     "missing_media": MISSING.format(table="media", key="media_id"),
+    # whole columns for the derived sense graph (gnn/structure.py), cached under the structure revision
+    "structure_senses": "SELECT sense_id, redirect_to FROM senses",
+    "structure_relations": "SELECT source, target, type FROM relations",
+    "own_prototype_ids": "SELECT sense_id FROM prototypes WHERE slot = 'own'",
 }
 # keyset scans: the statement and its key columns with the values a scan starts after
 SCANS = {
