@@ -142,38 +142,25 @@ class Propagator:
         return self._text_encoder
 
     def _local_graph(self, hops: int, seeds: list[str], say: Callable[[str], None]):
-        """The live senses within ``hops`` of ``seeds`` with their relations, read outward from the seeds
-        (cost grows with the neighbourhood, not the store); no text features: for the non-learned methods."""
+        """The live senses within ``hops`` of ``seeds`` with their relations, cut from the store's sense
+        structure (cached under its structure revision, ``gnn/structure_cache.py``); own prototypes and
+        their media counts are read fresh (``log_count`` is 0 elsewhere: no non-learned method reads it
+        there). No text features: for the non-learned methods."""
         from sensegraph.gnn.data import SenseGraphData, both_directions, read_prototypes, store_encoder
+        from sensegraph.gnn.structure import neighbourhood
+        from sensegraph.gnn.structure_cache import STRUCTURES
 
         say(f"reading the sense graph within {hops} hops of {len(seeds)} senses")
         encoder_id, dim = store_encoder(self.store)
-        live = {sid: s for sid, s in _senses(self.store, seeds).items() if not s.redirect_to}
-        rels: dict[tuple[str, str, str], Any] = {}
-        frontier = sorted(live)
-        for _ in range(hops):
-            touching = [r for part in chunks(frontier)
-                        for r in self.store.neighbours(part)]
-            new = sorted({x for r in touching for x in (r.source, r.target)} - set(live))
-            found = {sid: s for sid, s in _senses(self.store, new).items() if not s.redirect_to}
-            live.update(found)
-            rels.update(((r.source, r.target, r.type), r) for r in touching)
-            frontier = sorted(found)
-            if not frontier:
-                break
-        for part in chunks(frontier):  # relations among the outermost ring too
-            rels.update(((r.source, r.target, r.type), r) for r in self.store.neighbours(part))
-        own = sorted(sid for sid, s in live.items() if s.prototype_source in OWN_SOURCES)
-        ids = own + sorted(set(live) - set(own))  # own prototypes first: their rows of the (N, D) matrix are adjacent
-        index = {sid: i for i, sid in enumerate(ids)}
-        types: dict[str, int] = {}
-        kept = [(index[a], index[b], types.setdefault(t, len(types))) for (a, b, t) in sorted(rels)
-                if a in index and b in index and a != b]
-        pairs = np.asarray([[a for a, _, _ in kept], [b for _, b, _ in kept]], dtype=np.int64).reshape(2, -1)
-        rel = np.asarray([t for _, _, t in kept], dtype=np.int64)
+        structure = STRUCTURES.get(self.store)
+        rows = structure.within(structure.rows(seeds), hops)
+        local = neighbourhood(structure, rows, structure.rows(self.store.own_prototype_ids()))
+        own = local.ids[:local.own]
+        counts = {sid: s.media_count for sid, s in _senses(self.store, own).items()}
         protos = read_prototypes(self.store, own, dim)
-        return SenseGraphData(_data(ids, protos, [live[i].media_count for i in ids], dim, *both_directions(pairs, rel)),
-                              ids, list(types), encoder_id, dim)
+        return SenseGraphData(_data(local.ids, protos, [counts.get(sid, 0) for sid in local.ids], dim,
+                                    *both_directions(local.pairs, local.rel)),
+                              local.ids, local.types, encoder_id, dim)
 
     def _graph(self, hops: int, seeds: list[str] | None, progress: Progress, say: Callable[[str], None]):
         from sensegraph.gnn.data import build_sense_graph
