@@ -26,6 +26,7 @@ from .model import (
     MediaFilter,
     Prototype,
     Relation,
+    SearchContext,
     Sense,
     SensePrototypes,
 )
@@ -191,6 +192,16 @@ class GraphStore(Protocol):
         (what a search needs per linked sense); ``NotFound`` for an unknown id, as ``resolve``."""
         ...
 
+    def search_context(
+        self, sense_ids: Sequence[str], expand: Sequence[str] = (), *, hops: int = 2, max_visited: int = 5000
+    ) -> SearchContext:
+        """All a search reads about its senses, in one read where the store can: ``sense_prototypes`` of
+        ``sense_ids`` and ``expand``, and for each id of ``expand`` holding no prototype itself (neither
+        slot; a redirected sense holds none) the senses within ``hops`` (1 or 2) relations in either
+        direction with their distance, the walk stopping after a depth that saw more than ``max_visited``,
+        each with its ``SensePrototypes``. ``NotFound`` for an unknown id."""
+        ...
+
     # -- vector search (filters applied inside the search) ---------------------------------------
     def search_media(
         self,
@@ -210,10 +221,13 @@ class GraphStore(Protocol):
         k: int,
         *,
         filters: MediaFilter | None = None,
+        records: int = 0,
     ) -> list[tuple[str, float]]:
         """Top-k media by ``joint·ê + native·f̂`` (ê, f̂ a medium's unit embedding and features; a part
         it lacks counts 0). The query parts are not normalised: they carry the match formula's
-        weights, so this ranks media by the formula itself (see ``sensegraph.search``)."""
+        weights, so this ranks media by the formula itself (see ``sensegraph.search``). ``records``: a
+        hint that the caller reads the best that many hits next (``media_vectors``, ``get_media``); a
+        server store reads them with the query, so those reads cost no round trip. The answer is the same."""
         ...
 
     def search_prototypes(

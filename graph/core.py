@@ -13,7 +13,9 @@ their inverses (``patch``) — on top of these adapter primitives:
 * ``transaction(work)``, in which ``_rows`` and ``_put`` join the one transaction;
 * the reads ``structure_senses``, ``structure_relations`` and ``own_prototype_ids`` (whole-store id
   columns, no records) for a derived graph that ``structure_revision`` keys;
-* ``_search_media`` / ``_search_match`` / ``_search_prototypes`` / ``_media_vectors`` with checked arguments.
+* ``_search_media`` / ``_search_match`` / ``_search_prototypes`` / ``_media_vectors`` with checked arguments;
+* optionally ``_context(ids, expand, hops, max_visited)``: a search's senses and their neighbourhood in
+  one read (the generic one here composes ``_sense_slots`` and ``neighbours``; Neo4j's is one query).
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ from . import records as rec
 from . import sense_finder
 from .edits import EditOps
 from .media_ids import refuse_rebinding
-from .model import Alias, AuditEntry, GraphPatch, Entity, Evidence, HasSense, Media, MediaFilter, Prototype, Relation, Sense, SensePrototypes
+from .model import (Alias, AuditEntry, GraphPatch, Entity, Evidence, HasSense, Media, MediaFilter, Prototype, Relation,
+                    SearchContext, Sense, SensePrototypes)
 from .patch import PatchOps, check_patch, required_ids
 
 PATCH_STEPS = ("delete_entities", "delete_aliases", "delete_has_sense", "delete_relations", "delete_evidence",
@@ -48,6 +51,29 @@ STRUCTURE_PATCH = ("delete_relations", "relations", "senses", "redirects")  # pa
 SPACES = ("joint", "native")
 V = TypeVar("V")
 Slots = dict[str, tuple[str | None, Prototype | None, Prototype | None]]  # sense -> (redirect, own, propagated)
+MAX_CONTEXT_HOPS = 2  # how far ``search_context`` walks (Neo4j reads that far in one query)
+
+
+def relatives_of(neighbours: Callable[[list[str]], Iterable[Relation]], sense_id: str, hops: int,
+                 max_visited: int) -> dict[str, int]:
+    """Senses within ``hops`` relations of ``sense_id`` in either direction, with their distance; the
+    walk stops after the depth at which more than ``max_visited`` senses were seen (a hub)."""
+    seen = {sense_id: 0}
+    frontier = [sense_id]
+    for depth in range(1, hops + 1):
+        if not frontier:
+            break
+        nxt = []
+        for rel in neighbours(frontier):
+            for other in (rel.source, rel.target):
+                if other not in seen:
+                    seen[other] = depth
+                    nxt.append(other)
+        frontier = nxt
+        if len(seen) > max_visited:
+            break
+    seen.pop(sense_id)
+    return seen
 
 
 def next_revision(token: str | None) -> str:
@@ -357,6 +383,41 @@ class StoreCore(EditOps, PatchOps):
             out[sid] = SensePrototypes(live, slots[live][1], slots[live][2])
         return out
 
+    def search_context(self, sense_ids: Sequence[str], expand: Sequence[str] = (), *, hops: int = 2,
+                       max_visited: int = 5000) -> SearchContext:
+        """What a search needs of its senses in one read: ``sense_prototypes`` of ``sense_ids`` and
+        ``expand``, and for each id of ``expand`` that holds no prototype itself (a redirected sense holds
+        none), the senses within ``hops`` relations (``relatives_of``) with their prototypes too."""
+        if isinstance(hops, bool) or not isinstance(hops, int) or not 1 <= hops <= MAX_CONTEXT_HOPS:
+            raise ValidationError(f"hops must be an integer from 1 to {MAX_CONTEXT_HOPS}, got {hops!r}")
+        if isinstance(max_visited, bool) or not isinstance(max_visited, int) or max_visited < 1:
+            raise ValidationError(f"max_visited must be a positive integer, got {max_visited!r}")
+        ids = list(dict.fromkeys([*sense_ids, *expand]))
+        if not ids:
+            return SearchContext({}, {})
+        slots, near = self._context(ids, list(dict.fromkeys(expand)), hops, max_visited)
+        asked = set(ids) | {r for d in near.values() for r in d}
+        while todo := list(dict.fromkeys(t for v in list(slots.values()) if (t := v[0]) is not None and t not in asked)):
+            asked.update(todo)  # redirect targets not read yet: one more read per hop (rare)
+            slots.update(self._sense_slots(todo))
+        redirects = {s: v[0] for s, v in slots.items()}
+        senses = {}
+        for sid in dict.fromkeys([*ids, *(r for d in near.values() for r in d)]):
+            live = live_sense(sid, redirects)
+            senses[sid] = SensePrototypes(live, slots[live][1], slots[live][2])
+        return SearchContext(senses, near)
+
+    def _context(self, ids: list[str], expand: list[str], hops: int, max_visited: int) -> tuple[Slots, dict[str, dict[str, int]]]:
+        """The slots of ``ids`` and of the relatives of each id of ``expand`` holding no prototype, with
+        those relatives (generic: a read of the slots, a walk of ``neighbours``, a read of theirs)."""
+        slots = self._sense_slots(ids)
+        near = {sid: relatives_of(self.neighbours, sid, hops, max_visited)
+                for sid in expand if sid in slots and slots[sid][1] is None and slots[sid][2] is None}
+        rest = list(dict.fromkeys(r for d in near.values() for r in d if r not in slots))
+        if rest:
+            slots.update(self._sense_slots(rest))
+        return slots, near
+
     def find_senses(self, query: str, limit: int = 20, *, with_media: bool = False) -> list[Sense]:
         """The best ``limit`` senses by id, label or alias: exact, then prefix, then substring (``sense_finder``)."""
         return sense_finder.find(self, query, limit, with_media=with_media).senses  # type: ignore[arg-type]
@@ -385,9 +446,11 @@ class StoreCore(EditOps, PatchOps):
         return self._search_media(vector, rec.positive_k(k), space, filters)  # type: ignore[attr-defined]
 
     def search_match(self, joint: np.ndarray | None, native: np.ndarray | None, k: int, *,
-                     filters: MediaFilter | None = None) -> list[tuple[str, float]]:
+                     filters: MediaFilter | None = None, records: int = 0) -> list[tuple[str, float]]:
         """Top-k media by ``joint·ê + native·f̂`` (see ``GraphStore.search_match``)."""
-        return self._search_match(joint, native, rec.positive_k(k), filters)  # type: ignore[attr-defined]
+        if isinstance(records, bool) or not isinstance(records, int) or records < 0:
+            raise ValidationError(f"records must be an integer >= 0, got {records!r}")
+        return self._search_match(joint, native, rec.positive_k(k), filters, records)  # type: ignore[attr-defined]
 
     def search_prototypes(self, vector: np.ndarray, k: int, *, propagated: bool = False) -> list[tuple[str, float]]:
         """Cosine top-k senses by their own (or propagated) prototype."""

@@ -349,10 +349,9 @@ RETURN s.sense_id AS sense_id, s.propagated AS vector, 'propagated' AS source,
        s.propagated_weight AS weight, s.propagated_norm AS norm
 """
 
-SENSE_PROTOTYPES = """
-UNWIND $ids AS id
-MATCH (s:Sense {sense_id: id})
-RETURN s.sense_id AS sense_id, s.redirect_to AS redirect_to,
+# A sense's redirect and both prototype slots (none for a redirected sense), as maps of the prototype fields.
+_SENSE_SLOTS = """
+s.sense_id AS sense_id, s.redirect_to AS redirect_to,
        CASE WHEN s.prototype IS NOT NULL AND s.redirect_to IS NULL THEN {
          sense_id: s.sense_id, vector: s.prototype, source: s.prototype_source,
          media_count: s.prototype_media_count, strategy: s.prototype_strategy,
@@ -364,6 +363,37 @@ RETURN s.sense_id AS sense_id, s.redirect_to AS redirect_to,
          confidence: s.propagated_confidence, joint: s.propagated_joint,
          weight: s.propagated_weight, norm: s.propagated_norm} END AS propagated
 """
+SENSE_PROTOTYPES = "UNWIND $ids AS id MATCH (s:Sense {sense_id: id}) RETURN " + _SENSE_SLOTS
+# A search's senses in one query: the slots of $ids (rows with a null ``of``), and for each sense of
+# $expand holding no prototype the senses one relation away (distance 1) and, unless more than
+# $max_visited were seen by then or $hops is 1, those one further (distance 2; a sense reached both
+# ways comes back with its least distance), each with its slots (graph/core.py ``search_context``).
+SEARCH_CONTEXT = """
+CALL () {
+  UNWIND $ids AS id
+  MATCH (s:Sense {sense_id: id})
+  RETURN null AS of, 0 AS distance, s
+  UNION ALL
+  UNWIND $expand AS id
+  MATCH (x:Sense {sense_id: id})
+  WHERE x.redirect_to IS NOT NULL OR (x.prototype IS NULL AND x.propagated IS NULL)
+  CALL (x) {
+    OPTIONAL MATCH (x)-[:RELATED]-(n:Sense) WHERE n <> x
+    RETURN collect(DISTINCT n) AS first
+  }
+  CALL (x, first) {
+    UNWIND first AS n
+    RETURN n AS r, 1 AS d
+    UNION ALL
+    UNWIND CASE WHEN $hops >= 2 AND size(first) + 1 <= $max_visited THEN first ELSE [] END AS n
+    MATCH (n)-[:RELATED]-(m:Sense) WHERE m <> x
+    WITH DISTINCT m
+    RETURN m AS r, 2 AS d
+  }
+  WITH x, r, min(d) AS d
+  RETURN x.sense_id AS of, d AS distance, r AS s
+}
+RETURN of, distance, """ + _SENSE_SLOTS
 
 # -- vector search --------------------------------------------------------------------------------------
 # Scores: Neo4j's cosine is (1 + cos) / 2; the store converts back to cos. With quantisation off the
@@ -375,6 +405,24 @@ AND ($source IS NULL OR EXISTS { (node)-[:EVIDENCE {source: $source}]->(:Sense) 
 AND NOT node.media_id IN $exclude
 """
 _SPACE_VECTOR = "CASE $space WHEN 'joint' THEN node.embedding ELSE node.features END"
+# The paired index's formula query: as SEARCH_MEDIA_INDEX, with the hits ranked here (score, then id,
+# as the store ranks) and the records of the best $records (vectors included) read in the same query,
+# so a search's reads of its hits need no round trip of their own.
+SEARCH_MATCH_INDEX = f"""
+CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node, score
+WITH count(*) AS raw, collect(CASE WHEN {_MEDIA_FILTER} THEN [node, score] END) AS kept
+UNWIND (CASE WHEN size(kept) = 0 THEN [[null, null]] ELSE kept END) AS hit
+WITH raw, hit[0] AS node, hit[1] AS score
+ORDER BY score DESC, node.media_id
+WITH raw, collect([node, score]) AS ranked
+UNWIND range(0, size(ranked) - 1) AS i
+WITH raw, i, ranked[i][0] AS node, ranked[i][1] AS score
+RETURN raw, node.media_id AS media_id, score,
+       CASE WHEN i < $records AND node IS NOT NULL THEN {{
+         media_id: node.media_id, uri: node.uri, modality: node.modality, sha256: node.sha256,
+         caption: node.caption, metadata: node.metadata, embedding: node.embedding,
+         features: node.features}} END AS record
+"""
 SEARCH_MEDIA_INDEX = f"""
 CALL db.index.vector.queryNodes($index, $fetch, $vector) YIELD node, score
 WITH count(*) AS raw, collect(CASE WHEN {_MEDIA_FILTER} THEN [node.media_id, score] END) AS kept
@@ -544,7 +592,8 @@ READS = {
     "meta": GET_META, "metas": GET_METAS, "redirects": REDIRECTS_OF, "senses": GET_SENSES, "entities": GET_ENTITIES,
     "has_sense_of": HAS_SENSE_OF, "entity_links": LINKS_OF_ENTITIES, "media": GET_MEDIA, "sha256s": MEDIA_SHA256S,
     "media_by_sha256": MEDIA_BY_SHA256, "prototypes_own": GET_OWN_PROTOTYPES,
-    "prototypes_propagated": GET_PROPAGATED_PROTOTYPES, "sense_prototypes": SENSE_PROTOTYPES, "neighbours": NEIGHBOURS,
+    "prototypes_propagated": GET_PROPAGATED_PROTOTYPES, "sense_prototypes": SENSE_PROTOTYPES,
+    "search_context": SEARCH_CONTEXT, "neighbours": NEIGHBOURS,
     "aliases_of": ALIASES_OF, "counts": COUNTS, "evidence_all": EVIDENCE_ALL, "evidence_sense": EVIDENCE_OF_SENSE,
     "evidence_media": EVIDENCE_OF_MEDIA, "evidence_sense_media": EVIDENCE_OF_PAIR, "audit_all": AUDIT_ALL,
     "audit_sense": AUDIT_FOR_SENSE, "missing_entities": MISSING_ENTITIES, "missing_senses": MISSING_SENSES,

@@ -265,7 +265,8 @@ class EmbeddedStore(StoreCore):
         return self._search.search_media(vector, k, space, filters, self._dims)
 
     def _search_match(self, joint: np.ndarray | None, native: np.ndarray | None, k: int,
-                      filters: MediaFilter | None) -> list[tuple[str, float]]:
+                      filters: MediaFilter | None, records: int = 0) -> list[tuple[str, float]]:
+        """(``records``, a hint to read hits' records with the query, costs nothing to skip in process.)"""
         return self._search.search_match(joint, native, k, filters, self._dims)
 
     def _search_prototypes(self, vector: np.ndarray, k: int, propagated: bool) -> list[tuple[str, float]]:

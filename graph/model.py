@@ -126,6 +126,16 @@ class SensePrototypes:
     propagated: Prototype | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class SearchContext:
+    """What a search reads about the senses it links, in one read (``GraphStore.search_context``):
+    each id's ``SensePrototypes``, and for each id asked to expand that holds no prototype, the senses
+    within a few relations with their distance (whose ``SensePrototypes`` are in ``senses`` too)."""
+
+    senses: dict[str, SensePrototypes]  # by the id asked, and by each relative's id
+    relatives: dict[str, dict[str, int]]  # expanded id -> {relative id: hops away}
+
+
 @dataclass(frozen=True)
 class AliasEntry:
     """One row of the alias table the linker matches against."""

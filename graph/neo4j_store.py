@@ -87,6 +87,16 @@ def _sequential(rows: list[dict[str, Any]], replaces: Callable[[dict[str, Any], 
     return list(out.values())
 
 
+def _slot(r: Any) -> tuple[str | None, Any, Any]:
+    """A sense's (redirect, own, propagated) from a row of ``cypher._SENSE_SLOTS``."""
+    return (r["redirect_to"], r["own"] and rec.prototype_of(r["own"]), r["propagated"] and rec.prototype_of(r["propagated"]))
+
+
+def _holds_none(slot: tuple[str | None, Any, Any] | None) -> bool:
+    """Whether a sense read holds no prototype in either slot (the senses ``search_context`` expands)."""
+    return slot is not None and slot[1] is None and slot[2] is None
+
+
 def _alias_key(text: str, lang: str) -> str:
     return f"{lang}\x1f{text}"
 
@@ -384,9 +394,20 @@ class Neo4jStore(StoreCore):
 
     def _sense_slots(self, sense_ids: Sequence[str]) -> Slots:
         """In one query (a search used to pay a round trip per sense to resolve it, then one per slot)."""
-        return {r["sense_id"]: (r["redirect_to"], r["own"] and rec.prototype_of(r["own"]),
-                                r["propagated"] and rec.prototype_of(r["propagated"]))
-                for r in self._rows("sense_prototypes", sense_ids)}
+        return {r["sense_id"]: _slot(r) for r in self._rows("sense_prototypes", sense_ids)}
+
+    def _context(self, ids: list[str], expand: list[str], hops: int, max_visited: int) -> tuple[Slots, dict[str, dict[str, int]]]:
+        """One query (``cypher.SEARCH_CONTEXT``) for the senses, the walk and the relatives' slots, where the
+        generic read pays a round trip for each and one per hop (a search used to pay about five)."""
+        if len(ids) > BATCH or len(expand) > BATCH:
+            return super()._context(ids, expand, hops, max_visited)
+        slots: Slots = {}
+        near: dict[str, dict[str, int]] = {sid: {} for sid in expand}
+        for r in self._run(q.SEARCH_CONTEXT, {"ids": ids, "expand": expand, "hops": hops, "max_visited": max_visited}):
+            slots[r["sense_id"]] = _slot(r)
+            if r["of"] is not None:
+                near[r["of"]][r["sense_id"]] = int(r["distance"])
+        return slots, {sid: d for sid, d in near.items() if d or _holds_none(slots.get(sid))}
 
     # -- vector search -----------------------------------------------------------------------------------
     def configure_vectors(self, *, paired_overfetch: float | None = None) -> None:
@@ -415,11 +436,13 @@ class Neo4jStore(StoreCore):
         fetch = max(OVERFETCH * k, MIN_FETCH) + len(f.exclude_ids)
         return self._ranked(self._index_hits(index, query, k, fetch, params), "media_id", k)
 
-    def _index_hits(self, index: str, vector: list[float], k: int, fetch: int, params: dict[str, Any]) -> list[Any]:
+    def _index_hits(self, index: str, vector: list[float], k: int, fetch: int, params: dict[str, Any],
+                    query: str = q.SEARCH_MEDIA_INDEX) -> list[Any]:
         """(media_id, score) records of one vector-index query whose nodes pass the filter, widening
-        the query until k pass or the index is exhausted; only ids and scores travel back."""
+        the query until k pass or the index is exhausted; only ids and scores travel back (and, with
+        ``SEARCH_MATCH_INDEX``, the records asked for)."""
         while True:
-            records = self._run(q.SEARCH_MEDIA_INDEX, {**params, "vector": vector, "index": index, "fetch": fetch})
+            records = self._run(query, {**params, "vector": vector, "index": index, "fetch": fetch})
             raw = int(records[0]["raw"]) if records else 0
             hits = [r for r in records if r["media_id"] is not None]
             if len(hits) >= k or raw < fetch:  # enough passed the filter, or the index is exhausted
@@ -427,7 +450,7 @@ class Neo4jStore(StoreCore):
             fetch *= 2
 
     def _search_match(self, joint: np.ndarray | None, native: np.ndarray | None, k: int,
-                      filters: MediaFilter | None) -> list[tuple[str, float]]:
+                      filters: MediaFilter | None, records: int = 0) -> list[tuple[str, float]]:
         """Top-k by ``joint·ê + native·f̂``: one query of the paired index with ``[joint | native | 0]``.
         Every paired row has norm sqrt(2), so the index's cosine is the formula / (|query|·sqrt(2)) and
         ranks by it exactly; scores come back as that cosine times |query|·sqrt(2) (float32, exact with
@@ -455,7 +478,11 @@ class Neo4jStore(StoreCore):
         if qn is not None:
             vector[jd : jd + nd] = qn
         fetch = max(math.ceil(self.paired_overfetch * k), MIN_FETCH) + len(f.exclude_ids)
-        hits = self._index_hits(PAIRED_INDEX, vector.tolist(), k, fetch, params)
+        hits = self._index_hits(PAIRED_INDEX, vector.tolist(), k, fetch, {**params, "records": min(records, k)},
+                                q.SEARCH_MATCH_INDEX)
+        if records:  # the best hits' records came with the query: the search's next reads of them are answered here
+            read = {r["media_id"]: rec.media_of(r["record"]) for r in hits if r["record"] is not None}
+            self._read_ahead.keep(list(read), read)
         scale = math.sqrt(jn * jn + nn * nn) * math.sqrt(2.0)
         return [(m, s * scale) for m, s in self._ranked(hits, "media_id", k)]
 

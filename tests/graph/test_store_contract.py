@@ -358,6 +358,77 @@ def test_sense_prototypes_resolves_redirects_and_reads_both_slots_at_once(bound,
         bound.sense_prototypes(["n_bird", "n_unknown"])
 
 
+def _context_graph(store, rng) -> None:
+    """crane_graph with one more level: n_bird -> n_animal, and a prototype on n_bird only."""
+    crane_graph(store)
+    store.upsert_senses([Sense("n_animal", "animal", "a living organism")])
+    store.upsert_relations([Relation("n_bird", "n_animal", "hypernym", 1.0)])
+    store.set_prototypes([Prototype("n_bird", unit(rng, NATIVE_DIM), "media", media_count=4)])
+
+
+def _same_slots(got, want) -> None:
+    assert got.sense_id == want.sense_id
+    for have, ref in ((got.own, want.own), (got.propagated, want.propagated)):
+        assert (have is None) == (ref is None)
+        if ref is not None:
+            np.testing.assert_allclose(have.vector, ref.vector, atol=1e-6)
+            assert (have.sense_id, have.source, have.media_count) == (ref.sense_id, ref.source, ref.media_count)
+
+
+def test_search_context_reads_the_senses_and_the_neighbourhood_of_those_without_a_prototype(bound, rng):
+    from sensegraph.handoff import relatives
+
+    _context_graph(bound, rng)
+    ctx = bound.search_context(["n_crane_machine", "n_bird", "n_crane_bird"], expand=["n_crane_bird", "n_bird"])
+    # n_bird holds a prototype: not walked; n_crane_bird holds none: its senses within two relations
+    assert ctx.relatives == {"n_crane_bird": {"n_bird": 1, "n_crane_machine": 2, "n_animal": 2}}
+    assert ctx.relatives["n_crane_bird"] == relatives(bound, "n_crane_bird")  # the engine's own walk
+    assert set(ctx.senses) == {"n_crane_machine", "n_bird", "n_crane_bird", "n_animal"}
+    want = bound.sense_prototypes(list(ctx.senses))
+    for sid, got in ctx.senses.items():
+        _same_slots(got, want[sid])
+    assert ctx.senses["n_bird"].own.media_count == 4 and ctx.senses["n_animal"].own is None
+    one = bound.search_context(["n_crane_bird"], expand=["n_crane_bird"], hops=1)
+    assert one.relatives == {"n_crane_bird": {"n_bird": 1}}
+    # a hub: the walk stops after the depth at which more than max_visited senses were seen
+    assert bound.search_context([], expand=["n_crane_bird"], max_visited=1).relatives == {"n_crane_bird": {"n_bird": 1}}
+    assert bound.search_context(["n_animal"], expand=["n_animal"]).relatives == {"n_animal": {"n_bird": 1, "n_crane_bird": 2, "n_crane_machine": 2}}
+    assert bound.search_context([]).senses == {} and bound.search_context(["n_bird"]).relatives == {}
+
+
+def test_search_context_follows_redirects_and_refuses_unknown_ids_and_bad_walks(bound, rng):
+    _context_graph(bound, rng)
+    bound.set_redirect("n_crane_machine", "n_bird")  # a merged sense reads as the one it was merged into
+    ctx = bound.search_context(["n_crane_machine"], expand=["n_crane_machine"])
+    assert ctx.senses["n_crane_machine"].sense_id == "n_bird" and ctx.senses["n_crane_machine"].own is not None
+    assert ctx.relatives == {"n_crane_machine": {"n_bird": 1, "n_crane_bird": 2, "n_animal": 2}}  # a redirected sense holds none
+    bound.set_redirect("n_animal", "n_crane_bird")  # a relative that redirects reads as its live sense
+    ctx = bound.search_context(["n_crane_bird"], expand=["n_crane_bird"])
+    assert ctx.senses["n_animal"].sense_id == "n_crane_bird"
+    with pytest.raises(NotFound, match="n_unknown"):
+        bound.search_context(["n_bird"], expand=["n_unknown"])
+    for bad in ({"hops": 0}, {"hops": 3}, {"hops": True}, {"max_visited": 0}):
+        with pytest.raises(ValidationError, match=next(iter(bad))):
+            bound.search_context(["n_bird"], ["n_bird"], **bad)
+
+
+def test_search_match_gives_the_same_answer_when_asked_to_read_the_hits_records(bound, rng):
+    ms = [media(rng, f"m{i:02d}") for i in range(20)] + [media(rng, "j0", native=False)]
+    bound.upsert_media(ms)
+    qj, qn = 0.6 * unit(rng, JOINT_DIM), 0.4 * unit(rng, NATIVE_DIM)
+    plain = bound.search_match(qj, qn, 12)
+    for records in (1, 5, 12, 50):
+        got = bound.search_match(qj, qn, 12, records=records)
+        assert [m for m, _ in got] == [m for m, _ in plain]
+        np.testing.assert_allclose([s for _, s in got], [s for _, s in plain], atol=1e-6)
+        ids, joint = bound.media_vectors([m for m, _ in got[:records]], "joint")
+        want = {m.media_id: m.embedding for m in ms}
+        np.testing.assert_allclose(joint, [want[m] / np.linalg.norm(want[m]) for m in ids], atol=1e-5)
+        assert {m: r.uri for m, r in bound.get_media(ids, vectors=False).items()} == {m: f"file:///{m}.jpg" for m in ids}
+    with pytest.raises(ValidationError, match="records"):
+        bound.search_match(qj, qn, 3, records=-1)
+
+
 def test_media_prototype_never_overwrites_curated(bound, rng):
     crane_graph(bound)
     curated = unit(rng, NATIVE_DIM)
