@@ -41,6 +41,7 @@ from .visual import picturable_senses
 EmbedTexts = Callable[[Sequence[str]], np.ndarray]
 PART_NAMES = ("context", "prior", "coherence", "visual", "alias")
 COHERENCE_WINDOW = 4  # other mentions considered on each side
+SHARED_WINDOW_TOKENS = 48  # neighbouring mentions share one context window up to this many tokens
 ANCESTOR_HOPS = 2
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\s\u3400-\u9fff\uf900-\ufaff]+")
 
@@ -55,20 +56,100 @@ def token_bounds(text: str) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
+Bounds = tuple[list[int], list[int]]
+_SENTENCE_END = re.compile(r"[.!?\u3002\uff01\uff1f\u2026]+[\"'\u201d\u2019)\]]*$")
+_CJK_END = "\u3002\uff01\uff1f"  # 。！？ end a sentence whatever follows
+_OPENERS = "\"'\u201c\u2018(["
+_NOT_AN_END = frozenset({"mr.", "mrs.", "ms.", "dr.", "st.", "prof.", "sr.", "jr.", "vs.", "no.", "mt.", "ft."})
+
+
+def sentence_starts(text: str, bounds: Bounds) -> list[int]:
+    """Index of each sentence's first token: after ``.``/``!``/``?`` before a capital, digit or quote,
+    after ``。！？``, and at a blank line (abbreviations such as "Mr." or "U.S." do not end one)."""
+    starts, ends = bounds
+    out = [0]
+    for i in range(len(starts) - 1):
+        tok, nxt = text[starts[i]:ends[i]], text[starts[i + 1]:ends[i + 1]]
+        if text.count("\n", ends[i], starts[i + 1]) >= 2:
+            out.append(i + 1)
+            continue
+        if not _SENTENCE_END.search(tok):
+            continue
+        bare = tok.rstrip("\"'\u201d\u2019)]")
+        if bare[-1] in _CJK_END:
+            out.append(i + 1)
+        elif bare.lower() in _NOT_AN_END or "." in bare[:-1] or (len(bare) == 2 and bare[0].isalpha()):
+            continue
+        elif nxt[0].isupper() or nxt[0].isdigit() or nxt[0] in _OPENERS or _TOKEN.fullmatch(nxt[0]) and "\u3400" <= nxt[0]:
+            out.append(i + 1)
+    return out
+
+
+def window_span(
+    start: int, end: int, n_tokens: int, bounds: Bounds, sentences: Sequence[int] | None = None
+) -> tuple[int, int, int, int]:
+    """``(lo, hi, first, last)``: the characters of a mention's context window and the token indices
+    they cover, kept inside the mention's sentence when ``sentences`` (``sentence_starts``) is given."""
+    starts, ends = bounds
+    left = bisect_right(ends, start)  # tokens ending at or before the mention
+    right = bisect_left(starts, end)  # first token starting at or after the mention's end
+    first = max(0, left - n_tokens)
+    last = min(len(ends), right + n_tokens) - 1
+    if sentences and ends:
+        k = bisect_right(sentences, min(left, len(ends) - 1)) - 1
+        first = max(first, sentences[k])
+        if k + 1 < len(sentences):
+            last = min(last, sentences[k + 1] - 1)
+    lo = min(start, starts[first]) if first < left else start
+    hi = max(end, ends[last]) if right <= last else end
+    return lo, hi, min(first, left), max(last, right - 1)
+
+
 def context_window(
-    text: str, start: int, end: int, n_tokens: int, bounds: tuple[list[int], list[int]] | None = None
+    text: str, start: int, end: int, n_tokens: int, bounds: Bounds | None = None,
+    sentences: Sequence[int] | None = None,
 ) -> str:
-    """The mention plus up to ``n_tokens`` tokens each side (a CJK character counts as a token)."""
-    starts, ends = bounds if bounds is not None else token_bounds(text)
-    lo, hi = start, end
-    if n_tokens > 0:
-        left = bisect_right(ends, start)  # tokens ending at or before the mention
-        if left > 0:
-            lo = min(lo, starts[max(0, left - n_tokens)])
-        right = bisect_left(starts, end)  # first token starting at or after the mention's end
-        if right < len(starts):
-            hi = max(hi, ends[min(len(ends), right + n_tokens) - 1])
+    """The mention plus up to ``n_tokens`` tokens each side (a CJK character counts as a token),
+    within its sentence when ``sentences`` is given."""
+    lo, hi, _, _ = window_span(start, end, n_tokens, bounds if bounds is not None else token_bounds(text), sentences)
     return " ".join(text[lo:hi].split())
+
+
+def shared_windows(
+    spans: Sequence[tuple[int, int]], n_tokens: int, bounds: Bounds, max_tokens: int,
+    sentences: Sequence[int] | None = None,
+) -> list[tuple[int, int]]:
+    """Character range of each mention's context window, neighbours sharing one where they crowd.
+
+    Mentions in text order join one group while they are in one sentence and the union of their own
+    windows (``window_span``) spans at most ``max_tokens`` tokens; the group embeds that union once.
+    Every mention keeps at least its own window, a lone mention exactly its own; ``max_tokens`` 0
+    gives every mention its own window. A dense document then embeds a window or two per sentence,
+    not one per mention.
+    """
+    own = [window_span(s, e, n_tokens, bounds, sentences) for s, e in spans]
+    sentence = [bisect_right(sentences, max(own_i[2], 0)) if sentences else 0 for own_i in own]
+    out: list[tuple[int, int]] = [(0, 0)] * len(spans)
+    group: list[int] = []
+    box = (0, 0, 0, 0)  # lo, hi, first, last of the group's union
+
+    def flush() -> None:
+        for i in group:
+            out[i] = (box[0], box[1])
+
+    for i in sorted(range(len(spans)), key=lambda k: spans[k]):
+        lo, hi, first, last = own[i]
+        if group:
+            union = (min(box[0], lo), max(box[1], hi), min(box[2], first), max(box[3], last))
+            if sentence[i] == sentence[group[0]] and union[3] - union[2] + 1 <= max_tokens:
+                group.append(i)
+                box = union
+                continue
+            flush()
+        group, box = [i], (lo, hi, first, last)
+    if group:
+        flush()
+    return out
 
 
 PRIOR_SMOOTHING = 1.0  # pseudo-count at rank 1 (PRIOR_SMOOTHING / rank at rank r): no counts → 1/rank
@@ -81,11 +162,12 @@ def prior_strength(context_words: int, scale: float = PRIOR_CONTEXT_SCALE) -> fl
     return 1.0 / (1.0 + max(context_words, 0) / scale)
 
 
-def context_words(text: str, start: int, end: int, n_tokens: int, bounds: tuple[list[int], list[int]] | None = None) -> int:
+def context_words(text: str, start: int, end: int, n_tokens: int, bounds: Bounds | None = None,
+                  sentences: Sequence[int] | None = None) -> int:
     """Content words (not stop words) in the mention's context window, outside the mention."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    window = context_window(text, start, end, n_tokens, bounds)
+    window = context_window(text, start, end, n_tokens, bounds, sentences)
     mention = " ".join(text[start:end].split())
     rest = window.replace(mention, " ", 1)
     return sum(1 for w in _WORD.findall(rest) if w.lower() not in STOP_WORDS)
@@ -199,6 +281,8 @@ class ContextDisambiguator:
         nil_threshold: float = 0.25,
         context_window: int = 12,
         coherence_window: int = COHERENCE_WINDOW,
+        shared_window_tokens: int = SHARED_WINDOW_TOKENS,
+        sentence_windows: bool = True,
     ) -> None:
         self.knowledge = knowledge
         self.embed_texts = embed_texts
@@ -207,6 +291,8 @@ class ContextDisambiguator:
         self.nil_threshold = nil_threshold
         self.window = context_window
         self.coherence_window = coherence_window
+        self.shared_window_tokens = shared_window_tokens
+        self.sentence_windows = sentence_windows
         self._vectors: dict[str, np.ndarray] = {}
         self._rel_cache: dict[tuple[str, str], float] = {}
 
@@ -227,11 +313,11 @@ class ContextDisambiguator:
         out = []
         for text, mentions, cand_lists in items:
             linked = []
-            bounds = token_bounds(text)
+            bounds, sentences = self._bounds(text)
             for m, cands in zip(mentions, cand_lists):
                 ranks = [c.rank for c in cands]
                 tags = [counts.get(c.alias.lower(), {}).get(c.sense_id, 0) for c in cands]
-                strength = prior_strength(context_words(text, m.start, m.end, self.window, bounds)) if cands else 0.0
+                strength = prior_strength(context_words(text, m.start, m.end, self.window, bounds, sentences)) if cands else 0.0
                 for c, p in zip(cands, prior_scores(ranks, tags)):
                     c.parts["prior"] = p * strength
                     c.parts["context"] = c.parts.get("context", 0.0) * (1.0 - strength)
@@ -241,18 +327,26 @@ class ContextDisambiguator:
             out.append(linked)
         return out
 
+    def _bounds(self, text: str) -> tuple[Bounds, list[int] | None]:
+        """Token offsets of ``text`` and, with ``sentence_windows``, its sentences' first tokens."""
+        bounds = token_bounds(text)
+        return bounds, sentence_starts(text, bounds) if self.sentence_windows else None
+
     # -- parts that need the store or the embedder ------------------------------------------------
     def _fill_context(self, items: Sequence[tuple[str, Sequence[Mention], Sequence[list[Candidate]]]]) -> None:
         if self.embed_texts is None or self.weights.get("context", 0.0) == 0.0:
             return
         windows, owners = [], []
         for text, mentions, cand_lists in items:
-            bounds = token_bounds(text)
-            for m, cands in zip(mentions, cand_lists):
-                # a bare noun's context part is scaled by 1 − prior strength = 0: its sense texts need no embedding
-                if cands and context_words(text, m.start, m.end, self.window, bounds) > 0:
-                    windows.append(context_window(text, m.start, m.end, self.window, bounds))
-                    owners.append(cands)
+            bounds, sentences = self._bounds(text)
+            # a bare noun's context part is scaled by 1 − prior strength = 0: its sense texts need no embedding
+            scored = [(m, cands) for m, cands in zip(mentions, cand_lists)
+                      if cands and context_words(text, m.start, m.end, self.window, bounds, sentences) > 0]
+            spans = shared_windows([(m.start, m.end) for m, _ in scored], self.window, bounds,
+                                   self.shared_window_tokens, sentences)
+            for (lo, hi), (_, cands) in zip(spans, scored):
+                windows.append(" ".join(text[lo:hi].split()))
+                owners.append(cands)
         if not windows:
             return
         ids = list(dict.fromkeys(c.sense_id for cands in owners for c in cands))
