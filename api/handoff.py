@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from sensegraph.graph.core import relatives_of
+
 HOPS = 2
 DECAY = 0.5  # share of the weight that crosses one relation
 MAX_RELATIVES = 8  # nearest relatives with prototypes that share a weight
@@ -60,23 +62,9 @@ def candidate_weights(mentions: Sequence[Any], temperature: float, min_share: fl
 
 
 def relatives(store: Any, sense_id: str, hops: int = HOPS) -> dict[str, int]:
-    """Senses within ``hops`` relations of ``sense_id`` in either direction, with their distance."""
-    seen = {sense_id: 0}
-    frontier = [sense_id]
-    for depth in range(1, hops + 1):
-        if not frontier:
-            break
-        nxt = []
-        for rel in store.neighbours(frontier):
-            for other in (rel.source, rel.target):
-                if other not in seen:
-                    seen[other] = depth
-                    nxt.append(other)
-        frontier = nxt
-        if len(seen) > MAX_VISITED:
-            break
-    seen.pop(sense_id)
-    return seen
+    """Senses within ``hops`` relations of ``sense_id`` in either direction, with their distance (the
+    walk ``GraphStore.search_context`` reads in one go, here over ``store.neighbours``)."""
+    return relatives_of(store.neighbours, sense_id, hops, MAX_VISITED)
 
 
 def hand_on(
@@ -86,9 +74,11 @@ def hand_on(
     chosen: Mapping[str, float],
     represent: Callable[[Sequence[tuple[str, float]]], list[Any]],
     temperature: float,
+    near: Mapping[str, Mapping[str, int]] | None = None,
 ) -> tuple[list[Any], dict[str, list[str]]]:
     """Linked senses (``represent``'s records) that take over the weight of ``missing`` senses, and
-    for each missing sense the senses its weight went to."""
+    for each missing sense the senses its weight went to; ``near``: relatives already read
+    (``search_context``), walked in ``store`` for a sense not in it."""
     out: list[Any] = []
     given: dict[str, list[str]] = {}
     for sid in missing:
@@ -101,9 +91,9 @@ def hand_on(
             if share >= CLOSE_MARGIN:
                 got = represent([(cands[1].sense_id, weight * share)])
         if not got:
-            near = relatives(store, sid)
-            have = {ls.sense_id: ls for ls in represent([(r, 1.0) for r in near])}
-            nearest = dict(sorted(((r, near[r]) for r in have), key=lambda kv: (kv[1], kv[0]))[:MAX_RELATIVES])
+            near_s = dict(near[sid]) if near is not None and sid in near else relatives(store, sid)
+            have = {ls.sense_id: ls for ls in represent([(r, 1.0) for r in near_s])}
+            nearest = dict(sorted(((r, near_s[r]) for r in have), key=lambda kv: (kv[1], kv[0]))[:MAX_RELATIVES])
             got = [replace(have[r], confidence=have[r].confidence * w) for r, w in spread(weight, nearest).items()]
         if got:
             out.extend(got)

@@ -20,7 +20,7 @@ import numpy as np
 from sensegraph.config import SenseGraphConfig
 from sensegraph.errors import NotFound, ValidationError
 from sensegraph.graph.base import GraphStore
-from sensegraph.graph.model import MODALITIES, MediaFilter, Prototype
+from sensegraph.graph.model import MODALITIES, MediaFilter, Prototype, SearchContext, SensePrototypes
 from sensegraph.linking.base import LinkedMention
 from sensegraph.linking.lexicon import is_cjk
 
@@ -230,30 +230,42 @@ class SearchEngine:
         candidates counted by probability, weight handed on from senses without media), the chosen senses
         without a prototype, what was handed on to whom, and the weight that stays out of β."""
         chosen = chosen_senses([m for m, _ in mentions])
-        linked = self.linked_senses(chosen)
-        missing = self.without_prototype(chosen, linked)
+        ctx = self.read_context(mentions, chosen)  # one store read for all of the below
+        linked = self.linked_senses(chosen, ctx.senses)
+        missing = self.without_prototype(chosen, linked, ctx.senses)
         missing_h = missing
         share = self.config.search.candidate_share
         if share > 0:  # every represented candidate counts by its linking probability (media-aware weights)
             others = handoff.candidate_weights([m for m, p in mentions if not p], self.config.linker.temperature, share)
-            soft = self.linked_senses([(s, w) for s, w in others.items() if s not in dict(chosen)])
+            soft = self.linked_senses([(s, w) for s, w in others.items() if s not in dict(chosen)], ctx.senses)
             linked = handoff.merge(linked, soft)
             soft_ids = {ls.sense_id for ls in soft}
             covered = {m.sense_id for m, _ in mentions if any(c.sense_id in soft_ids for c in (m.candidates or []))}
             missing_h = [s for s in missing if s not in covered]
         extra, handed = (handoff.hand_on(self.store, [m for m, _ in mentions], missing_h, dict(chosen),
-                                         self.linked_senses, self.config.linker.temperature)
+                                         lambda pairs: self.linked_senses(pairs, ctx.senses), self.config.linker.temperature,
+                                         near=ctx.relatives)
                          if self.config.search.hand_on else ([], {}))
         linked = handoff.merge(linked, extra)  # a sense without media hands its weight on (docs/linking.md)
         unrepresented = unrepresented_weight([w for sid, w in chosen if sid in missing_h and sid not in handed],
                                              [ls.confidence for ls in linked])  # stays out of β
         return linked, missing, handed, unrepresented
 
-    def linked_senses(self, chosen: Sequence[tuple[str, float]]) -> list[LinkedSense]:
-        """Pick each sense's prototype: its own with enough evidence, else the propagated one."""
+    def read_context(self, mentions: Sequence[tuple[LinkedMention, bool]], chosen: Sequence[tuple[str, float]]) -> SearchContext:
+        """The query's senses in one store read (``GraphStore.search_context``): the chosen senses and every
+        candidate of its mentions (candidate shares, a close runner-up) with their prototypes, and for a
+        chosen sense holding none, its relatives within ``handoff.HOPS`` with theirs (the hand-on)."""
+        ids = [sid for sid, _ in chosen] + [c.sense_id for m, _ in mentions for c in (m.candidates or [])]
+        expand = [sid for sid, _ in chosen] if self.config.search.hand_on else []
+        return self.store.search_context(ids, expand, hops=handoff.HOPS, max_visited=handoff.MAX_VISITED)
+
+    def linked_senses(self, chosen: Sequence[tuple[str, float]],
+                      known: Mapping[str, SensePrototypes] | None = None) -> list[LinkedSense]:
+        """Pick each sense's prototype: its own with enough evidence, else the propagated one (from
+        ``known``, what ``read_context`` read; the store is asked only for ids not in it)."""
         if not chosen:
             return []
-        found = self.store.sense_prototypes([sid for sid, _ in chosen])  # one read: redirects and both slots
+        found = self._prototypes([sid for sid, _ in chosen], known)
         out: list[LinkedSense] = []
         for sid, conf in chosen:
             live, p, prop = found[sid].sense_id, found[sid].own, found[sid].propagated
@@ -263,12 +275,18 @@ class SearchEngine:
                 out.append(LinkedSense(live, conf, prop, trust=prop.confidence * self.config.search.propagated_weight))
         return out
 
-    def without_prototype(self, chosen: Sequence[tuple[str, float]], linked: Sequence[LinkedSense]) -> list[str]:
+    def without_prototype(self, chosen: Sequence[tuple[str, float]], linked: Sequence[LinkedSense],
+                          known: Mapping[str, SensePrototypes] | None = None) -> list[str]:
         """The chosen senses ``linked_senses`` found no prototype for: they add nothing to sim2."""
         have = {ls.sense_id for ls in linked}
         rest = [sid for sid, _ in chosen if sid not in have]
-        live = {sid: r.sense_id for sid, r in self.store.sense_prototypes(rest).items()} if rest else {}
-        return [sid for sid in rest if live[sid] not in have]
+        found = self._prototypes(rest, known)
+        return [sid for sid in rest if found[sid].sense_id not in have]
+
+    def _prototypes(self, ids: Sequence[str], known: Mapping[str, SensePrototypes] | None) -> Mapping[str, SensePrototypes]:
+        """``known`` with the ``sense_prototypes`` of the ids it lacks (one read: redirects and both slots)."""
+        todo = [sid for sid in dict.fromkeys(ids) if sid not in (known or {})]
+        return {**(known or {}), **self.store.sense_prototypes(todo)} if todo else (known or {})
 
     def _rank(self, q, linked, k, alpha, beta, flt, threshold, label, unrepresented: float = 0.0, *,
               text_query: bool = False) -> SearchResult:
@@ -283,7 +301,9 @@ class SearchEngine:
         weights = sense_weights(linked, unrepresented) if b > 0 else np.zeros(0)
         linked, weights = self._by_modality(linked, weights)  # one part per modality of each prototype (api/fusion.py)
         t0 = time.perf_counter()
-        found = self.store.search_match(*formula_query(q, [ls.prototype.vector for ls in linked], weights, a, b), kp, filters=flt)
+        # records: the hits re-scored next (a head re-ranks all K'), which a server store reads with the query
+        found = self.store.search_match(*formula_query(q, [ls.prototype.vector for ls in linked], weights, a, b), kp, filters=flt,
+                                        records=kp if plan.head is not None else k)
         t_vec = time.perf_counter() - t0
         # the store ranked by the formula itself: only the best k need re-scoring for their explanation
         # (K' is what a store ranking from partial lists, like Neo4j's, draws from; more costs nothing here)
