@@ -254,6 +254,10 @@ class SenseGraph:
                                       "(a source is 'wordnet', 'cedict' or a JSON Lines file, docs/kg-format.md)")
             report = import_jsonl(self.store, source, batch_size=batch_size, progress=progress)
         self.refresh_linker()  # new aliases and senses are linkable now
+        if self.config.propagation.auto:  # built here once, not by the first ingest's automatic update
+            from .propagation import prepare_structure
+
+            prepare_structure(self.store)
         return report
 
     # -- linking, ingest, search ---------------------------------------------------------------

@@ -4,7 +4,8 @@
 
 Part 1 ingests real packaged images (the core eval set's media, captions included; past its 167,
 evalsets/coldstart's one-word titles) into fresh embedded stores holding all WordNet nouns (copies of
-one import): a new machine (media and text caches empty); a cached machine, where another store
+one ``import_kg("wordnet")``, which leaves the automatic update's sense structure beside the store; the
+cost of building it when nothing holds it is printed first): a new machine (media and text caches empty); a cached machine, where another store
 already embedded the sense texts (the machine-wide text cache), with the default automatic propagation
 and with it off; and a re-ingest with everything cached (linking, store writes and propagation only).
 Each row's yardstick is the bare encoder over the same images, timed just before it in the same process
@@ -59,15 +60,14 @@ def part_ingest(n_images: int, work: Path, console: Console) -> Table:
     import shutil
 
     from sensegraph import SenseGraph
-    from sensegraph.graph.importers import import_wordnet
 
     records = _records(n_images)
     data = [Path(r["media"]).read_bytes() for r in records]
     template = work / "template"
-    if not (template / "graph.sqlite").exists():
-        sg = SenseGraph(str(template))
-        import_wordnet(sg.store)
-        sg.close()
+    with SenseGraph(str(template)) as sg:
+        if not (template / "graph.sqlite").exists() or not sg.store.counts()["senses"]:
+            sg.import_kg("wordnet")  # as `sensegraph import-kg wordnet`: it leaves the update's sense structure
+        console.print(_structure_costs(sg.store))
     for var in ("SENSEGRAPH_CACHE_DIR", "SENSEGRAPH_TEXT_CACHE_DIR"):
         os.environ.pop(var, None)
     texts = work / "texts"  # the machine-wide text cache (sense texts, context windows, glosses)
@@ -108,6 +108,24 @@ def part_ingest(n_images: int, work: Path, console: Console) -> Table:
         t.add_row(label, f"{enc_wall:.1f}", f"{wall:.1f}", f"{len(records) / wall:.2f}", f"{enc_wall / wall:.2f}x",
                   f"{enc_cpu / cpu:.2f}x", str(propagated))
     return t
+
+
+def _structure_costs(store) -> str:
+    """What the automatic update's sense structure costs: read and built from the store (what an ingest
+    pays when nothing holds it), and loaded from the copy an import leaves beside the store."""
+    from sensegraph.gnn.structure import from_columns
+    from sensegraph.gnn.structure_cache import FILE, load, save
+
+    c0, t0 = time.process_time(), time.perf_counter()
+    revision = store.structure_revision()
+    built = from_columns(revision, *store.sense_structure())
+    build = (time.perf_counter() - t0, time.process_time() - c0)
+    save(store.local_dir / FILE, built)
+    c0, t0 = time.process_time(), time.perf_counter()
+    assert load(store.local_dir / FILE, revision) is not None
+    loaded = (time.perf_counter() - t0, time.process_time() - c0)
+    return (f"sense structure ({built.num_nodes:,} senses, {built.src.size:,} relations): built from the store "
+            f"{build[0]:.2f} s wall / {build[1]:.2f} s CPU, loaded from its file {loaded[0]:.3f} s / {loaded[1]:.3f} s")
 
 
 def part_propagate(work: Path, sample: int = 256) -> Table:

@@ -3,6 +3,7 @@ is the one the full-scan reader keeps, and a run is idempotent and incremental."
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sensegraph.gnn.data import build_sense_graph
 from sensegraph.propagation import Propagator, prototype_digests
@@ -147,3 +148,31 @@ def test_an_update_writes_only_the_senses_within_reach_of_the_changed_one(store,
     assert set(written) == bare and 0 < report.written < first.written  # the other groups' guesses stay
     written.clear()
     assert prop.run(changed_only=True, touched=[changed]).mode == "unchanged" and written == []
+
+
+def test_a_non_learned_update_predicts_on_one_torch_thread_and_gives_the_threads_back(store, tmp_path, monkeypatch):
+    """Its many small tensor ops wait for a second thread's time slice on a busy machine; the caller's
+    thread count (the encoder's) comes back afterwards, also when the update fails."""
+    import torch
+
+    from sensegraph import propagation
+
+    seen = []
+    real = propagation.predict_with_holdout
+
+    def recording(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(propagation, "predict_with_holdout", recording)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        report = Propagator(store, method="neighbour-mean", directory=tmp_path / "gnn").run()
+        assert report.written > 0 and seen == [1] and torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), propagation.one_torch_thread():
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("boom")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

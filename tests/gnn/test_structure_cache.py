@@ -217,3 +217,20 @@ def test_the_cut_matches_the_outward_read_on_random_graphs(tmp_path):
             assert (local.ids, local.own, local.types) == (ids, n_own, types)
             assert local.pairs.tolist() == pairs and local.rel.tolist() == rel
         store.close()
+
+
+def test_an_import_leaves_the_structure_for_the_first_ingest(tmp_path):
+    """``import_kg`` builds the structure (saved beside an embedded store) while propagation.auto is on."""
+    from pathlib import Path
+
+    from sensegraph import SenseGraph
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "sports.jsonl"
+    with SenseGraph(str(tmp_path / "on")) as sg:
+        sg.import_kg(example)
+        cache = StructureCache()
+        got = cache.get(sg.store)
+        assert cache.last == "disk" and len(got.ids) == sg.store.counts()["senses"] and got.src.size > 0
+    with SenseGraph(str(tmp_path / "off"), config={"propagation": {"auto": False}}) as sg:
+        sg.import_kg(example)
+    assert not (tmp_path / "off" / FILE).exists()
