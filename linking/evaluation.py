@@ -127,6 +127,12 @@ def split_items(items: Iterable[WsdItem], cap: int = DEFAULT_CAP) -> dict[str, l
     return out
 
 
+def training_items(wordnet_dir: str | Path | None = None) -> list[WsdItem]:
+    """Items for a learned scorer: in neither shipped split, and no sentence a dev or test sentence is."""
+    held = {it.text for name in SPLITS for it in load_split(name)}
+    return [it for it in build_items(wordnet_dir) if it.text not in held]
+
+
 def write_split(items: Sequence[WsdItem], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:

@@ -68,3 +68,14 @@ def test_a_bare_noun_takes_its_semcor_sense(wordnet_linker):
     assert all(c.parts["context"] == 0.0 for c in hand.candidates + bat.candidates)
     [bird] = [m for m in wordnet_linker.link("a crane wading in the marsh") if m.text == "crane"]
     assert bird.sense_id == CRANE_BIRD and any(c.parts["context"] > 0 for c in bird.candidates)
+
+
+def test_training_items_share_no_sentence_with_either_split():
+    """The learned-scorer experiments (docs/linking.md) train on these: no dev or test sentence among them."""
+    from sensegraph.linking.evaluation import build_items, training_items
+
+    train, every = training_items(), build_items()
+    held = {i.text for name in ("dev", "test") for i in load_split(name)}
+    assert len(train) == 5862 and len(every) == 8863
+    assert not {i.text for i in train} & held
+    assert len(train) + sum(i.text in held for i in every) == len(every)  # everything else is kept
