@@ -479,7 +479,7 @@ class Neo4jStore(StoreCore):
             vector[jd : jd + nd] = qn
         fetch = max(math.ceil(self.paired_overfetch * k), MIN_FETCH) + len(f.exclude_ids)
         hits = self._index_hits(PAIRED_INDEX, vector.tolist(), k, fetch, {**params, "records": min(records, k)},
-                                q.SEARCH_MATCH_INDEX)
+                                q.SEARCH_MATCH_INDEX if records else q.SEARCH_MEDIA_INDEX)  # the latter ranks nothing in Cypher
         if records:  # the best hits' records came with the query: the search's next reads of them are answered here
             read = {r["media_id"]: rec.media_of(r["record"]) for r in hits if r["record"] is not None}
             self._read_ahead.keep(list(read), read)
