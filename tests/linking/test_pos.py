@@ -16,7 +16,7 @@ WORDS = ["open", "door", "press", "button", "lost", "best", "small", "upside", "
          "bat", "baseball", "baseball bat", "fruit bat", "mouse", "computer mouse", "computer", "cat",
          "sleeping", "electric", "kettle", "grey", "tail", "crane", "building site", "keyboard", "side",
          "Rockets", "Sharks", "a", "in", "US", "goose", "key", "silhouette", "one", "ones", "boy", "diving",
-         "girl", "pool"]
+         "girl", "pool", "star", "shape", "gold", "ring"]
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,8 @@ def found(detector, text: str) -> list[str]:
     ("An electric kettle.", ["kettle"]),                  # "electric" modifies, WordNet knows it as an adjective
     ("a grey mouse with a long tail", ["mouse", "tail"]),
     ("black silhouette of a door key", ["silhouette", "door", "key"]),  # the parser hangs key under door: still a noun
+    ("draw a star shape", ["star", "shape"]),             # a noun modifier (compound) that WordNet also lists as an adjective
+    ("a gold ring", ["gold", "ring"]),
 ])
 def test_only_nouns_are_mentions(detector, text, nouns):
     assert found(detector, text) == nouns
