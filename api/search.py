@@ -253,9 +253,9 @@ class SearchEngine:
 
     def read_context(self, mentions: Sequence[tuple[LinkedMention, bool]], chosen: Sequence[tuple[str, float]]) -> SearchContext:
         """The query's senses in one store read (``GraphStore.search_context``): the chosen senses and every
-        candidate of its mentions (candidate shares, a close runner-up) with their prototypes, and for a
-        chosen sense holding none, its relatives within ``handoff.HOPS`` with theirs (the hand-on)."""
-        ids = [sid for sid, _ in chosen] + [c.sense_id for m, _ in mentions for c in (m.candidates or [])]
+        candidate of its linked mentions (candidate shares, a close runner-up) with their prototypes, and for
+        a chosen sense holding none, its relatives within ``handoff.HOPS`` with theirs (the hand-on)."""
+        ids = [sid for sid, _ in chosen] + [c.sense_id for m, _ in mentions if m.sense_id is not None for c in (m.candidates or [])]
         expand = [sid for sid, _ in chosen] if self.config.search.hand_on else []
         return self.store.search_context(ids, expand, hops=handoff.HOPS, max_visited=handoff.MAX_VISITED)
 

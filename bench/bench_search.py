@@ -305,6 +305,37 @@ def settle_neo4j(uri: str, data: Path, heap: str, pagecache_mb: int) -> float:
     return time.perf_counter() - t0
 
 
+class RoundTrips:
+    """Counts the Bolt round trips (``Neo4jStore._run`` calls) and the seconds spent in them while ``on``."""
+
+    def __init__(self) -> None:
+        self.on, self.calls, self.seconds = False, 0, []
+
+    def wrap(self, store) -> None:
+        run = store._run
+
+        def counted(query, params=None, **kw):
+            if not self.on:
+                return run(query, params, **kw)
+            t0 = time.perf_counter()
+            try:
+                return run(query, params, **kw)
+            finally:
+                self.calls += 1
+                self.seconds[-1] += time.perf_counter() - t0
+
+        store._run = counted
+
+    def timed(self, fn: Callable[[], object]) -> object:
+        """``fn()`` with its round trips counted (one entry of ``seconds`` per call)."""
+        self.on = True
+        self.seconds.append(0.0)
+        try:
+            return fn()
+        finally:
+            self.on = False
+
+
 def fmt(p: tuple[float, float]) -> str:
     return f"{p[0]:8.2f} {p[1]:8.2f}"
 
@@ -412,7 +443,9 @@ def main() -> None:
                           f"{paired_segments(neo, Path(args.neo4j_data))} segments", flush=True)
                 neo_sg.search_result(texts[0], 10)
                 fns["neo_store"] = lambda i: rows_of(neo.search_media(qvecs[i], 10, space="joint"))
-                fns["neo_search"] = lambda i: (neo_sg.text_memo.clear(), neo_sg.search_result(texts[i], 10))[1]
+                trips = RoundTrips()
+                trips.wrap(neo)
+                fns["neo_search"] = lambda i: (neo_sg.text_memo.clear(), trips.timed(lambda: neo_sg.search_result(texts[i], 10)))[1]
             la = load()
             res = interleaved(fns, len(texts), args.repeat)
             store.configure_vectors(ann_threshold=n + 1)  # the same search with exact vector paths
@@ -439,6 +472,9 @@ def main() -> None:
                 got = [hit_ids(r) for r in res["neo_search"][0]]
                 search_rows.append((n, "neo4j", "index", search_row(res, "neo_search", recall(got, want, 10), recall(got, truth_formula, 10)), la))
             print_tables(vec_rows, search_rows, default_threshold)
+            if "neo_search" in res:
+                print(f"Neo4j at {n:,}: {trips.calls / len(trips.seconds):.2f} round trips per search, "
+                      f"{np.median(trips.seconds) * 1000:.1f} ms p50 in them", flush=True)
             del joint
     finally:
         store.close()
