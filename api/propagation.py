@@ -29,7 +29,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,15 +85,12 @@ def checkpoint_path(store: GraphStore) -> Path:
 
 
 def prototype_digests(store: GraphStore, sense_ids: Sequence[str] | None = None) -> dict[str, str]:
-    """A short digest of each own prototype (vector bytes + media count), read in pages; of every
-    sense, or of ``sense_ids`` only."""
-
-    if sense_ids is None:
-        own = [s.sense_id for batch in store.iter_senses() for s in batch
-               if s.prototype_source in OWN_SOURCES and not s.redirect_to]
-    else:
-        own = [sid for sid, s in _senses(store, sorted(set(sense_ids))).items()
-               if s.prototype_source in OWN_SOURCES and not s.redirect_to]
+    """A short digest of each own prototype (vector bytes + media count), read in chunks; of every
+    sense that holds one (found through ``own_prototype_ids``, not a scan of every sense), or of
+    ``sense_ids`` only."""
+    ids = store.own_prototype_ids() if sense_ids is None else sense_ids
+    own = [sid for sid, s in _senses(store, sorted(set(ids))).items()
+           if s.prototype_source in OWN_SOURCES and not s.redirect_to]
     out: dict[str, str] = {}
     for part in chunks(own):
         for sid, p in store.get_prototypes(part).items():
@@ -298,8 +295,8 @@ class Propagator:
             said = pred.norm(dim=1).numpy() > 0  # a method with nothing to say writes nothing
             keep = rows[said]
             protos = propagated_prototypes(graph, _RowsOf(keep, pred[torch.from_numpy(said)]), conf,
-                                           torch.from_numpy(keep), min_own_media=self.min_own_media)
-            protos = [replace(p, strategy=self.method) for p in protos]
+                                           torch.from_numpy(keep), min_own_media=self.min_own_media,
+                                           strategy=self.method)
             silent = [graph.sense_ids[i] for i in sorted(set(rows.tolist()) - set(keep.tolist()))]
             step(len(protos))
         self._clear(silent)  # a sense its method has nothing left to say about keeps no stale prototype
@@ -390,7 +387,7 @@ class _RowsOf:
 
     def __init__(self, rows: np.ndarray, block: Any) -> None:
         self._at = {int(r): j for j, r in enumerate(rows)}
-        self._block = block
+        self._block = np.asarray(block)  # rows as float32 arrays (a CPU tensor is viewed, not copied)
 
     def __getitem__(self, i: int) -> Any:
         return self._block[self._at[i]]

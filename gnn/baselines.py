@@ -66,12 +66,16 @@ def label_responses(graph: SenseGraphData, visible: torch.Tensor, *, alpha: floa
     if rows.size == 0 or rows.size > graph.data.proto.size(1):
         return None
     y = np.zeros((graph.num_nodes, rows.size), dtype=np.float32)
-    y[rows, np.arange(rows.size)] = 1.0
-    return torch.from_numpy(_propagate(graph, y, alpha, iterations))
+    ones = (rows, np.arange(rows.size))
+    y[ones] = 1.0
+    return torch.from_numpy(_propagate(graph, y, alpha, iterations, ones=ones))
 
 
-def _propagate(graph: SenseGraphData, y: np.ndarray, alpha: float, iterations: int) -> np.ndarray:
-    """``iterations`` steps of F ← α·mean_neighbours(F) + (1−α)·Y from F = Y (float32).
+def _propagate(graph: SenseGraphData, y: np.ndarray, alpha: float, iterations: int,
+               ones: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """``iterations`` steps of F ← α·mean_neighbours(F) + (1−α)·Y from F = Y (float32); ``ones``: the
+    (rows, columns) where a one-hot Y holds its ones, so (1−α)·Y is added there alone (adding its zeros
+    changes no number, and an (N, V) pass per step is most of the time after 200 captions).
 
     A scipy CSR product: on 2 busy cores torch's sparse COO product took 0.4–0.7 s for what this does
     in 0.015 s (12,873 senses, 35 columns; the same numbers to 1e-7)."""
@@ -81,11 +85,15 @@ def _propagate(graph: SenseGraphData, y: np.ndarray, alpha: float, iterations: i
     src, dst = graph.data.edge_index.numpy()
     deg = np.maximum(np.bincount(dst, minlength=n), 1).astype(np.float32)
     mean_adj = sp.csr_matrix((1.0 / deg[dst], (dst, src)), shape=(n, n), dtype=np.float32)  # duplicates add up
-    f, base = y.copy(), (1 - alpha) * y
+    f = y  # never written: the first step makes a new array
+    base = (1 - alpha) * (y if ones is None else y[ones])
     for _ in range(iterations):  # in place: one (N, V) array per step, not three (the same float32 numbers)
         f = mean_adj @ f
         f *= alpha
-        f += base
+        if ones is None:
+            f += base
+        else:
+            f[ones] += base
     return f.astype(np.float32, copy=False)
 
 

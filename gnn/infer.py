@@ -80,17 +80,22 @@ def propagated_prototypes(
     rows: Sequence[int] | torch.Tensor,
     *,
     min_own_media: int = 1,
+    strategy: str = STRATEGY,
 ) -> list[Prototype]:
-    """Propagated prototypes for ``rows`` that lack an own prototype backed by ``min_own_media`` media."""
+    """Propagated prototypes for ``rows`` that lack an own prototype backed by ``min_own_media`` media;
+    ``pred[i]`` is row ``i``'s prediction (a tensor row, or a float32 array row used as it is)."""
     d = graph.data
-    counts = torch.expm1(d.log_count).round()
+    has, counts, confs = d.has_proto.numpy(), torch.expm1(d.log_count).round().numpy(), conf.numpy()
+    floor = max(1, min_own_media)
     out: list[Prototype] = []
     for i in (rows.tolist() if isinstance(rows, torch.Tensor) else list(rows)):
-        if bool(d.has_proto[i]) and counts[i] >= max(1, min_own_media):
+        if has[i] and counts[i] >= floor:
             continue
+        row = pred[i]
+        vec = row.numpy().astype(np.float32) if isinstance(row, torch.Tensor) else np.asarray(row, dtype=np.float32)
         out.append(Prototype(
-            sense_id=graph.sense_ids[i], vector=pred[i].numpy().astype(np.float32), source="propagated",
-            media_count=0, strategy=STRATEGY, confidence=round(float(conf[i]), 6),
+            sense_id=graph.sense_ids[i], vector=vec, source="propagated",
+            media_count=0, strategy=strategy, confidence=round(float(confs[i]), 6),
         ))
     return out
 
