@@ -418,8 +418,8 @@ class Ingestor:
         return out
 
     def _refresh_linker(self) -> None:
-        """Link each batch against the evidence stored so far (priors count it), not a count cached
-        batches ago, so a resumed ingest links the remaining records exactly as a clean run does."""
+        """Link each batch against the senses as stored now, not records cached batches ago (the prior is
+        SemCor's fixed counts, so evidence written by earlier batches changes no link)."""
         linker = self.sg.built_part("linker")  # not built yet = nothing cached
         if linker is not None:
             linker.refresh_counts()
@@ -427,7 +427,7 @@ class Ingestor:
     def _stored_links(self, existing: Media | None, text: str | None) -> list[Evidence]:
         """The linker/classifier edges of a medium already ingested with this caption, else [].
 
-        Linking depends on the graph (priors count evidence), so re-linking a medium a re-run has
+        Linking depends on the graph (a curator's aliases, senses and merges), so re-linking a medium a re-run has
         already seen would drift from what a clean run wrote; its stored links are kept instead.
         """
         if existing is None or existing.caption != text:

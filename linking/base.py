@@ -117,7 +117,7 @@ class SenseReads(Protocol):
 @runtime_checkable
 class Disambiguator(Protocol):
     """Picks each mention's sense; the linker resolves candidates through its ``knowledge`` and
-    tells that to forget counts after evidence was written."""
+    tells that to forget its cached sense records after the graph was written."""
 
     knowledge: SenseReads
 
@@ -151,7 +151,8 @@ class Linker(Protocol):
         ...
 
     def refresh_counts(self) -> None:
-        """Forget cached sense counts (priors): evidence was written since they were read."""
+        """Forget cached sense records: the graph was written since they were read (the prior is SemCor's
+        fixed counts, so evidence alone never changes a link; docs/linking.md)."""
         ...
 
 

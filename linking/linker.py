@@ -208,7 +208,7 @@ class EntityLinker:
         return added
 
     def refresh_counts(self) -> None:
-        """Re-read senses (and their media counts) on the next link: call after evidence was written."""
+        """Re-read sense records on the next link: call after the graph was written."""
         if self._disambiguator is not None:  # none built yet: nothing cached
             self._disambiguator.knowledge.forget_senses()
 
