@@ -26,7 +26,7 @@ import numpy as np
 
 from sensegraph.errors import ConfigError, ValidationError
 
-from .text import check_texts, mean_pool
+from .text import check_texts, pooled_embeddings
 from .text_cache import text_cache_dir
 
 log = logging.getLogger(__name__)
@@ -172,22 +172,9 @@ class MPNetTextEncoder:
         texts = check_texts(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        import torch
-
         tokenizer, model = self._load()
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths pad less
-        with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                with self._tok_lock:
-                    encoded = tokenizer.encode_batch([texts[i] for i in rows])
-                ids = torch.tensor([e.ids for e in encoded], dtype=torch.long)
-                mask = torch.tensor([e.attention_mask for e in encoded], dtype=torch.long)
-                hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
-                pooled = torch.nn.functional.normalize(mean_pool(hidden, mask), p=2, dim=1)
-                out[rows] = pooled.float().numpy()
-        return out
+        forward = lambda ids, mask: model(input_ids=ids, attention_mask=mask).last_hidden_state  # noqa: E731
+        return pooled_embeddings(texts, tokenizer, self._tok_lock, forward, self.dim, self.batch_size)
 
     def __repr__(self) -> str:
         return f"MPNetTextEncoder(batch_size={self.batch_size})"

@@ -50,6 +50,26 @@ def mean_pool(token_embeddings: Any, attention_mask: Any) -> Any:
     return summed / counts
 
 
+def pooled_embeddings(texts: list[str], tokenizer: Any, tok_lock: threading.Lock, forward: Any, dim: int,
+                      batch_size: int) -> np.ndarray:
+    """(n, dim) unit-norm mean-pooled embeddings: longest texts first so a batch pads little, the (not
+    thread-safe) tokenizer under ``tok_lock``; ``forward(ids, mask)`` gives the last hidden states."""
+    import torch
+
+    out = np.empty((len(texts), dim), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths pad less
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            rows = order[start : start + batch_size]
+            with tok_lock:
+                encoded = tokenizer.encode_batch([texts[i] for i in rows])
+            ids = torch.tensor([e.ids for e in encoded], dtype=torch.long)
+            mask = torch.tensor([e.attention_mask for e in encoded], dtype=torch.long)
+            pooled = torch.nn.functional.normalize(mean_pool(forward(ids, mask), mask), p=2, dim=1)
+            out[rows] = pooled.float().numpy()
+    return out
+
+
 class MiniLMTextEncoder:
     """Texts → (n, 384) float32 unit-norm vectors; lazy, thread-safe, deterministic, offline."""
 
@@ -92,22 +112,8 @@ class MiniLMTextEncoder:
         texts = check_texts(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        import torch
-
         tokenizer, model = self._load()
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths pad less
-        with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                with self._tok_lock:
-                    encoded = tokenizer.encode_batch([texts[i] for i in rows])
-                ids = torch.tensor([e.ids for e in encoded], dtype=torch.long)
-                mask = torch.tensor([e.attention_mask for e in encoded], dtype=torch.long)
-                pooled = mean_pool(model(ids, mask), mask)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[rows] = pooled.float().numpy()
-        return out
+        return pooled_embeddings(texts, tokenizer, self._tok_lock, model, self.dim, self.batch_size)
 
     def __repr__(self) -> str:
         return f"MiniLMTextEncoder(batch_size={self.batch_size})"
