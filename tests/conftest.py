@@ -105,6 +105,19 @@ def browser():
         b.close()
 
 
+@pytest.fixture(scope="session")
+def mpnet_pieces():
+    """all-mpnet-base-v2's five installed zip pieces (``mpnet.zip_pieces()``); skipped, naming the
+    ``pip install`` to run, when a part or its piece is missing."""
+    from sensegraph.encoders import mpnet
+    from sensegraph.errors import ConfigError
+
+    try:
+        return mpnet.zip_pieces()
+    except ConfigError as exc:
+        pytest.skip(str(exc))
+
+
 def _neo4j_skips(terminalreporter) -> int:
     """How many tests of this run were skipped because $SENSEGRAPH_TEST_NEO4J is unset."""
     n = 0

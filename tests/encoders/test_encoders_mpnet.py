@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from importlib import metadata
 
 import numpy as np
 import pytest
@@ -17,22 +16,12 @@ from sensegraph.encoders.text_cache import CachedTextModel
 from sensegraph.errors import ConfigError, ValidationError
 
 
-def _parts_installed() -> bool:
-    try:
-        return all(metadata.distribution(p) for p in mpnet.PARTS)
-    except metadata.PackageNotFoundError:
-        return False
-
-
-needs_parts = pytest.mark.skipif(not _parts_installed(), reason=f"all-mpnet-base-v2's weight packages are not installed ({mpnet.INSTALL})")
-
-
 @pytest.fixture(scope="module")
-def encoder() -> mpnet.MPNetTextEncoder:
+def encoder(mpnet_pieces) -> mpnet.MPNetTextEncoder:
+    """The real model (its tests are skipped without the five weight parts: ``mpnet_pieces``)."""
     return mpnet.MPNetTextEncoder(batch_size=3)
 
 
-@needs_parts
 @pytest.mark.slow
 def test_matches_the_models_own_sentence_transformers_pipeline(encoder):
     from sentence_transformers import SentenceTransformer
@@ -48,7 +37,6 @@ def test_matches_the_models_own_sentence_transformers_pipeline(encoder):
     assert (ours * theirs).sum(axis=1).min() >= 0.9999
 
 
-@needs_parts
 def test_unpacked_once_with_a_checked_safetensors(encoder):
     folder = encoder.model_dir
     assert (folder / mpnet.VERIFIED).read_text().strip() == mpnet.SAFETENSORS_SHA256
@@ -56,7 +44,6 @@ def test_unpacked_once_with_a_checked_safetensors(encoder):
     assert not list(folder.parent.glob(".unpack-*"))  # no temporary folder left behind
 
 
-@needs_parts
 def test_semantics_and_bad_input(encoder):
     a = encoder.embed_texts(["a cup of coffee", "an espresso in a mug", "a rocket launch"])
     assert a[0] @ a[1] > a[0] @ a[2] + 0.2
@@ -65,7 +52,6 @@ def test_semantics_and_bad_input(encoder):
         encoder.embed_texts("a cat")
 
 
-@needs_parts
 def test_its_vectors_live_in_the_shared_text_cache_under_their_own_id(tmp_path, encoder):
     """The linker's mpnet vectors and MiniLM's vectors of the same text are separate cache rows."""
     texts = ["a wading bird", "a machine that lifts heavy objects"]

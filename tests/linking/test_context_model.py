@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sqlite3
-from importlib import metadata
 
 import numpy as np
 import pytest
@@ -16,14 +15,6 @@ from sensegraph.linking.chinese import translating
 from sensegraph.linking.disambiguate import context_window, context_words, prior_strength
 
 
-def _parts_installed() -> bool:
-    try:
-        return all(metadata.distribution(p) for p in mpnet.PARTS)
-    except metadata.PackageNotFoundError:
-        return False
-
-
-needs_parts = pytest.mark.skipif(not _parts_installed(), reason=f"all-mpnet-base-v2's weight packages are not installed ({mpnet.INSTALL})")
 LAUNCH = "The rocket lifted off from the launch pad in a cloud of burning fuel."
 
 
@@ -38,7 +29,7 @@ def test_the_key_defaults_to_minilm_and_refuses_other_names():
         build_config({"linker": {"context_model": "bert-large"}})
 
 
-@needs_parts
+@pytest.mark.usefixtures("mpnet_pieces")
 @pytest.mark.slow
 def test_mpnet_scores_the_context_and_the_search_space_stays_minilm(toy_store):
     sg = SenseGraph(toy_store, config={"linker": {"context_model": "mpnet", "pos_model": None}})
