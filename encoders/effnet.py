@@ -9,7 +9,6 @@ package's README example shows (with it, confidences drop, e.g. the daisy photo 
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,8 @@ import numpy as np
 from PIL import Image
 
 from sensegraph.errors import EncoderUnavailable
+
+from .media import sha256_file
 
 MODEL_NAME = "efficientnet-lite0"
 IMAGE_SIZE = 224
@@ -51,7 +52,7 @@ def load_model(path: Path | None = None) -> Any:
     except ImportError as exc:
         raise EncoderUnavailable("the default encoder needs: pip install efficientnet-lite-pytorch") from exc
     path = path or weights_path()
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_file(path)
     if not digest.startswith(WEIGHTS_SHA256_PREFIX):
         raise EncoderUnavailable(
             f"{path} has SHA-256 {digest[:16]}…, expected {WEIGHTS_SHA256_PREFIX}…; "

@@ -13,7 +13,6 @@ installed packages, and recomputed otherwise (``python -m sensegraph.encoders.im
 """
 from __future__ import annotations
 
-import hashlib
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 from sensegraph.errors import EncoderUnavailable
 
 from .base import l2_normalise
+from .media import sha256_file, sha256_hex
 from .text import MiniLMTextEncoder, minilm_model_dir
 
 PRECOMPUTED = Path(__file__).parent / "data" / "imagenet_minilm_l6_v2.npz"
@@ -94,9 +94,9 @@ def compute_class_embeddings(text_encoder: MiniLMTextEncoder, indices: list[int]
 @lru_cache(maxsize=1)
 def fingerprints() -> tuple[str, str]:
     """SHA-256 of the installed MiniLM weights and of the class list (ids and names, in order)."""
-    weights = hashlib.sha256((minilm_model_dir() / "model.safetensors").read_bytes()).hexdigest()
+    weights = sha256_file(minilm_model_dir() / "model.safetensors")
     listing = "\n".join(f"{sid}\t{desc}" for sid, desc in imagenet_classes())
-    return weights, hashlib.sha256(listing.encode("utf-8")).hexdigest()
+    return weights, sha256_hex(listing.encode("utf-8"))
 
 
 def _load_precomputed(text_encoder: MiniLMTextEncoder) -> np.ndarray | None:

@@ -79,6 +79,15 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file read in 4 MiB blocks: weights files are checked without holding them in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def read_content(source: MediaInput, limits: MediaLimits = DEFAULT_LIMITS) -> MediaContent:
     """The bytes of ``source`` (a PIL image is encoded as PNG) and their SHA-256."""
     if isinstance(source, (bytes, bytearray, memoryview)):

@@ -11,7 +11,6 @@ Licence: Apache-2.0 (the model card's ``license: apache-2.0``, README.md inside 
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -26,6 +25,7 @@ import numpy as np
 
 from sensegraph.errors import ConfigError, ValidationError
 
+from .media import sha256_file
 from .text import check_texts, pooled_embeddings
 from .text_cache import text_cache_dir
 
@@ -66,14 +66,6 @@ def zip_pieces() -> list[Path]:
             f"{', '.join(missing)}. Install them with: {INSTALL}"
         )
     return pieces
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def unpack(pieces: Sequence[Path], target: Path) -> Path:

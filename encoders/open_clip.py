@@ -23,7 +23,6 @@ Args:
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -36,7 +35,7 @@ import numpy as np
 from sensegraph.errors import ConfigError, EncoderUnavailable, MediaError
 
 from .base import MediaEmbedding, MediaInput, l2_normalise
-from .media import DEFAULT_LIMITS, MediaLimits, describe, load_image
+from .media import DEFAULT_LIMITS, MediaLimits, describe, load_image, sha256_file
 from .text import check_texts
 
 log = logging.getLogger(__name__)
@@ -98,15 +97,6 @@ def _hf_cached(hub: str, cache_dir: str | None) -> str | None:
         if isinstance(path, str) and os.path.isfile(path):
             return path
     return None
-
-
-def _file_digest(path: str) -> str:
-    """First 12 hex digits of a checkpoint's SHA-256 (names the weights in ``encoder_id``)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:12]
 
 
 class OpenClipEncoder:
@@ -183,7 +173,7 @@ class OpenClipEncoder:
                     "pass allow_download=True to fetch them once, or pretrained=/path/to/checkpoint"
                 )
             source = path or pretrained
-            weights = pretrained if cfg else f"file-{_file_digest(path)}"
+            weights = pretrained if cfg else f"file-{sha256_file(path)[:12]}"
             overrides = {k: cfg[k] for k in _PREPROCESS_KEYS if k in cfg}
             if overrides:
                 kwargs["force_preprocess_cfg"] = overrides
