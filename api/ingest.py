@@ -422,7 +422,7 @@ class Ingestor:
         SemCor's fixed counts, so evidence written by earlier batches changes no link)."""
         linker = self.sg.built_part("linker")  # not built yet = nothing cached
         if linker is not None:
-            linker.refresh_counts()
+            linker.forget_senses()
 
     def _stored_links(self, existing: Media | None, text: str | None) -> list[Evidence]:
         """The linker/classifier edges of a medium already ingested with this caption, else [].

@@ -459,7 +459,7 @@ def _check_part(name: str, part: Any) -> None:
         raise ConfigError(f"encoder {type(part).__name__} lacks the Encoder protocol "
                           "(encoder_id, joint_dim, native_dim, embed_texts, embed_media)")
     if name == "linker" and not isinstance(part, Linker):
-        raise ConfigError(f"linker {type(part).__name__} lacks the Linker protocol (link, link_many, add_aliases, refresh_counts)")
+        raise ConfigError(f"linker {type(part).__name__} lacks the Linker protocol (link, link_many, add_aliases, forget_senses)")
     if name == "text_memo" and part is not None and not callable(part):
         raise ConfigError(f"text_memo must be a callable from texts to vectors or None, got {type(part).__name__}")
     if name == "engine" and not callable(getattr(part, "search", None)):

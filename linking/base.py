@@ -150,9 +150,9 @@ class Linker(Protocol):
         """Make new alias entries linkable now, without a rebuild; returns how many keys were new."""
         ...
 
-    def refresh_counts(self) -> None:
-        """Forget cached sense records: the graph was written since they were read (the prior is SemCor's
-        fixed counts, so evidence alone never changes a link; docs/linking.md)."""
+    def forget_senses(self) -> None:
+        """Forget cached sense records so the next link reads the store again: call after the graph was
+        written (the prior is SemCor's fixed counts, so evidence alone never changes a link; docs/linking.md)."""
         ...
 
 

@@ -207,8 +207,8 @@ class EntityLinker:
         self.candidate_generator.invalidate()
         return added
 
-    def refresh_counts(self) -> None:
-        """Re-read sense records on the next link: call after the graph was written."""
+    def forget_senses(self) -> None:
+        """Forget the disambiguator's cached sense records, so the next link reads the store again."""
         if self._disambiguator is not None:  # none built yet: nothing cached
             self._disambiguator.knowledge.forget_senses()
 

@@ -323,8 +323,9 @@ class _MemoLinker:
         self._memo.clear()
         return self.inner.add_aliases(entries)
 
-    def refresh_counts(self) -> None:
-        self.inner.refresh_counts()
+    def forget_senses(self) -> None:
+        """The inner linker forgets its cached sense records (the memo of links is kept)."""
+        self.inner.forget_senses()
 
 
 def memoize_linking(sg: Any) -> None:

@@ -77,6 +77,6 @@ class FirstSenseLinker:
         """Mentions are the inner linker's: it learns the new aliases."""
         return self.inner.add_aliases(entries)
 
-    def refresh_counts(self) -> None:
-        """Nothing cached here; the inner linker forgets its counts."""
-        self.inner.refresh_counts()
+    def forget_senses(self) -> None:
+        """Nothing cached here; the inner linker forgets its sense records."""
+        self.inner.forget_senses()

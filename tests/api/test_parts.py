@@ -29,7 +29,7 @@ class FixedLinker:
     """A linker that links nothing and counts what callers asked of it."""
 
     def __init__(self) -> None:
-        self.refreshed = 0
+        self.forgotten = 0
         self.aliases: list = []
 
     def link(self, text):
@@ -42,8 +42,8 @@ class FixedLinker:
         self.aliases.extend(entries)
         return len(entries)
 
-    def refresh_counts(self):
-        self.refreshed += 1
+    def forget_senses(self):
+        self.forgotten += 1
 
 
 @pytest.fixture

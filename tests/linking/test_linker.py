@@ -125,7 +125,7 @@ def test_parts_handed_in_are_used_through_their_declared_seams(toy_store):
     linker = EntityLinker(toy_store, None, NO_COHERENCE, disambiguator=mine)
     assert chosen(linker.link("a rocket launch")) == [("rocket", "obj:rocket")]
     assert mine.knowledge.asked and "obj:rocket" in mine.knowledge.asked[0]  # candidates resolved through it
-    linker.refresh_counts()
+    linker.forget_senses()
     assert mine.knowledge.forgotten == 1
 
 

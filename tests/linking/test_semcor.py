@@ -59,7 +59,7 @@ def test_prior_uses_counts_and_ignores_evidence(store):
     vec = np.ones(4, dtype=np.float32) / 2
     store.upsert_media([Media(f"m{i}", f"file:///m{i}.png", embedding=vec, features=vec) for i in range(30)])
     store.upsert_evidence([Evidence(f"m{i}", MONEY_BANK, 0.9, "linker") for i in range(30)])
-    linker.refresh_counts()
+    linker.forget_senses()
     [again] = linker.link("the bank")
     assert {c.sense_id: c.parts["prior"] for c in again.candidates} == prior
     assert again.sense_id == m.sense_id == RIVER_BANK
