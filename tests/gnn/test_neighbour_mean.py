@@ -88,3 +88,28 @@ def test_predicting_only_some_rows_gives_those_rows_of_the_whole_prediction():
         full, base = predict_with_holdout(name, graph, visible)
         rows, base_at = predict_with_holdout(name, graph, visible, at=at)
         assert rows.shape == (len(at), dim) and torch.allclose(rows, full[at], atol=1e-6) and base == base_at
+
+
+@pytest.mark.parametrize("density", [0.02, 1.0])  # dense after 3 of the 10 steps, or never
+def test_sparse_first_steps_give_the_same_float32_numbers_as_dense_ones(monkeypatch, density):
+    """``label_responses`` runs its first steps sparse while F is sparse: bitwise the dense iteration's F,
+    on a sparse graph (a chain with shortcuts, a self-loop and a duplicate edge) where the balls grow slowly."""
+    from sensegraph.gnn import baselines
+
+    g = torch.Generator().manual_seed(5)
+    n, dim = 400, 64
+    chain = torch.arange(n - 1)
+    extra = torch.randint(0, n, (2, 40), generator=g)
+    src = torch.cat([chain, extra[0], torch.tensor([7, 3, 3])])
+    dst = torch.cat([chain + 1, extra[1], torch.tensor([7, 4, 4])])
+    edges = torch.cat([torch.stack([src, dst]), torch.stack([dst, src])], dim=1)
+    visible = torch.zeros(n, dtype=torch.bool)
+    visible[torch.randperm(n, generator=g)[:30]] = True
+    graph = SimpleNamespace(data=SimpleNamespace(proto=torch.zeros(n, dim), edge_index=edges), num_nodes=n)
+    monkeypatch.setattr(baselines, "SPARSE_DENSITY", 0.0)  # every step dense: the reference
+    dense = baselines.label_responses(graph, visible)
+    monkeypatch.setattr(baselines, "SPARSE_DENSITY", density)
+    mixed = baselines.label_responses(graph, visible)
+    assert dense.dtype == mixed.dtype == torch.float32
+    assert torch.equal(mixed, dense)
+    assert 0 < int((dense != 0).sum()) < dense.numel()  # neither empty nor full: the sparse steps had work
