@@ -13,7 +13,9 @@ With ``pos_model`` (a spaCy pipeline package that tags and parses; the linker's 
 ``NOUN``/``PROPN``, a multi-word hit must end in one ("baseball bat", "computer mouse") and not
 start with a function word ("type a" in "type a name"), and a lowercase noun-modifier that WordNet
 also knows as an adjective ("grey", "electric") is not one unless the parser makes it a noun
-compound ("a star shape", "a gold ring"); nor is a lowercase "one"/"ones" (a
+compound ("a star shape", "a gold ring"); nor is a multi-word lemma made only of adjectives in
+front of a noun that is itself a mention ("small white", a butterfly, in "small white computer
+mouse"); nor is a lowercase "one"/"ones" (a
 pronoun in "the small ones") or a "noun" that takes a subject (the tagger's reading of "a boy
 diving"). Each kept mention gets a salience from
 the parse (``linking/salience.py``): the head noun of the query weighs more than its modifiers.
@@ -145,6 +147,8 @@ class PhraseMatcherDetector:
             span = doc.char_span(h.start, h.end, alignment_mode="expand")
             if span is None or not len(span) or not self._is_noun(text, span):
                 continue
+            if adjectives_before_a_mention(span, hits, self._adjectives):
+                continue
             if not self._keep(text, h) and (len(span) > 1 or len(span.text) < 2 or span[0].pos_ != "NOUN"):
                 continue  # a stop word tagged as a common noun ("name", "side", "top") is a mention
             out.append(_Hit(h.start, h.end, h.key, h.script, h.exact, h.source, mention_salience(span.root)))
@@ -220,6 +224,20 @@ FUNCTION_TAGS = frozenset({"DET", "ADP", "PRON", "AUX", "CCONJ", "SCONJ", "PART"
 MODIFIER_DEPS = frozenset({"amod", "compound", "nmod", "npadvmod"})
 PROP_WORDS = frozenset({"one", "ones"})  # "the small ones": stands for a noun, is none (WordNet: the number)
 DEFAULT_ADJ_PATHS: tuple[str, ...] = ("/usr/share/wordnet/index.adj",)
+
+
+def adjectives_before_a_mention(span: Any, hits: Iterable[_Hit], adjectives: frozenset[str]) -> bool:
+    """A multi-word lemma made only of adjectives (ADJ tags, amod arcs, or lowercase words WordNet lists
+    as adjectives) that modifies a noun after it which another hit covers: "small white" (a butterfly)
+    in "small white computer mouse" describes the mouse, so it is not a noun mention of its own."""
+    last = span[-1]
+    head = last.head
+    if len(span) < 2 or last.dep_ not in MODIFIER_DEPS or head.i < span.end or head.pos_ not in NOUN_TAGS:
+        return False
+    if not all(t.pos_ == "ADJ" or t.dep_ == "amod" or (t.text.islower() and t.lower_ in adjectives) for t in span):
+        return False
+    lo, hi = head.idx, head.idx + len(head.text)
+    return any(h.start < hi and lo < h.end and not (h.start < span.end_char and span.start_char < h.end) for h in hits)
 
 
 def _shouting(word: str) -> bool:
