@@ -28,7 +28,7 @@ from sensegraph.errors import ValidationError
 from sensegraph.graph.model import AliasEntry
 
 from .base import Mention, MentionDetector
-from .lexicon import ZH, Lexicon, is_cjk
+from .lexicon import ZH, Lexicon
 
 MAX_CHARS = 200_000  # jieba is linear but slow (~0.5 MB/s): longer input is refused, never hung on
 MAX_ALIAS_WORDS = 4  # jieba words an alias may span (休斯顿 + 火箭 + 队)
@@ -128,8 +128,12 @@ def segment(text: str) -> list[Word]:
     return out
 
 
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")  # ``is_cjk``'s ranges
+
+
 def has_cjk(text: str) -> bool:
-    return any(is_cjk(c) for c in text)
+    """Whether ``text`` holds a CJK ideograph (``is_cjk``), by one regex scan: it runs over every text embedded."""
+    return _CJK.search(text) is not None
 
 
 # -- mention detection ----------------------------------------------------------------------------

@@ -222,3 +222,14 @@ def test_a_chinese_caption_builds_a_prototype_both_languages_search_with(store, 
     for query in ("a shark", "一条鲨鱼"):
         hit = next(h for h in sg.search(query, k=5) if h.media_id == "zh-shark")
         assert hit.sim2 > 0.5 and SHARK in {s.sense_id for s in hit.senses}, query
+
+
+def test_has_cjk_agrees_with_is_cjk_at_every_range_edge():
+    """``has_cjk``'s one regex scan holds exactly the characters ``is_cjk`` names (each range's edges and beyond)."""
+    from sensegraph.linking.chinese import has_cjk
+    from sensegraph.linking.lexicon import is_cjk
+
+    edges = [0x3400, 0x9FFF, 0xF900, 0xFAFF, 0x20000, 0x2FA1F]
+    for o in [e + d for e in edges for d in (-1, 0, 1)] + [0x41, 0x3042, 0x4E2D]:
+        assert has_cjk(f"a cat {chr(o)}.") == is_cjk(chr(o)), hex(o)
+    assert not has_cjk("") and has_cjk("休斯顿 Rockets")
