@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,8 @@ from .conftest import Snapshot, cli, cli_env, fresh_store_dir, neo4j_uri, run_cl
 
 SEED = 20240611
 KILLS = 3
+DRIVER_RETRY_S = 2.0  # an ingest whose Neo4j was killed retries this long, not the driver's default 30 s
+NEO4J_POLL_S = 0.05  # how often the Neo4j kill asks for progress: each ask is a Cypher count the ingest competes with
 
 
 def _progress(store) -> Callable[[], int]:
@@ -38,9 +41,9 @@ def _progress(store) -> Callable[[], int]:
 
 
 def _kill_when(proc: subprocess.Popen, count: Callable[[], int], at_least: int, delay: float,
-               victim: Callable[[], None] | None = None, limit: float = 240) -> bool:
-    """Wait until ``count() >= at_least``, sleep ``delay``, then SIGKILL (``victim`` or ``proc``).
-    Returns False when the process finished first."""
+               victim: Callable[[], None] | None = None, limit: float = 240, poll: float = 0.001) -> bool:
+    """Wait until ``count() >= at_least`` (asked every ``poll`` s), sleep ``delay``, then SIGKILL (``victim``
+    or ``proc``). Returns False when the process finished first."""
     deadline = time.monotonic() + limit
     while count() < at_least:
         if proc.poll() is not None:
@@ -48,7 +51,7 @@ def _kill_when(proc: subprocess.Popen, count: Callable[[], int], at_least: int, 
         if time.monotonic() > deadline:
             proc.kill()
             raise AssertionError("the ingest made no progress")
-        time.sleep(0.001)
+        time.sleep(poll)
     time.sleep(delay)
     if proc.poll() is not None:
         return False
@@ -111,6 +114,17 @@ def test_sigkilled_ingest_reruns_to_the_clean_graph(kind, tmp_path, template, co
         snapshot(s).assert_matches(clean)
 
 
+def _cli_with_driver_retry(seconds: float, *args: str) -> list[str]:
+    """``cli(*args)`` whose Neo4j driver retries a failing transaction for ``seconds`` instead of its default
+    30 s: a run that lost its Neo4j gives up sooner and the same way (the expiry itself:
+    ``test_a_transient_error_that_never_clears_surfaces_as_store_error``)."""
+    prelude = ("import sys, neo4j; driver = neo4j.GraphDatabase.driver; "
+               "neo4j.GraphDatabase.driver = staticmethod(lambda *a, **k: driver(*a, **{"
+               f"'max_transaction_retry_time': {float(seconds)!r}, **k}})); "
+               "sys.argv[0] = 'sensegraph'; from sensegraph.cli import app; app()")
+    return [sys.executable, "-c", prelude, *args]
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -121,7 +135,8 @@ def _free_port() -> int:
 @pytest.mark.neo4j
 @pytest.mark.skipif(shutil.which("java") is None or shutil.which("mvn") is None, reason="needs java and mvn")
 def test_neo4j_killed_mid_ingest_restarts_and_the_rerun_converges(tmp_path, corpus, clean, kg, cache_dir, record_property):
-    """SIGKILL the Neo4j JVM during an ingest, `sensegraph neo4j start` the same data dir, re-run: clean graph."""
+    """SIGKILL the Neo4j JVM during an ingest, `sensegraph neo4j start` the same data dir, re-run: clean graph.
+    The killed run's driver retries for DRIVER_RETRY_S: with the default 30 s the test waited out 31-66 s of retries."""
     import os
 
     from sensegraph import neo4j_server as srv
@@ -135,13 +150,13 @@ def test_neo4j_killed_mid_ingest_restarts_and_the_rerun_converges(tmp_path, corp
     try:
         with open_store(uri) as s:
             fill_kg(s, kg, cache_dir)
-        proc = subprocess.Popen(cli("ingest", str(corpus / "manifest.jsonl"), "--store", uri, "--json"), env=cli_env(),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(_cli_with_driver_retry(DRIVER_RETRY_S, "ingest", str(corpus / "manifest.jsonl"), "--store", uri, "--json"),
+                                env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         rng = random.Random(SEED + 1)
         total = clean.counts["media"] + clean.counts["evidence"] + clean.counts["prototypes_media"]
         with open_store(uri) as watch:
             killed = _kill_when(proc, _progress(watch), rng.randint(1, total - 1), rng.uniform(0.0, 0.15),
-                                victim=lambda: os.kill(st.pid, signal.SIGKILL))
+                                victim=lambda: os.kill(st.pid, signal.SIGKILL), poll=NEO4J_POLL_S)
         assert killed, "the ingest finished before Neo4j could be killed"
         t0 = time.monotonic()
         _, err = proc.communicate(timeout=180)
