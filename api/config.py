@@ -48,6 +48,7 @@ class LinkerConfig(_Section):
     # 40 candidates); the WordNet-example set alone would pick w_prior 0 (docs/linking.md)
     w_context: float = Field(1.0, ge=0.0, description="weight of the mention's context similarity to a sense's text")
     w_prior: float = Field(0.15, ge=0.0, description="weight of the SemCor / WordNet-rank prior")
+    prior_floor: float = Field(0.2, ge=0.0, le=1.0, description="the least share of its say the SemCor prior keeps however many content words the context has (linking/disambiguate.py); chosen on evalsets/core cold dev, WordNet-example dev unchanged")
     w_coherence: float = Field(0.05, ge=0.0, description="weight of agreement with the other mentions' senses")
     w_visual: float = Field(0.05, ge=0.0, description="bonus of a sense people photograph (ImageNet-12k; linking/visual.py); chosen on evalsets/core cold dev")
     w_alias: float = Field(1.0, ge=0.0, description="penalty weight on (1 - fuzzy alias similarity)")

@@ -4,7 +4,8 @@ For candidate sense ``s`` of a mention ``m``:
 
     score(s) = w_context · cos(embed(window(m)), embed(text(s))) · (1 − strength)
              + w_prior   · prior(s)                  ((SemCor count + 1/rank), normalised over m's candidates,
-                                                       × strength = 1/(1 + 2·content words of context))
+                                                       × max(strength, prior_floor); strength =
+                                                       1/(1 + 2·content words of context))
              + w_coherence · coherence(s)             (mean over nearby other mentions of max relatedness)
              + w_visual  · visual(s)                  (1 for a sense people photograph: ImageNet-12k, linking/visual.py)
              − w_alias   · (1 − alias(s))             (fuzzy alias similarity; 1 for exact/lemma hits)
@@ -12,6 +13,9 @@ For candidate sense ``s`` of a mention ``m``:
 
 The context part shrinks as the prior's strength grows: for a bare noun ("A hand.", "a bat") the
 cosine compares only the word with each sense text's wording, so the SemCor prior decides alone.
+The prior's own say never falls below ``prior_floor`` (0.2 by default): in a short caption of a
+picture ("small red cartoon car") three content words would leave it a seventh, and a rare sense
+(an airship's gondola) then won by a few hundredths of cosine over the common one.
 The mention is NIL when no candidate's alias matches it exactly (or by lemma) and the best
 confidence is below ``nil_threshold``: NIL means "no sense fits", not "little context". The prior
 reads WordNet's SemCor tag counts (imported with WordNet); evidence counts are not part of it, so
@@ -283,6 +287,7 @@ class ContextDisambiguator:
         coherence_window: int = COHERENCE_WINDOW,
         shared_window_tokens: int = SHARED_WINDOW_TOKENS,
         sentence_windows: bool = True,
+        prior_floor: float = 0.2,
     ) -> None:
         self.knowledge = knowledge
         self.embed_texts = embed_texts
@@ -293,6 +298,7 @@ class ContextDisambiguator:
         self.coherence_window = coherence_window
         self.shared_window_tokens = shared_window_tokens
         self.sentence_windows = sentence_windows
+        self.prior_floor = prior_floor
         self._vectors: dict[str, np.ndarray] = {}
         self._rel_cache: dict[tuple[str, str], float] = {}
 
@@ -319,7 +325,7 @@ class ContextDisambiguator:
                 tags = [counts.get(c.alias.lower(), {}).get(c.sense_id, 0) for c in cands]
                 strength = prior_strength(context_words(text, m.start, m.end, self.window, bounds, sentences)) if cands else 0.0
                 for c, p in zip(cands, prior_scores(ranks, tags)):
-                    c.parts["prior"] = p * strength
+                    c.parts["prior"] = p * max(strength, self.prior_floor)
                     c.parts["context"] = c.parts.get("context", 0.0) * (1.0 - strength)
                     c.parts.setdefault("coherence", 0.0)
                     c.parts["visual"] = 1.0 if c.sense_id in visual else 0.0

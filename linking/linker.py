@@ -147,6 +147,7 @@ class EntityLinker:
                 temperature=cfg.temperature,
                 nil_threshold=cfg.nil_threshold,
                 context_window=cfg.context_window,
+                prior_floor=cfg.prior_floor,
             ), Disambiguator, "linker.disambiguate")
         return self._disambiguator
 

@@ -63,3 +63,18 @@ def test_prior_uses_counts_and_ignores_evidence(store):
     [again] = linker.link("the bank")
     assert {c.sense_id: c.parts["prior"] for c in again.candidates} == prior
     assert again.sense_id == m.sense_id == RIVER_BANK
+
+
+@pytest.mark.parametrize("floor", [0.0, 0.2, 0.5])
+def test_the_prior_keeps_at_least_its_floor_in_a_long_context(store, floor):
+    """``linker.prior_floor``: five content words would scale the prior to 1/11 of its say; the floor
+    keeps it at ``floor`` (the context part is still scaled by 1 − 1/11)."""
+    from sensegraph.linking.disambiguate import prior_strength
+    from sensegraph.linking.linker import EntityLinker
+
+    write_graph(store, build_graph(WN, synsets=[RIVER_BANK, MONEY_BANK]))
+    linker = EntityLinker(store, None, {"w_coherence": 0.0, "prior_floor": floor})
+    [m] = linker.link("the old muddy green grassy bank")  # old, muddy, green, grassy
+    say = max(prior_strength(4), floor)
+    prior = {c.sense_id: c.parts["prior"] for c in m.candidates}
+    assert prior[RIVER_BANK] == pytest.approx(26 / 46.5 * say) and prior[MONEY_BANK] == pytest.approx(20.5 / 46.5 * say)
