@@ -82,6 +82,10 @@ class MentionDetector(Protocol):
 
     def detect(self, text: str) -> list[Mention]: ...
 
+    def detect_many(self, texts: Sequence[str]) -> list[list[Mention]]:
+        """``detect`` for each text, in order; batched where the detector can (one tagger call)."""
+        ...
+
     def add_aliases(self, entries: Iterable[AliasEntry]) -> int:
         """Make new alias entries detectable now; returns how many keys were new."""
         ...

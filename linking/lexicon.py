@@ -8,6 +8,7 @@ are tokenized per character by ``spacy.blank("zh")`` and joined without spaces.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -29,6 +30,14 @@ def is_cjk(ch: str) -> bool:
     """True for a CJK unified ideograph (the characters the zh matcher works on)."""
     o = ord(ch)
     return 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FA1F
+
+
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")  # ``is_cjk``'s ranges
+
+
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds a CJK ideograph (``is_cjk``), by one regex scan: it runs over every text embedded."""
+    return _CJK.search(text) is not None
 
 
 def length_bounds(length: int, threshold: float) -> tuple[int, int]:

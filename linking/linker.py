@@ -167,11 +167,8 @@ class EntityLinker:
         if isinstance(texts, str):
             raise ValidationError("link_many takes a list of strings, not a single string")
         cleaned = [clean_text(t, self.config.max_text_chars) for t in texts]
-        items = []
-        for text in cleaned:
-            mentions = self.detector.detect(text) if text.strip() else []
-            items.append(self._with_candidates(text, mentions))
-        return self._disambiguate(items)
+        found = self.detector.detect_many(cleaned)
+        return self._disambiguate([self._with_candidates(t, ms) for t, ms in zip(cleaned, found)])
 
     def link_spans(self, text: str, spans: Sequence[tuple[int, int]]) -> list[LinkedMention]:
         """Disambiguate given character spans (gold mentions); other detected mentions give coherence."""

@@ -233,3 +233,11 @@ def test_has_cjk_agrees_with_is_cjk_at_every_range_edge():
     for o in [e + d for e in edges for d in (-1, 0, 1)] + [0x41, 0x3042, 0x4E2D]:
         assert has_cjk(f"a cat {chr(o)}.") == is_cjk(chr(o)), hex(o)
     assert not has_cjk("") and has_cjk("休斯顿 Rockets")
+
+
+def test_detect_many_matches_detect_on_mixed_scripts(zh_linker):
+    """The batched detector merges each text's Chinese and English mentions as ``detect`` does one at a time."""
+    texts = ["火箭队击败了鲨鱼队", "a keyboard", "休斯顿火箭队 beat the Sharks", "大家在排队", ""]
+    det = zh_linker.detector
+    assert det.detect_many(texts) == [det.detect(t) for t in texts]
+    assert [m.text for m in det.detect_many(texts)[0]][:2] == ["火箭", "队"]

@@ -132,7 +132,7 @@ def test_parts_handed_in_are_used_through_their_declared_seams(toy_store):
 def test_a_part_lacking_its_protocol_is_refused_naming_what_it_needs(toy_store):
     with pytest.raises(ConfigError, match=r"disambiguator must implement Disambiguator \(knowledge, disambiguate_many\)"):
         EntityLinker(toy_store, None, disambiguator=object())  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match=r"detector must implement MentionDetector \(detect, add_aliases, matchers\)"):
+    with pytest.raises(ConfigError, match=r"detector must implement MentionDetector \(detect, detect_many, add_aliases, matchers\)"):
         EntityLinker(toy_store, None, detector=object())  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"candidate_generator must implement CandidateGenerator"):
         EntityLinker(toy_store, None, candidate_generator=object())  # type: ignore[arg-type]

@@ -101,3 +101,13 @@ def test_stop_words_and_capitals_with_the_tagger(detector):
 def test_unknown_pos_model_is_a_config_error():
     with pytest.raises(ConfigError, match="no_such_pipeline.*not an installed spaCy pipeline"):
         PhraseMatcherDetector(Lexicon([]), pos_model="no_such_pipeline")
+
+
+def test_detect_many_tags_a_batch_as_detect_tags_each_text(detector):
+    """One ``nlp.pipe`` call over a batch gives every text the mentions and saliences ``detect`` gives it alone."""
+    texts = ["Press the button to open the lid", "", "   ", "a computer mouse and a fruit bat",
+             "small white computer mouse with a curled cable", "a boy diving", "the Rockets beat the Sharks"]
+    alone = [[(m.start, m.end, m.text, m.salience) for m in detector.detect(t)] for t in texts]
+    batched = [[(m.start, m.end, m.text, m.salience) for m in ms] for ms in detector.detect_many(texts)]
+    assert batched == alone
+    assert alone[1] == alone[2] == [] and [m[2] for m in alone[3]] == ["computer mouse", "fruit bat"]
