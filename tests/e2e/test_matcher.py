@@ -16,11 +16,13 @@ from sensegraph.evaluation.dataset import load_evalset, resolve_media
 from sensegraph.matcher import HEAD_META_KEY, HeadConfig, load_head, train_matcher
 from sensegraph.matcher.no_match import NO_MATCH_META_KEY, calibrate_no_match, load_threshold
 
+# mouse-animal-1 is captioned so the store holds two senses of one word ("mouse": the animal and the
+# device) that the linker tells apart: the media of one are hard negatives of the other's captions
 CAPTIONED = ["key-lock-1", "key-lock-3", "turkey-meat-1", "turkey-meat-3", "bat-club-1", "bat-animal-1",
-             "heart-card-1", "heart-shape-1", "mouse-device-1", "mouse-device-2"]
+             "heart-card-1", "heart-shape-1", "mouse-device-1", "mouse-device-2", "mouse-animal-1"]
 LATER = ["bat-club-3", "heart-card-3"]  # captioned media ingested after the first training round
 GALLERY = ["key-lock-2", "key-lever-1", "key-lever-2", "turkey-meat-2", "turkey-bird-1", "turkey-flag-1",
-           "bat-club-2", "bat-animal-2", "heart-card-2", "heart-shape-2", "mouse-device-3", "mouse-animal-1"]
+           "bat-club-2", "bat-animal-2", "heart-card-2", "heart-shape-2", "mouse-device-3"]
 EVALSET = Path(__file__).parents[2] / "evalsets" / "core"
 FAST = HeadConfig(epochs=15)
 
