@@ -151,11 +151,12 @@ class ChineseDetector:
 
     def detect_many(self, texts: Sequence[str]) -> list[list[Mention]]:
         """``detect`` for several texts, the English detector's tagging batched across them."""
-        for text in texts:
-            if has_cjk(text):
-                check_length(text)
-        return [self._with_chinese(text, found) if has_cjk(text) else found
-                for text, found in zip(texts, self.base.detect_many(texts))]
+        cjk = [has_cjk(text) for text in texts]
+        for text, c in zip(texts, cjk):
+            if c:
+                check_length(text)  # before any work on a text jieba would take too long over
+        return [self._with_chinese(text, found) if c else found
+                for text, c, found in zip(texts, cjk, self.base.detect_many(texts))]
 
     def _with_chinese(self, text: str, found: list[Mention]) -> list[Mention]:
         """The English detector's mentions of a CJK text's other parts merged with its Chinese ones."""

@@ -67,8 +67,8 @@ def test_prior_uses_counts_and_ignores_evidence(store):
 
 @pytest.mark.parametrize("floor", [0.0, 0.2, 0.5])
 def test_the_prior_keeps_at_least_its_floor_in_a_long_context(store, floor):
-    """``linker.prior_floor``: five content words would scale the prior to 1/11 of its say; the floor
-    keeps it at ``floor`` (the context part is still scaled by 1 − 1/11)."""
+    """``linker.prior_floor``: four content words would scale the prior to 1/9 of its say; the floor
+    keeps it at ``floor`` (the context part is still scaled by 1 − 1/9)."""
     from sensegraph.linking.disambiguate import prior_strength
     from sensegraph.linking.linker import EntityLinker
 
