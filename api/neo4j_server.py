@@ -1,4 +1,4 @@
-"""Start, stop and inspect a local Neo4j 5.26 for machines without Docker.
+"""Start, stop and inspect a local Neo4j 2026.08 (Java 21+) for machines without Docker.
 
 ``deploy/neo4j/pom.xml`` pulls the embedded DBMS from Maven Central (``mvn`` runs once; the classpath
 is cached under ``~/.cache/sensegraph``, keyed by the pom's hash) and ``deploy/neo4j/Launcher.java``
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,6 +32,19 @@ DEFAULT_PAGECACHE_MB = 256  # enough for tests; a million media with vectors wan
 START_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 60.0
 READY_MARK = b"sensegraph-neo4j ready"
+NEO4J_SERIES = "2026.08"  # deploy/neo4j/pom.xml pins the release; docs/neo4j.md says why not 5.26
+MIN_JAVA = 21  # Neo4j 2025.x and later are built for Java 21
+JAVA_ENV = "SENSEGRAPH_JAVA"  # a java binary to use before $JAVA_HOME and the PATH
+JVM_DIR = "/usr/lib/jvm"
+
+
+def jvm_options(release: int) -> list[str]:
+    """JVM flags beyond the heap: Lucene's SIMD vector scoring (the Vector API is an incubator module,
+    off unless added), the page cache's direct-buffer access, and quiet native access on Java 22+."""
+    options = ["--add-modules=jdk.incubator.vector", "--add-opens=java.base/java.nio=ALL-UNNAMED"]
+    if release >= 22:
+        options.append("--enable-native-access=ALL-UNNAMED")
+    return options
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,38 @@ def cache_dir() -> Path:
     """Where the resolved classpath is cached: ``$XDG_CACHE_HOME/sensegraph`` or ``~/.cache/sensegraph``."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "sensegraph"
+
+
+def java_version(java: str) -> int | None:
+    """The feature release of the ``java`` at this path (17, 21, 25, ...), or None when it does not run."""
+    try:
+        proc = subprocess.run([java, "-XshowSettings:properties", "-version"], capture_output=True,
+                              text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"^\s*java\.specification\.version = (\d+)", proc.stderr, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+def find_java() -> tuple[str, int]:
+    """A ``java`` of release MIN_JAVA or newer, with its release: ``$SENSEGRAPH_JAVA``, ``$JAVA_HOME``, the
+    PATH, then ``/usr/lib/jvm/*`` (where Debian and Temurin install JDKs beside the default one)."""
+    named = [os.environ.get(JAVA_ENV), os.environ.get("JAVA_HOME") and str(Path(os.environ["JAVA_HOME"]) / "bin" / "java")]
+    seen: list[str] = []
+    for java in [*(j for j in named if j), shutil.which("java"), *map(str, sorted(Path(JVM_DIR).glob("*/bin/java")))]:
+        if java is None or java in seen:
+            continue
+        seen.append(java)
+        version = java_version(java)
+        if version is not None and version >= MIN_JAVA:
+            return java, version
+        if java == os.environ.get(JAVA_ENV):
+            raise ConfigError(f"${JAVA_ENV}={java} is not a Java {MIN_JAVA}+ runtime (found {version or 'none'})")
+    raise ConfigError(
+        f"Neo4j {NEO4J_SERIES} needs a Java {MIN_JAVA}+ JDK; none among {seen or ['(no java on PATH)']}: install one "
+        f"(e.g. `apt-get install openjdk-21-jdk-headless` or Temurin 21/25) and put it on PATH or set ${JAVA_ENV}, "
+        "or use `docker compose up -d`"
+    )
 
 
 def _require(tool: str, why: str) -> str:
@@ -219,8 +265,7 @@ def start(
     current = status(data_path)
     if current.running:
         return current
-    java = _require("java", "install a JDK 17+ (e.g. `apt-get install openjdk-17-jdk-headless`) "
-                    "or use `docker compose up -d`")
+    java, release = find_java()
     deploy = deploy_dir()
     classpath = resolve_classpath(deploy)
     if _port_in_use(port):
@@ -229,7 +274,7 @@ def start(
     env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
     if password:
         env[PASSWORD_ENV] = password
-    cmd = [java, f"-Xmx{heap}", "-Dfile.encoding=UTF-8", "-cp", classpath,
+    cmd = [java, f"-Xmx{heap}", "-Dfile.encoding=UTF-8", *jvm_options(release), "-cp", classpath,
            str(deploy / "Launcher.java"), "--port", str(port), "--data", str(data_path),
            "--pagecache-mb", str(int(pagecache_mb))]
     t0 = time.monotonic()

@@ -1,7 +1,7 @@
 """The ``GraphStore`` seam: what the engine, linker, GNN and editor need from a graph store.
 
 Two implementations follow the same contract (``tests/graph``): ``Neo4jStore`` on a real
-Neo4j 5.26 and ``EmbeddedStore`` in-process. Every write is idempotent (a MERGE keyed on the
+Neo4j (5.26 or later) and ``EmbeddedStore`` in-process. Every write is idempotent (a MERGE keyed on the
 record's id), so an interrupted batch can be re-run; every edit is one transaction, and
 ``transaction`` lets a caller (the curator) put its reads, writes, prototype update and audit entry
 in that one transaction.

@@ -1,4 +1,4 @@
-"""``Neo4jStore``: the ``GraphStore`` contract on a real Neo4j 5.26 over Bolt.
+"""``Neo4jStore``: the ``GraphStore`` contract on a real Neo4j (5.26 or later) over Bolt.
 
 Writes are ``UNWIND`` batches of ``MERGE`` in managed transactions (the driver retries transient
 errors such as deadlocks); curator edits are one transaction function each, which checks every id
@@ -125,7 +125,7 @@ class ReadAhead:
 
 
 class Neo4jStore(StoreCore):
-    """A ``GraphStore`` on Neo4j 5.26 (Community or Enterprise), reached over Bolt."""
+    """A ``GraphStore`` on Neo4j 5.26 or later (Community or Enterprise), reached over Bolt."""
 
     name = "neo4j"
     _tx: Any = None  # the transaction a ``transaction`` view is bound to

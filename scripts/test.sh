@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the test suite needs on a fresh Debian machine and runs it:
 # Debian packages (WordNet, clip art, Chromium), the package with its test extras in the project
-# virtual environment (.venv, or $SENSEGRAPH_VENV), a real Neo4j 5.26 from Maven Central (started
+# virtual environment (.venv, or $SENSEGRAPH_VENV), a real Neo4j 2026.08 from Maven Central (started
 # by `sensegraph neo4j start`), then pytest from that venv. Exits with pytest's status.
 # Extra arguments go to pytest.
 set -euo pipefail

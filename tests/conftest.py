@@ -43,7 +43,7 @@ def _neo4j_store():
     """The wiped Neo4j at $SENSEGRAPH_TEST_NEO4J; skipped when unset, failing when set but unreachable."""
     uri = os.environ.get(NEO4J_ENV)
     if not uri:
-        pytest.skip(f"{NEO4J_ENV} is not set (set it to a bolt:// URI of Neo4j 5.26, auth disabled, to run this)")
+        pytest.skip(f"{NEO4J_ENV} is not set (set it to a bolt:// URI of Neo4j 5.26 or later, auth disabled, to run this)")
     from sensegraph.graph.factory import open_store
 
     store = open_store(uri)

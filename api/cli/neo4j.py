@@ -1,4 +1,4 @@
-"""``sensegraph neo4j start|stop|status``: a local Neo4j 5.26 for machines without Docker.
+"""``sensegraph neo4j start|stop|status``: a local Neo4j 2026.08 for machines without Docker.
 
 The work is in ``sensegraph.neo4j_server`` (imported inside each command so ``--help`` stays fast).
 """
@@ -16,7 +16,7 @@ DEFAULT_DATA = "./neo4j-data"
 
 neo4j_app = typer.Typer(
     name="neo4j",
-    help="Run a local Neo4j 5.26 (embedded DBMS + Bolt) without Docker: start, stop, status.",
+    help="Run a local Neo4j 2026.08 (embedded DBMS + Bolt; Java 21+) without Docker: start, stop, status.",
     no_args_is_help=True,
 )
 app.add_typer(neo4j_app, name="neo4j")

@@ -1,9 +1,9 @@
 /*
- * Starts an embedded Neo4j 5.26 Community DBMS with the Bolt connector, for machines without Docker.
+ * Starts an embedded Neo4j 2026.08 Community DBMS with the Bolt connector, for machines without Docker.
  *
  * Run as a single-file source program (no compile step):
- *   java -Xmx1g -cp "$(cat classpath.txt)" deploy/neo4j/Launcher.java --port 7687 --data DIR [--password PW]
- * The classpath comes from `mvn -f deploy/neo4j/pom.xml dependency:build-classpath`; `sensegraph neo4j start`
+ *   java -Xmx1g --add-modules=jdk.incubator.vector -cp "$(cat classpath.txt)" deploy/neo4j/Launcher.java --port 7687 --data DIR [--password PW]
+ * Java 21+; the Vector API module lets Lucene score the vector indexes with SIMD. The classpath comes from `mvn -f deploy/neo4j/pom.xml dependency:build-classpath`; `sensegraph neo4j start`
  * does all of this. Data lives under DIR and survives a restart. Bolt listens on 127.0.0.1 only, HTTP is off.
  * Without --password (or $SENSEGRAPH_NEO4J_PASSWORD) authentication is disabled; with it, the `neo4j`
  * user's password is set to PW.

@@ -1,6 +1,6 @@
 """Provenance of propagated prototypes survives a round trip through both stores; own slots are untouched.
 
-The Neo4j case needs ``SENSEGRAPH_TEST_NEO4J`` (a bolt URI of Neo4j 5.26, auth disabled); unset, it is skipped.
+The Neo4j case needs ``SENSEGRAPH_TEST_NEO4J`` (a bolt URI of Neo4j 5.26 or later, auth disabled); unset, it is skipped.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def store(request, tmp_path):
     else:
         uri = os.environ.get("SENSEGRAPH_TEST_NEO4J")
         if not uri:
-            pytest.skip("SENSEGRAPH_TEST_NEO4J is not set (a bolt:// URI of Neo4j 5.26, auth disabled)")
+            pytest.skip("SENSEGRAPH_TEST_NEO4J is not set (a bolt:// URI of Neo4j 5.26 or later, auth disabled)")
         from sensegraph.graph.factory import open_store
 
         s = open_store(uri)

@@ -11,10 +11,20 @@ import pytest
 
 from sensegraph.errors import ConfigError, StoreError
 
+def _java_found() -> bool:
+    from sensegraph import neo4j_server as srv
+
+    try:
+        srv.find_java()
+    except ConfigError:
+        return False
+    return True
+
+
 LAUNCHER_MARKS = [
     pytest.mark.neo4j,
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("java") is None, reason="needs `java` (JDK 17+) on PATH"),
+    pytest.mark.skipif(not _java_found(), reason="needs a Java 21+ JDK (on PATH, $JAVA_HOME or /usr/lib/jvm)"),
     pytest.mark.skipif(shutil.which("mvn") is None, reason="needs `mvn` (Maven) to resolve Neo4j"),
 ]
 
@@ -71,9 +81,20 @@ def test_start_write_stop_restart_keeps_data_and_a_password_turns_auth_on(tmp_pa
         assert rows == [{"name": "survives'}) DETACH DELETE n //"}]
         with pytest.raises(AuthError):
             _query(port, "RETURN 1 AS one", password="wrong-pass")
+        # a vector query makes Lucene pick its vector scorer, and log whether it runs on the Vector API
+        _query(port, "CREATE VECTOR INDEX probe_v IF NOT EXISTS FOR (p:Probe) ON (p.v) OPTIONS "
+                     "{indexConfig: {`vector.dimensions`: 3, `vector.similarity_function`: 'cosine'}}",
+               password="s3cret-pass")
+        _query(port, "MATCH (p:Probe) SET p.v = [1.0, 0.0, 0.5]", password="s3cret-pass")
+        _query(port, "CALL db.awaitIndexes(60)", password="s3cret-pass")
+        hits = _query(port, "CALL db.index.vector.queryNodes('probe_v', 1, [1.0, 0.0, 0.5]) YIELD node, score "
+                            "RETURN node.name AS name, score", password="s3cret-pass")
+        assert hits == [{"name": "survives'}) DETACH DELETE n //", "score": pytest.approx(1.0)}]
     finally:
         srv.stop(data)
-    assert "sensegraph-neo4j stopped" in srv.log_tail(data)
+    log = srv.log_tail(data, lines=400)
+    assert "sensegraph-neo4j stopped" in log
+    assert "Java vector incubator API enabled" in log  # Lucene scores the vector indexes with SIMD
 
 
 @_launcher
@@ -93,6 +114,44 @@ def test_bad_arguments_and_busy_port(tmp_path):
             srv.start(tmp_path / "x", busy.getsockname()[1])
     assert not srv.status(tmp_path / "x").running
     assert not srv.stop(tmp_path / "never-started").running
+
+
+def _fake_java(path, release: int):
+    """An executable that answers ``-XshowSettings:properties -version`` as a Java of ``release`` would."""
+    path.write_text(f"#!/bin/sh\necho '    java.specification.version = {release}' >&2\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_find_java_takes_sensegraph_java_first_and_names_one_too_old(tmp_path, monkeypatch):
+    from sensegraph import neo4j_server as srv
+
+    new = _fake_java(tmp_path / "java25", 25)
+    monkeypatch.setenv("SENSEGRAPH_JAVA", new)
+    assert srv.find_java() == (new, 25)
+    old = _fake_java(tmp_path / "java17", 17)
+    monkeypatch.setenv("SENSEGRAPH_JAVA", old)
+    with pytest.raises(ConfigError, match=r"java17 is not a Java 21\+ runtime \(found 17\)"):
+        srv.find_java()
+
+
+def test_find_java_skips_old_ones_and_says_what_to_install(tmp_path, monkeypatch):
+    from sensegraph import neo4j_server as srv
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_java(bin_dir / "java", 17)
+    jvm = tmp_path / "jvm"
+    (jvm / "jdk-21" / "bin").mkdir(parents=True)
+    newer = _fake_java(jvm / "jdk-21" / "bin" / "java", 21)
+    monkeypatch.delenv("SENSEGRAPH_JAVA", raising=False)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setattr(srv, "JVM_DIR", str(jvm))
+    assert srv.find_java() == (newer, 21)  # the PATH's Java 17 is passed over
+    (jvm / "jdk-21" / "bin" / "java").unlink()
+    with pytest.raises(ConfigError, match="needs a Java 21\\+ JDK.*openjdk-21-jdk-headless"):
+        srv.find_java()
 
 
 # -- Neo4jStore specifics ----------------------------------------------------------------------------
@@ -132,7 +191,8 @@ def test_bind_creates_online_cosine_indexes_and_a_rebind_after_wipe_resizes_them
     config = neo4j_store._run("SHOW VECTOR INDEXES YIELD name, options WHERE name = 'sg_media_embedding' "
                               "RETURN options.indexConfig AS config")[0]["config"]
     assert (config["vector.hnsw.m"], config["vector.hnsw.ef_construction"]) == (32, 200)
-    assert config["vector.quantization.enabled"] is False
+    # exact float32 scores (the engine keeps the index's score): 5.26 says enabled false, 2025.x+ type NONE
+    assert config.get("vector.quantization.enabled") is False or config.get("vector.quantization.type") == "NONE"
     neo4j_store.wipe()  # the binding goes, the schema stays
     assert neo4j_store.get_meta("encoder_id") is None
     neo4j_store.bind_encoder("enc-b", 16, 12)

@@ -189,7 +189,7 @@ def clean(tmp_path_factory, template, corpus) -> Snapshot:
 def neo4j_uri() -> str:
     uri = os.environ.get(NEO4J_ENV)
     if not uri:
-        pytest.skip(f"{NEO4J_ENV} is not set (a bolt:// URI of Neo4j 5.26, auth disabled)")
+        pytest.skip(f"{NEO4J_ENV} is not set (a bolt:// URI of Neo4j 5.26 or later, auth disabled)")
     return uri
 
 
