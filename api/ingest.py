@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -284,16 +285,27 @@ class Ingestor:
             modality = _modality(self.sg.encoder, data, Path(uri.split("?")[0]).suffix.lower())
             loaded.append(Loaded(rec, ref, uri, data, sha, modality))
         items = self._claim_ids(loaded, report)
-        embedded = self._embed(items, report)
-        if not embedded:
+        if not items:
             return report
         self._refresh_linker()
+        existing_of = {it.sha256: self.store.media_by_sha256(it.sha256) for it in items}
+        stored_of = {it.sha256: self._stored_links(existing_of[it.sha256], it.record.text) for it in items}
+        texts = list(dict.fromkeys(it.record.text for it in items if it.record.text and not stored_of[it.sha256]))
+        # The captions are linked on a second thread while the media are encoded: the linker is mostly
+        # single-threaded Python, and the encoder leaves part of the second core idle (bench/bench_ingest.py).
+        linker = self.sg.linker if texts else None  # built here, not on the worker
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sensegraph-link") as pool:
+            linking = pool.submit(linker.link_many, texts) if linker is not None else None
+            embedded = self._embed(items, report)
+            linked = dict(zip(texts, linking.result())) if linking is not None else {}
+        if not embedded:
+            return report
         media: list[Media] = []
         evidence: list[Evidence] = []
         to_link: list[tuple[str, str | None, list[tuple[str, float]]]] = []
         labels_of: dict[str, list[tuple[str, float]]] = {}
         for item, joint, native, labels in embedded:
-            existing = self.store.media_by_sha256(item.sha256)
+            existing = existing_of[item.sha256]
             media_id = existing.media_id if existing is not None else _media_id(item)
             if existing is not None:
                 report.already_present += 1
@@ -301,13 +313,11 @@ class Ingestor:
                 report.ingested += 1
             media.append(Media(media_id, item.uri, item.modality, item.sha256, joint, native, item.record.text, item.record.metadata))
             labels_of[media_id] = labels
-            stored = self._stored_links(existing, item.record.text)
+            stored = stored_of[item.sha256]
             if stored:
                 evidence += stored
             else:
                 to_link.append((media_id, item.record.text, labels))
-        texts = [t for _, t, _ in to_link if t]
-        linked = dict(zip(texts, self.sg.link_many(texts))) if texts else {}
         for media_id, text, labels in to_link:
             evidence += self._evidence(media_id, linked.get(text, []) if text else [], labels)
         media = self._fuse_captions(media, evidence, labels_of)
