@@ -107,10 +107,13 @@ def find_java() -> tuple[str, int]:
             continue
         seen.append(java)
         version = java_version(java)
-        if version is not None and version >= MIN_JAVA:
+        jdk = (Path(java).resolve().parent / "javac").exists()  # the launcher is a source file: a JRE cannot run it
+        if version is not None and version >= MIN_JAVA and jdk:
             return java, version
         if java == os.environ.get(JAVA_ENV):
-            raise ConfigError(f"${JAVA_ENV}={java} is not a Java {MIN_JAVA}+ runtime (found {version or 'none'})")
+            found = f"Java {version}" if version else "no runnable java"
+            raise ConfigError(f"${JAVA_ENV}={java} is not a Java {MIN_JAVA}+ JDK (found {found}"
+                              f"{'' if jdk else ', and no javac beside it'})")
     raise ConfigError(
         f"Neo4j {NEO4J_SERIES} needs a Java {MIN_JAVA}+ JDK; none among {seen or ['(no java on PATH)']}: install one "
         f"(e.g. `apt-get install openjdk-21-jdk-headless` or Temurin 21/25) and put it on PATH or set ${JAVA_ENV}, "

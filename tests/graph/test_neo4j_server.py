@@ -116,22 +116,32 @@ def test_bad_arguments_and_busy_port(tmp_path):
     assert not srv.stop(tmp_path / "never-started").running
 
 
-def _fake_java(path, release: int):
-    """An executable that answers ``-XshowSettings:properties -version`` as a Java of ``release`` would."""
+def _fake_java(path, release: int, *, jdk: bool = True):
+    """An executable that answers ``-XshowSettings:properties -version`` as a Java of ``release`` would
+    (with a ``javac`` beside it when ``jdk``: the launcher is a source file, which a JRE cannot run)."""
     path.write_text(f"#!/bin/sh\necho '    java.specification.version = {release}' >&2\n")
     path.chmod(0o755)
+    if jdk:
+        (path.parent / "javac").write_text("#!/bin/sh\n")
     return str(path)
 
 
 def test_find_java_takes_sensegraph_java_first_and_names_one_too_old(tmp_path, monkeypatch):
     from sensegraph import neo4j_server as srv
 
-    new = _fake_java(tmp_path / "java25", 25)
+    (tmp_path / "jdk25").mkdir()
+    new = _fake_java(tmp_path / "jdk25" / "java", 25)
     monkeypatch.setenv("SENSEGRAPH_JAVA", new)
     assert srv.find_java() == (new, 25)
-    old = _fake_java(tmp_path / "java17", 17)
+    (tmp_path / "jdk17").mkdir()
+    old = _fake_java(tmp_path / "jdk17" / "java", 17)
     monkeypatch.setenv("SENSEGRAPH_JAVA", old)
-    with pytest.raises(ConfigError, match=r"java17 is not a Java 21\+ runtime \(found 17\)"):
+    with pytest.raises(ConfigError, match=r"jdk17/java is not a Java 21\+ JDK \(found Java 17\)"):
+        srv.find_java()
+    (tmp_path / "jre25").mkdir()
+    jre = _fake_java(tmp_path / "jre25" / "java", 25, jdk=False)
+    monkeypatch.setenv("SENSEGRAPH_JAVA", jre)
+    with pytest.raises(ConfigError, match=r"found Java 25, and no javac beside it"):
         srv.find_java()
 
 
